@@ -1,0 +1,55 @@
+"""Domain events.  A use case publishes them into its unit of work; they are stored in the outbox table in the
+same transaction and handed to subscribers only after the commit succeeds (a rollback drops them)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Topics
+ORGANISATION_REGISTERED = "organisation.registered"
+ORDER_POSTED = "order.posted"
+ORDER_CHANGED = "order.changed"
+ORDER_CLOSED = "order.closed"
+OFFER_LISTED = "offer.listed"
+OFFER_CHANGED = "offer.changed"
+OFFER_WITHDRAWN = "offer.withdrawn"
+SERVICE_PACKAGE_PUBLISHED = "service_package.published"
+MENTOR_PUBLISHED = "mentor.published"
+SERVICE_NEED_POSTED = "service_need.posted"
+INTEREST_EXPRESSED = "interest.expressed"
+INTENT_ORDER_PROPOSED = "intent_order.proposed"
+INTENT_ORDER_SIGNED = "intent_order.signed"
+CONTRACT_CREATED = "contract.created"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    topic: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    outbox_id: int | None = None
+
+
+Subscriber = Callable[[list[Event]], None]
+_subscribers: list[Subscriber] = []
+
+
+def subscribe(subscriber: Subscriber) -> Callable[[], None]:
+    """Register a callable that receives committed events; returns a function that unregisters it."""
+    _subscribers.append(subscriber)
+    return lambda: _subscribers.remove(subscriber)
+
+
+def dispatch_committed(events: list[Event]) -> None:
+    """Hand committed events to subscribers.  Best effort: the outbox row stays for the relay if one fails."""
+    if not events:
+        return
+    for subscriber in list(_subscribers):
+        try:
+            subscriber(events)
+        except Exception:  # a subscriber failing must not undo a committed use case
+            log.exception("event subscriber %r failed; the outbox relay will retry", subscriber)
