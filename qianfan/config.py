@@ -41,7 +41,10 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises for an unknown zone
+        try:
+            ZoneInfo(value)
+        except (KeyError, ValueError):
+            raise ValueError(f"未知时区 / unknown timezone: {value}") from None
         return value
 
     @model_validator(mode="after")
@@ -50,9 +53,7 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.var_dir / 'qianfan.db'}"
         if not self.broker_url:
             self.broker_url = f"sqla+sqlite:///{self.var_dir / 'broker.db'}"
-        if self.env == "production" and (
-            self.secret_key.strip().lower() in _PLACEHOLDERS or len(self.secret_key) < 32
-        ):
+        if self.env == "production" and (self.secret_key.strip().lower() in _PLACEHOLDERS or len(self.secret_key) < 32):
             raise ValueError(
                 "QIANFAN_SECRET_KEY 必须在生产环境中设置为至少 32 个字符的随机值 / "
                 "QIANFAN_SECRET_KEY must be set to a random value of at least 32 characters in production"

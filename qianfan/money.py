@@ -19,7 +19,7 @@ MAX_AMOUNT_FEN = 10**14
 
 
 def _as_decimal(value: Decimal | str | int) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise InvalidInput(
             "金额必须以字符串或整数给出，不接受浮点数",
             "Amounts must be given as a string or an integer, never as a float",

@@ -34,6 +34,9 @@ class UnitOfWork:
     ) -> None:
         try:
             if not self._committed:
+                if exc_type is None:
+                    # Nothing to write (an idempotent no-op): keep what was read usable after close.
+                    self.session.expunge_all()
                 self.session.rollback()
         finally:
             self.session.close()

@@ -56,7 +56,9 @@ def _bounded(max_len: int, what_zh: str, what_en: str, *, required: bool = True)
 Title = Annotated[str, BeforeValidator(_clean_text), AfterValidator(_bounded(TITLE_MAX, "标题", "Title"))]
 Name = Annotated[str, BeforeValidator(_clean_text), AfterValidator(_bounded(NAME_MAX, "名称", "Name"))]
 Description = Annotated[
-    str, BeforeValidator(_clean_text), AfterValidator(_bounded(TEXT_MAX, "描述", "Description", required=False))
+    str,
+    BeforeValidator(_clean_text),
+    AfterValidator(_bounded(TEXT_MAX, "描述", "Description", required=False)),
 ]
 
 

@@ -15,14 +15,12 @@ from sqlmodel import Session, SQLModel
 
 os.environ.setdefault("QIANFAN_ENV", "test")
 
-from qianfan.clock import FrozenClock  # noqa: E402
-from qianfan.db import make_engine  # noqa: E402
-from qianfan.migrate import upgrade  # noqa: E402
+from qianfan.clock import FrozenClock
+from qianfan.db import make_engine
+from qianfan.migrate import upgrade
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-PG_ADMIN_URL = os.environ.get(
-    "QIANFAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PG_ADMIN_URL = os.environ.get("QIANFAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def _pg_unavailable(reason: str) -> None:

@@ -1,10 +1,11 @@
 """Alembic environment: the schema's single source is these migrations, compared against SQLModel.metadata."""
 
 from alembic import context
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
 
 import qianfan.models  # noqa: F401  (registers every table)
 from qianfan.db import make_engine
-from sqlmodel import SQLModel
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -33,7 +34,7 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

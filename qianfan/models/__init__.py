@@ -3,10 +3,10 @@
 from qianfan.models.deal import (
     Contract,
     ContractStatus,
-    Interest,
-    InterestKind,
     IntentOrder,
     IntentStatus,
+    Interest,
+    InterestKind,
     Match,
 )
 from qianfan.models.market import Offer, OfferKind, OfferStatus, Order, OrderKind, OrderStatus
@@ -18,9 +18,9 @@ __all__ = [
     "AuditEvent",
     "Contract",
     "ContractStatus",
-    "Interest",
     "IntentOrder",
     "IntentStatus",
+    "Interest",
     "InterestKind",
     "ListingStatus",
     "Match",

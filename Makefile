@@ -1,0 +1,62 @@
+# Qianfan — every habit has a target.  `make run` and `make test` work on a machine with only python3 and make.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run install dev migrate seed serve test test-fast lint format typecheck imports check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall when the project definition changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+dev: $(VENV)/.installed-dev
+
+## run: install, migrate the embedded SQLite database, load the demo data, serve on http://127.0.0.1:8000
+run: install
+	$(BIN)/qianfan db upgrade
+	$(BIN)/qianfan seed
+	$(BIN)/qianfan serve --host $(HOST) --port $(PORT)
+
+migrate: install
+	$(BIN)/qianfan db upgrade
+
+seed: migrate
+	$(BIN)/qianfan seed
+
+## test: install the dev extras and run the whole suite (PostgreSQL tests skip locally without a server, never in CI)
+test: dev
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+test-fast: dev
+	$(BIN)/python -m pytest -x -q -m "not postgres"
+
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: dev
+	$(BIN)/mypy qianfan matcher finance workers api seeds
+
+imports: dev
+	$(BIN)/lint-imports
+
+check: lint typecheck imports test
+
+clean:
+	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,82 @@
+"""Query- and path-parameter types with bilingual validation errors.  Input checking only, no business rules."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, StringConstraints, WithJsonSchema
+
+from qianfan import taxonomy
+from qianfan.validation import bilingual
+
+#: Primary keys are 32-bit integers; larger values would only fail inside the database.
+MAX_ID = 2**31 - 1
+SEARCH_MAX = 100
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _search_text(value: Any) -> Any:
+    if isinstance(value, str):
+        value = unicodedata.normalize("NFC", value).strip()
+        return value or None
+    return value
+
+
+#: Free text to search for (NFC-normalised, trimmed; empty means no filter).
+SearchText = Annotated[
+    Annotated[str, StringConstraints(max_length=SEARCH_MAX)] | None,
+    BeforeValidator(_search_text),
+]
+
+
+def _category_or_cluster(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        if value not in taxonomy.CATEGORY_BY_CODE and value not in taxonomy.CLUSTER_BY_CODE:
+            raise bilingual(
+                "unknown_category",
+                f"未知的类别或产业集群：{value}",
+                f"Unknown category or industry cluster: {value}",
+            )
+    return value
+
+
+#: A category code (``ict.cloud``) or a whole cluster (``ict`` matches every ``ict.*`` category).
+CategoryFilter = Annotated[
+    str,
+    BeforeValidator(_category_or_cluster),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "类别代码，或产业集群代码（匹配其全部类别）/ category code, or cluster code",
+            "examples": ["ict.cloud", "ict"],
+        }
+    ),
+]
+
+#: An amount in yuan in a query string, shown as a string in OpenAPI (never a float).
+YuanSchema = WithJsonSchema(
+    {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "examples": ["1250000.00"]},
+)
+
+
+def sort_choice(choices: tuple[str, ...]) -> Callable[[Any], Any]:
+    """A before-validator refusing any sort key not in ``choices``, listing them in both languages."""
+
+    def check(value: Any) -> Any:
+        if value not in choices:
+            raise bilingual(
+                "invalid_sort",
+                f"不支持的排序方式：{value}；可选：{'、'.join(choices)}",
+                f"Unsupported sort: {value}; choose one of: {', '.join(choices)}",
+            )
+        return value
+
+    return check
+
+
+def sort_schema(choices: tuple[str, ...], default: str) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "enum": list(choices), "default": default})

@@ -1,0 +1,129 @@
+"""The ``qianfan`` command.  The one module allowed to import every package; nothing imports it."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from qianfan.clock import SystemClock
+from qianfan.config import get_settings
+
+app = typer.Typer(
+    help="千帆 Qianfan — 订单撮合与应收账款融资 / order matching and receivables finance",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="数据库迁移 / database migrations", no_args_is_help=True)
+audit_app = typer.Typer(help="审计链 / audit chain", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+
+err = Console(stderr=True)
+out = Console()
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]{message}[/red]")
+    raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """升级数据库结构 / Apply migrations up to REVISION (default: head)."""
+    from qianfan.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url, revision)
+    out.print(f"数据库已迁移至 {revision} / database migrated to {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision, e.g. base or -1")]) -> None:
+    """回退数据库结构 / Revert migrations down to REVISION."""
+    from qianfan.migrate import downgrade
+
+    downgrade(get_settings().database_url, revision)
+    out.print(f"数据库已回退至 {revision} / database downgraded to {revision}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """显示当前版本 / Show the current and head revisions."""
+    from qianfan.db import get_engine
+    from qianfan.migrate import current_revision, head_revision
+
+    out.print(f"current={current_revision(get_engine())} head={head_revision()}")
+
+
+@app.command()
+def seed(
+    demo: Annotated[bool, typer.Option(help="load the demo data (idempotent)")] = True,
+    scale: Annotated[int, typer.Option(help="also generate N realistic offers for benchmarks")] = 0,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="write the scale data as JSONL here")] = None,
+) -> None:
+    """载入演示数据 / Load the demo data (and optionally a scale data set)."""
+    from qianfan.db import get_engine
+    from qianfan.migrate import is_up_to_date
+    from seeds import run_seed
+
+    settings = get_settings()
+    if settings.env == "production" and demo:
+        _fail("生产环境不载入演示数据及演示账号 / demo data and accounts are never loaded in production")
+    engine = get_engine()
+    if not is_up_to_date(engine):
+        _fail("数据库结构不是最新，请先运行 qianfan db upgrade / schema is behind: run `qianfan db upgrade` first")
+    started = time.perf_counter()
+    summary = run_seed(engine, SystemClock(), demo=demo, scale=scale, out_dir=out_dir)
+    out.print(summary)
+    out.print(f"用时 / took {time.perf_counter() - started:.1f} s")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    reload: Annotated[bool, typer.Option(help="reload on code changes (development)")] = False,
+) -> None:
+    """启动网页与接口服务 / Serve the web app and API."""
+    import uvicorn
+
+    out.print(f"千帆 Qianfan: http://{host}:{port}  (health: /health, API docs: /docs)")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, reload=reload)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """校验审计哈希链 / Recompute the audit hash chain and report the first broken link."""
+    from qianfan.audit import verify_chain
+    from qianfan.db import session_scope
+
+    with session_scope() as session:
+        report = verify_chain(session)
+    if report.ok:
+        out.print(f"审计链完整：{report.checked} 条记录 / audit chain intact: {report.checked} records")
+        return
+    _fail(
+        f"审计链在第 {report.broken_seq} 条断开：{report.reason} / "
+        f"audit chain broken at seq {report.broken_seq}: {report.reason} (checked {report.checked} before it)"
+    )
+
+
+def main() -> None:
+    try:
+        app()
+    except Exception as exc:  # a person reads this: no stack trace, a message to act on
+        from qianfan.errors import DomainError
+
+        if isinstance(exc, DomainError):
+            err.print(f"[red]{exc.message}[/red]")
+            sys.exit(2)
+        raise
+
+
+if __name__ == "__main__":
+    main()
