@@ -17,7 +17,6 @@ from typing import Any, cast
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,7 +28,7 @@ from qianfan.errors import (
     PermissionDenied,
     RuleViolation,
 )
-from qianfan.validation import field_errors
+from qianfan.validation import field_errors_from
 
 logger = logging.getLogger("qianfan.api")
 
@@ -72,16 +71,6 @@ def status_for(exc: DomainError) -> int:
     return 400  # pragma: no cover - DomainError itself is in the table
 
 
-class _ErrorList:
-    """Adapter giving a list of pydantic-style error dicts the one method ``field_errors`` reads."""
-
-    def __init__(self, errors: Sequence[Any]) -> None:
-        self._errors = list(errors)
-
-    def errors(self, include_url: bool = True) -> list[Any]:
-        return self._errors
-
-
 def request_field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
     """FastAPI's validation errors → ``[{"field", "message" (zh), "message_en"}]`` via ``field_errors``.
 
@@ -93,7 +82,7 @@ def request_field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
         if loc and loc[0] in _LOCATIONS:
             loc = loc[1:]
         cleaned.append({**err, "loc": loc})
-    return field_errors(cast(ValidationError, _ErrorList(cleaned)))
+    return field_errors_from(cleaned)
 
 
 def invalid_request(details: list[dict[str, str]]) -> InvalidInput:

@@ -101,9 +101,7 @@ class Page(BaseModel, Generic[T]):
 
 class HealthPublic(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"status": "ok", "database": "ok", "schema": "up_to_date", "version": "0.1.0"}]
-        }
+        json_schema_extra={"examples": [{"status": "ok", "database": "ok", "schema": "up_to_date", "version": "0.1.0"}]}
     )
 
     status: Literal["ok", "degraded"]

@@ -7,7 +7,7 @@ Use-case inputs are pydantic models built from these types; :func:`parse_input` 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
@@ -154,8 +154,13 @@ _ZH = {
 
 def field_errors(exc: ValidationError) -> list[dict[str, str]]:
     """One entry per problem: ``{"field", "message" (zh), "message_en"}``."""
+    return field_errors_from(exc.errors(include_url=False))
+
+
+def field_errors_from(raw: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The same, from pydantic-style error dicts (FastAPI's RequestValidationError.errors() gives these too)."""
     errors = []
-    for err in exc.errors(include_url=False):
+    for err in raw:
         field = ".".join(str(p) for p in err.get("loc", ())) or "__root__"
         ctx = err.get("ctx") or {}
         if "zh" in ctx and "en" in ctx:

@@ -29,12 +29,9 @@ def _taxonomy() -> TaxonomyPublic:
             for cluster in taxonomy.CLUSTERS
         ],
         districts=list(taxonomy.DISTRICTS),
-        qualifications=[
-            LabelPublic(code=q.code, name=q.name_zh, name_en=q.name_en) for q in taxonomy.QUALIFICATIONS
-        ],
+        qualifications=[LabelPublic(code=q.code, name=q.name_zh, name_en=q.name_en) for q in taxonomy.QUALIFICATIONS],
         organisation_kinds=[
-            LabelPublic(code=kind.value, name=kind.label_zh, name_en=kind.value.replace("_", " ").capitalize())
-            for kind in OrgKind
+            LabelPublic(code=kind.value, name=kind.label_zh, name_en=kind.label_en) for kind in OrgKind
         ],
     )
 

@@ -21,6 +21,10 @@ class OrgKind(StrEnum):
     def label_zh(self) -> str:
         return _ORG_KIND_ZH[self]
 
+    @property
+    def label_en(self) -> str:
+        return _ORG_KIND_EN[self]
+
 
 _ORG_KIND_ZH = {
     OrgKind.LARGE_FIRM: "大企业",
@@ -28,6 +32,14 @@ _ORG_KIND_ZH = {
     OrgKind.SERVICE_PROVIDER: "服务机构/孵化器",
     OrgKind.BANK: "银行",
     OrgKind.PROGRAMME_OFFICE: "管委会",
+}
+
+_ORG_KIND_EN = {
+    OrgKind.LARGE_FIRM: "Large firm",
+    OrgKind.SME: "SME",
+    OrgKind.SERVICE_PROVIDER: "Service provider / incubator",
+    OrgKind.BANK: "Bank",
+    OrgKind.PROGRAMME_OFFICE: "Programme office",
 }
 
 

@@ -1,0 +1,77 @@
+"""The web edge: ``create_app()`` builds the FastAPI application.
+
+Run it with ``uvicorn --factory api.app:create_app``.  Thin by design: routes parse and validate input, query
+or call a use case, and render; the business rules live below (``qianfan``, ``matcher``, ``finance``).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+import qianfan
+from api.errors import CatchAllMiddleware, install_error_handlers
+from api.middleware import SecurityHeadersMiddleware
+from api.routes import health, offers, orders, organisations, taxonomy
+from qianfan.config import Settings, get_settings
+from qianfan.db import get_engine, make_engine
+
+TITLE = "千帆 Qianfan API"
+DESCRIPTION = """\
+中关村“千帆计划”订单对接与应收账款融资平台的接口：大企业发布订单，中小企业发布产品与服务，平台撮合对接。
+金额以整数“分”（如 `budget_fen`）和精确到分的“元”字符串（如 `budget`）两种形式给出，从不使用浮点数；
+时间均为北京时间（ISO-8601，`+08:00`）。错误统一返回 `{"error", "message", "message_en", "detail"}`。
+
+The API of Qianfan, order matching and receivables finance for the Zhongguancun "Qianfan plan": large firms
+post orders, SMEs list offers, the platform matches them. Money is given as integer fen (e.g. `budget_fen`)
+and as an exact yuan string (e.g. `budget`), never as a float; times are Beijing time (ISO-8601, `+08:00`).
+Every error has the shape `{"error", "message", "message_en", "detail"}`.
+"""
+
+OPENAPI_TAGS = [
+    {"name": "health", "description": "健康检查 / Health"},
+    {"name": "organisations", "description": "机构与资质 / Organisations and qualifications"},
+    {"name": "orders", "description": "大企业订单 / Large firms' orders"},
+    {"name": "offers", "description": "中小企业产品与服务 / SMEs' offers"},
+    {"name": "taxonomy", "description": "产业分类、分园、资质 / Categories, branch parks, qualifications"},
+]
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the application.
+
+    ``engine`` defaults to the process-wide engine (``qianfan.db.get_engine()``) when no ``settings`` are
+    given, and to a new engine for ``settings.database_url`` when they are.
+    """
+    if engine is None:
+        engine = get_engine() if settings is None else make_engine(settings.database_url, echo=settings.sql_echo)
+    if settings is None:
+        settings = get_settings()
+
+    app = FastAPI(
+        title=TITLE,
+        description=DESCRIPTION,
+        version=qianfan.__version__,
+        openapi_tags=OPENAPI_TAGS,
+        # The interactive docs pages load their scripts from a CDN; the platform serves nothing from one.
+        # The schema itself stays at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+
+    install_error_handlers(app)
+    # Added innermost first: CatchAllMiddleware answers unexpected errors inside SecurityHeadersMiddleware, so
+    # every response, a 500 included, carries the security headers.
+    # CORS stays closed: no CORSMiddleware until a setting lists allowed origins.
+    app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+
+    app.include_router(health.router)
+    app.include_router(organisations.router)
+    app.include_router(orders.router)
+    app.include_router(offers.router)
+    app.include_router(taxonomy.router)
+    return app
