@@ -1,0 +1,327 @@
+"""The offer index: fitted sparse views of the corpus plus the structured fields the ranker filters on.
+
+    index = MatchIndex.fit(documents)          # fit vocabularies, idf, avgdl; store rows
+    index.add([doc, ...])                      # new or changed documents, no refit (an existing id is replaced)
+    index.remove([doc_id, ...])                # masked at once, compacted at the next refit
+    index.search(Query(title="..."), k=10)     # retrieval + rerank + explanations (see :mod:`matcher.rank`)
+    index.save(path); MatchIndex.load(path)    # a directory: manifest.json + arrays.npz (no pickle)
+    index.refit()                              # a fresh index over the live documents (run it in the background)
+
+The index is independent of the database: documents are plain :class:`Document` values with JSON ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from matcher import text as textmod
+from matcher.features import Bm25View
+
+if TYPE_CHECKING:
+    from matcher.rank import Filters, Match, Query, Weights
+
+__all__ = ["FORMAT_VERSION", "Document", "IndexVersionError", "MatchIndex", "analysis_version"]
+
+#: Bumped whenever the on-disk layout changes.
+FORMAT_VERSION = "qianfan-matcher/1"
+#: Bumped whenever the analysers change in a way that makes stored rows incompatible.
+_ANALYSERS = "word:jieba+snowball|char:zh1-3,en3-5|v1"
+
+DocId = int | str
+
+
+class IndexVersionError(RuntimeError):
+    """A saved index was written by another format or text analysis: refit it from the documents."""
+
+
+def analysis_version() -> str:
+    """A fingerprint of the text analysis (analysers, synonym table, stemmer) that stored rows depend on."""
+    h = hashlib.sha256(_ANALYSERS.encode())
+    h.update(textmod.SYNONYMS_PATH.read_bytes())
+    h.update(getattr(textmod._stemmer(), "__qualname__", "").encode())
+    return h.hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """An offer (or service package, mentor, order — whatever is being ranked) as the index sees it."""
+
+    id: DocId
+    title: str
+    description: str = ""
+    keywords: tuple[str, ...] = ()
+    category: str | None = None
+    district: str | None = None
+    qualifications: tuple[str, ...] = ()
+    price_min_fen: int | None = None
+    price_max_fen: int | None = None
+    capacity: int | None = None
+
+    def text(self) -> str:
+        return " ".join(p for p in (self.title, " ".join(self.keywords), self.description) if p)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "keywords": list(self.keywords),
+            "category": self.category,
+            "district": self.district,
+            "qualifications": list(self.qualifications),
+            "price_min_fen": self.price_min_fen,
+            "price_max_fen": self.price_max_fen,
+            "capacity": self.capacity,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Document:
+        return cls(
+            id=d["id"],
+            title=d.get("title") or "",
+            description=d.get("description") or "",
+            keywords=tuple(d.get("keywords") or ()),
+            category=d.get("category"),
+            district=d.get("district"),
+            qualifications=tuple(d.get("qualifications") or ()),
+            price_min_fen=d.get("price_min_fen"),
+            price_max_fen=d.get("price_max_fen"),
+            capacity=d.get("capacity"),
+        )
+
+
+def _view_specs() -> dict[str, Any]:
+    return {"word": textmod.word_terms, "char": textmod.char_terms}
+
+
+@dataclass
+class MatchIndex:
+    views: dict[str, Bm25View]
+    documents: list[Document] = field(default_factory=list)
+    fuzz_keys: list[str] = field(default_factory=list)
+    generation: int = 0
+    _alive: array = field(default_factory=lambda: array("b"))
+    _row_of: dict[DocId, int] = field(default_factory=dict)
+    _codes: dict[str, dict[str, int]] = field(default_factory=lambda: {"category": {}, "district": {}})
+    _category: array = field(default_factory=lambda: array("q"))
+    _district: array = field(default_factory=lambda: array("q"))
+    _price_min: array = field(default_factory=lambda: array("q"))
+    _price_max: array = field(default_factory=lambda: array("q"))
+    _qual_rows: dict[str, array] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------------------------------- building
+
+    @classmethod
+    def empty(cls) -> MatchIndex:
+        return cls(views={name: Bm25View(name, fn) for name, fn in _view_specs().items()})
+
+    @classmethod
+    def fit(cls, documents: Iterable[Document]) -> MatchIndex:
+        """Fit every view on *documents* (the offer corpus) and store them."""
+        index = cls.empty()
+        docs = _dedupe(documents)
+        prepared = [textmod.prepare(d.text()) for d in docs]
+        for view in index.views.values():
+            view.fit(prepared)
+        for doc in docs:
+            index._append_fields(doc)
+        return index
+
+    def refit(self) -> MatchIndex:
+        """A new index fitted on the live documents (fresh idf/avgdl, removed rows dropped)."""
+        fresh = MatchIndex.fit(self.live_documents())
+        fresh.generation = self.generation + 1
+        return fresh
+
+    def add(self, documents: Iterable[Document]) -> None:
+        """Add new documents, or replace documents whose id is already indexed, without a refit."""
+        docs = _dedupe(documents)
+        self.remove([d.id for d in docs if d.id in self._row_of])
+        prepared = [textmod.prepare(d.text()) for d in docs]
+        for view in self.views.values():
+            view.add(prepared)
+        for doc in docs:
+            self._append_fields(doc)
+        self.generation += 1
+
+    def remove(self, ids: Iterable[DocId]) -> int:
+        """Withdraw documents; returns how many were live. Their rows are masked, their terms leave the idf."""
+        n = 0
+        for doc_id in ids:
+            row = self._row_of.pop(doc_id, None)
+            if row is None or not self._alive[row]:
+                continue
+            self._alive[row] = 0
+            for view in self.views.values():
+                view.forget(row)
+            n += 1
+        if n:
+            self.generation += 1
+        return n
+
+    def _append_fields(self, doc: Document) -> None:
+        row = len(self.documents)
+        self.documents.append(doc)
+        self.fuzz_keys.append(" ".join(textmod.word_terms(textmod.prepare(" ".join((doc.title, *doc.keywords))))))
+        self._alive.append(1)
+        self._row_of[doc.id] = row
+        self._category.append(self._code("category", doc.category))
+        self._district.append(self._code("district", doc.district))
+        self._price_min.append(-1 if doc.price_min_fen is None else int(doc.price_min_fen))
+        self._price_max.append(-1 if doc.price_max_fen is None else int(doc.price_max_fen))
+        for q in doc.qualifications:
+            self._qual_rows.setdefault(q, array("q")).append(row)
+
+    def _code(self, kind: str, value: str | None) -> int:
+        if not value:
+            return -1
+        table = self._codes[kind]
+        return table.setdefault(value, len(table))
+
+    # ------------------------------------------------------------------------------------------- reading
+
+    def __len__(self) -> int:
+        return int(np.frombuffer(self._alive, dtype=np.int8).sum()) if self._alive else 0
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._row_of
+
+    def live_documents(self) -> list[Document]:
+        alive = self._alive
+        return [d for i, d in enumerate(self.documents) if alive[i]]
+
+    def alive_mask(self) -> np.ndarray:
+        return np.frombuffer(self._alive, dtype=np.int8).astype(bool) if self._alive else np.zeros(0, dtype=bool)
+
+    def code_array(self, kind: str) -> np.ndarray:
+        arr = self._category if kind == "category" else self._district
+        return np.frombuffer(arr, dtype=np.int64) if arr else np.zeros(0, dtype=np.int64)
+
+    def code_of(self, kind: str, value: str | None) -> int:
+        return self._codes[kind].get(value or "", -2)
+
+    def price_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self._price_min:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.frombuffer(self._price_min, dtype=np.int64), np.frombuffer(self._price_max, dtype=np.int64)
+
+    def rows_with_all(self, qualifications: Sequence[str]) -> np.ndarray:
+        """Boolean mask of the rows holding every one of *qualifications* (vectorised over postings)."""
+        n = len(self.documents)
+        required = list(dict.fromkeys(qualifications))
+        if not required:
+            return np.ones(n, dtype=bool)
+        hits = np.zeros(n, dtype=np.int64)
+        for q in required:
+            rows = self._qual_rows.get(q)
+            if rows is None:
+                return np.zeros(n, dtype=bool)
+            hits += np.bincount(np.frombuffer(rows, dtype=np.int64), minlength=n)
+        return hits == len(required)
+
+    # ------------------------------------------------------------------------------------------- ranking
+
+    def search(
+        self,
+        query: Query | str,
+        k: int = 10,
+        *,
+        filters: Filters | None = None,
+        weights: Weights | None = None,
+        explain: bool = True,
+    ) -> list[Match]:
+        from matcher.rank import search
+
+        return search(self, query, k, filters=filters, weights=weights, explain=explain)
+
+    def search_many(
+        self,
+        queries: Iterable[Query | str],
+        k: int = 10,
+        *,
+        filters: Filters | None = None,
+        weights: Weights | None = None,
+        explain: bool = True,
+    ) -> list[list[Match]]:
+        from matcher.rank import search
+
+        return [search(self, q, k, filters=filters, weights=weights, explain=explain) for q in queries]
+
+    # ------------------------------------------------------------------------------------------- persistence
+
+    def save(self, path: str | Path) -> Path:
+        """Write the index to the directory *path* (created if needed): manifest.json + arrays.npz."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, np.ndarray] = {}
+        views_meta: dict[str, Any] = {}
+        for name, view in self.views.items():
+            meta, arrs = view.state()
+            views_meta[name] = meta
+            arrays.update({f"{name}.{key}": value for key, value in arrs.items()})
+        arrays["alive"] = self.alive_mask().astype(np.int8)
+        manifest = {
+            "format": FORMAT_VERSION,
+            "analysis": analysis_version(),
+            "generation": self.generation,
+            "views": views_meta,
+            "documents": [d.to_json() for d in self.documents],
+        }
+        tmp_manifest = path / "manifest.json.tmp"
+        tmp_manifest.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        savez: Any = np.savez
+        with open(path / "arrays.npz.tmp", "wb") as fh:
+            savez(fh, **arrays)
+        (path / "arrays.npz.tmp").replace(path / "arrays.npz")
+        tmp_manifest.replace(path / "manifest.json")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> MatchIndex:
+        """Read an index written by :meth:`save`; raises :class:`IndexVersionError` if it must be refitted."""
+        path = Path(path)
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("format") != FORMAT_VERSION:
+            raise IndexVersionError(f"index format {manifest.get('format')!r}, expected {FORMAT_VERSION!r}")
+        if manifest.get("analysis") != analysis_version():
+            raise IndexVersionError("the text analysis changed since this index was saved; refit it")
+        with np.load(path / "arrays.npz", allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+        specs = _view_specs()
+        index = cls(
+            views={
+                name: Bm25View.from_state(
+                    name,
+                    specs[name],
+                    meta,
+                    {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith(name + ".")},
+                )
+                for name, meta in manifest["views"].items()
+            }
+        )
+        alive = arrays["alive"]
+        for row, d in enumerate(manifest["documents"]):
+            doc = Document.from_json(d)
+            index._append_fields(doc)
+            if not alive[row]:
+                index._alive[row] = 0
+                index._row_of.pop(doc.id, None)
+        index.generation = int(manifest["generation"])
+        return index
+
+
+def _dedupe(documents: Iterable[Document]) -> list[Document]:
+    """The last version of each id wins (a batch may carry an offer and its later edit)."""
+    by_id: dict[DocId, Document] = {}
+    for d in documents:
+        by_id.pop(d.id, None)
+        by_id[d.id] = d
+    return list(by_id.values())
