@@ -13,6 +13,7 @@ import qianfan
 from api.errors import CatchAllMiddleware, install_error_handlers
 from api.middleware import SecurityHeadersMiddleware
 from api.routes import health, offers, orders, organisations, taxonomy
+from api.routes.docs import install_docs
 from qianfan.config import Settings, get_settings
 from qianfan.db import get_engine, make_engine
 
@@ -53,8 +54,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         description=DESCRIPTION,
         version=qianfan.__version__,
         openapi_tags=OPENAPI_TAGS,
-        # The interactive docs pages load their scripts from a CDN; the platform serves nothing from one.
-        # The schema itself stays at /openapi.json.
+        # FastAPI's default docs pages load scripts from a CDN; /docs is served from local assets instead.
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
@@ -74,4 +74,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(orders.router)
     app.include_router(offers.router)
     app.include_router(taxonomy.router)
+    install_docs(app)
     return app
