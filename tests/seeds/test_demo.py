@@ -1,0 +1,231 @@
+"""The demo seed, loaded once per backend (see conftest): contents, idempotency, validity, determinism."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from qianfan import taxonomy
+from qianfan.audit import verify_chain
+from qianfan.clock import to_local
+from qianfan.creditcode import is_valid_credit_code
+from qianfan.models import (
+    Contract,
+    IntentOrder,
+    IntentStatus,
+    Interest,
+    InterestKind,
+    Mentor,
+    Offer,
+    Order,
+    OrderStatus,
+    Organisation,
+    OrgKind,
+    Qualification,
+    ServiceNeed,
+    ServicePackage,
+    User,
+    UserRole,
+)
+from qianfan.security import verify_password
+from seeds.demo import DEMO_PASSWORD, DEMO_USERS
+from tests.seeds.conftest import DemoDb, Snapshot
+
+BANKS = (
+    "国家开发银行北京分行",
+    "中国工商银行北京分行",
+    "中国农业银行北京分行",
+    "中国银行北京分行",
+    "中国建设银行北京分行",
+    "北京银行",
+    "北京中关村银行",
+)
+PROGRAMME_TITLES = (
+    "数字政府大数据平台项目",
+    "工业云PaaS平台项目",
+    "工业云IaaS平台项目",
+    "智慧道路巡检系统项目",
+    "智慧城市养老数字化平台项目",
+    "中央空调智慧能源技术节能项目",
+)
+
+
+def _count(session: Session, model: type, *where: object) -> int:
+    stmt = sa.select(sa.func.count()).select_from(model)
+    for cond in where:
+        stmt = stmt.where(cond)  # type: ignore[arg-type]
+    return int(session.execute(stmt).scalar_one())
+
+
+def test_counts(demo_db: DemoDb) -> None:
+    with Session(demo_db.engine) as s:
+        assert _count(s, Organisation, col(Organisation.kind) == OrgKind.SME) >= 200
+        assert _count(s, Offer) >= 2000
+        assert _count(s, Organisation, col(Organisation.kind) == OrgKind.LARGE_FIRM) >= 20
+        assert _count(s, Organisation, col(Organisation.kind) == OrgKind.SERVICE_PROVIDER) >= 20
+        assert _count(s, Organisation, col(Organisation.kind) == OrgKind.PROGRAMME_OFFICE) == 1
+        assert _count(s, ServicePackage) >= 30
+        assert _count(s, Mentor) >= 20
+        assert _count(s, ServiceNeed) >= 20
+        assert _count(s, Order) >= 80
+        kinds = set(s.exec(select(Order.kind).distinct()).all())
+        assert {str(k) for k in kinds} == {"procurement", "investment", "merger"}
+        # every cluster and every category has offers
+        assert set(s.exec(select(Offer.category).distinct()).all()) == set(taxonomy.CATEGORY_CODES)
+        clusters = s.exec(select(Organisation.cluster).where(Organisation.kind == OrgKind.SME).distinct()).all()
+        assert set(clusters) == set(taxonomy.CLUSTER_CODES)
+        districts = s.exec(select(Organisation.district).where(Organisation.kind == OrgKind.SME).distinct()).all()
+        assert len(set(districts)) >= 12
+
+
+def test_banks_guarantor_and_programme_office(demo_db: DemoDb) -> None:
+    with Session(demo_db.engine) as s:
+        banks = s.exec(select(Organisation).where(Organisation.kind == OrgKind.BANK)).all()
+        assert {b.name for b in banks} == set(BANKS)
+        guarantor = s.exec(select(Organisation).where(Organisation.name == "中关村科技融资担保有限公司")).one()
+        assert guarantor.kind == OrgKind.SERVICE_PROVIDER  # lends nothing; see seeds/catalogue.py
+        office = s.exec(select(Organisation).where(Organisation.kind == OrgKind.PROGRAMME_OFFICE)).one()
+        assert office.credit_code.startswith("11")  # a government body's registration prefix
+
+
+def test_programme_orders_and_signed_intent_orders(demo_db: DemoDb) -> None:
+    with Session(demo_db.engine) as s:
+        orders = {o.title: o for o in s.exec(select(Order).where(col(Order.title).in_(PROGRAMME_TITLES))).all()}
+        assert set(orders) == set(PROGRAMME_TITLES)
+        for order in orders.values():
+            owner = s.get(Organisation, order.organisation_id)
+            assert owner is not None and owner.kind == OrgKind.LARGE_FIRM
+            assert order.description and order.required_qualifications
+        signed = [
+            title
+            for title, order in orders.items()
+            if s.exec(
+                select(IntentOrder).where(IntentOrder.order_id == order.id, IntentOrder.status == IntentStatus.SIGNED)
+            ).first()
+            is not None
+        ]
+        assert len(signed) >= 2
+        for title in signed:
+            assert orders[title].status == OrderStatus.AWARDED
+        contract_titles = set(s.exec(select(Contract.title)).all())
+        assert set(signed) <= contract_titles
+        # intent orders waiting for a signature, and interest / shortlists on the programme projects
+        assert s.exec(select(IntentOrder).where(IntentOrder.status == IntentStatus.PROPOSED)).first() is not None
+        ids = [o.id for o in orders.values()]
+        kinds = set(s.exec(select(Interest.kind).where(col(Interest.order_id).in_(ids))).all())
+        assert {InterestKind.INTEREST, InterestKind.SHORTLIST, InterestKind.REJECTION} <= kinds
+
+
+def test_demo_users(demo_db: DemoDb) -> None:
+    expected_roles = {
+        "demo-sme": (OrgKind.SME, UserRole.ADMIN),
+        "demo-firm": (OrgKind.LARGE_FIRM, UserRole.ADMIN),
+        "demo-bank": (OrgKind.BANK, UserRole.REVIEWER),
+        "demo-bank-approver": (OrgKind.BANK, UserRole.APPROVER),
+        "demo-office": (OrgKind.PROGRAMME_OFFICE, UserRole.ADMIN),
+        "demo-provider": (OrgKind.SERVICE_PROVIDER, UserRole.ADMIN),
+    }
+    assert [u[0] for u in DEMO_USERS] == list(expected_roles)
+    with Session(demo_db.engine) as s:
+        users = {u.username: u for u in s.exec(select(User)).all()}
+        assert set(users) == set(expected_roles)  # the demo seed creates no other accounts
+        for username, (kind, role) in expected_roles.items():
+            user = users[username]
+            org = s.get(Organisation, user.organisation_id)
+            assert org is not None
+            assert (org.kind, user.role) == (kind, role)
+            assert org.name == next(u[1] for u in DEMO_USERS if u[0] == username)
+            assert user.password_hash.startswith("$argon2id$")
+            assert verify_password(user.password_hash, DEMO_PASSWORD)
+            assert not verify_password(user.password_hash, "wrong-password")
+        assert s.get(Organisation, users["demo-bank"].organisation_id).name == "北京中关村银行"  # type: ignore[union-attr]
+        firm_id = users["demo-firm"].organisation_id
+        gov = s.exec(select(Order).where(Order.title == "数字政府大数据平台项目")).one()
+        assert gov.organisation_id == firm_id
+        # the demo SME has offers fitting the programme order it won, and a contract to finance
+        sme_id = users["demo-sme"].organisation_id
+        sme_categories = set(s.exec(select(Offer.category).where(Offer.organisation_id == sme_id)).all())
+        assert {"ict.bigdata", "ict.egov"} <= sme_categories
+        assert s.exec(select(Contract).where(Contract.supplier_id == sme_id)).first() is not None
+
+
+def test_second_run_creates_nothing(demo_db: DemoDb) -> None:
+    assert demo_db.first.created_total > 2000
+    assert demo_db.second.created_total == 0, demo_db.second.created
+    assert not demo_db.second.skipped
+    assert demo_db.counts_after_second == demo_db.after_first.counts
+    assert demo_db.second.present["offers"] == demo_db.first.created["offers"]
+    assert demo_db.second.seconds < max(2.0, demo_db.first.seconds / 3)
+
+
+def test_credit_codes_categories_districts_valid(demo_db: DemoDb) -> None:
+    with Session(demo_db.engine) as s:
+        orgs = s.exec(select(Organisation)).all()
+        assert all(is_valid_credit_code(o.credit_code) for o in orgs)
+        assert all(o.district in taxonomy.DISTRICTS for o in orgs)
+        assert all(o.cluster is None or o.cluster in taxonomy.CLUSTER_BY_CODE for o in orgs)
+        assert len({o.name for o in orgs}) == len(orgs)
+        for model in (Offer, Order, ServicePackage, ServiceNeed):
+            cats = set(s.exec(select(model.category).distinct()).all())
+            assert cats <= set(taxonomy.CATEGORY_CODES), model
+        for mentor in s.exec(select(Mentor)).all():
+            assert mentor.expertise and set(mentor.expertise) <= set(taxonomy.CATEGORY_CODES)
+        assert set(s.exec(select(Order.district).distinct()).all()) <= set(taxonomy.DISTRICTS)
+        quals = s.exec(select(Qualification)).all()
+        assert {q.code for q in quals} <= set(taxonomy.QUALIFICATION_BY_CODE)
+        for offer in s.exec(select(Offer)).all():
+            assert set(offer.qualifications) <= set(taxonomy.QUALIFICATION_BY_CODE)
+
+
+def test_some_qualifications_expire(demo_db: DemoDb) -> None:
+    today = to_local(demo_db.clock.now()).date()
+    with Session(demo_db.engine) as s:
+        quals = s.exec(select(Qualification)).all()
+    expired = [q for q in quals if q.valid_until is not None and q.valid_until < today]
+    expiring = [q for q in quals if q.valid_until is not None and today <= q.valid_until < today + timedelta(days=60)]
+    assert len(expired) >= 10 and len(expiring) >= 10
+
+
+def test_money_is_positive_integer_fen(demo_db: DemoDb) -> None:
+    with Session(demo_db.engine) as s:
+        for offer in s.exec(select(Offer)).all():
+            assert isinstance(offer.price_min_fen, int) and isinstance(offer.price_max_fen, int)
+            assert 0 < offer.price_min_fen <= offer.price_max_fen
+            assert offer.capacity > 0
+        for order in s.exec(select(Order)).all():
+            assert isinstance(order.budget_fen, int) and order.budget_fen > 0
+        for package in s.exec(select(ServicePackage)).all():
+            assert isinstance(package.value_fen, int) and package.value_fen > 0
+        for need in s.exec(select(ServiceNeed)).all():
+            assert need.budget_fen is None or (isinstance(need.budget_fen, int) and need.budget_fen > 0)
+        for intent in s.exec(select(IntentOrder)).all():
+            assert isinstance(intent.amount_fen, int) and 0 < intent.amount_fen <= 3_000_000_000
+        for contract in s.exec(select(Contract)).all():
+            assert isinstance(contract.amount_fen, int) and contract.amount_fen > 0
+
+
+def test_offer_texts_are_distinct_and_chinese(demo_db: DemoDb) -> None:
+    with Session(demo_db.engine) as s:
+        rows = s.execute(sa.select(col(Offer.title), col(Offer.description), col(Offer.keywords))).all()
+    assert len({r[0] for r in rows}) == len(rows)
+    assert len({r[1] for r in rows}) == len(rows)
+    for title, description, keywords in rows:
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in title)
+        assert len(description) >= 40, title
+        assert keywords
+
+
+def test_audit_chain_intact(demo_db: DemoDb) -> None:
+    with Session(demo_db.engine) as s:
+        report = verify_chain(s)
+    assert report.ok and report.checked > 0
+
+
+def test_two_fresh_loads_are_identical(demo_db: DemoDb, reference_demo: Snapshot) -> None:
+    """This backend's fresh load and a fresh load into a database of its own produce the same rows, in order."""
+    assert demo_db.after_first.offer_titles == reference_demo.offer_titles
+    assert demo_db.after_first.orders == reference_demo.orders
+    assert demo_db.after_first.credit_codes == reference_demo.credit_codes
+    assert demo_db.after_first.counts == reference_demo.counts
