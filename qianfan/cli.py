@@ -113,6 +113,51 @@ def audit_verify() -> None:
     )
 
 
+@app.command("match")
+def match(
+    orders: Annotated[Path, typer.Option("--orders", help="订单 JSONL / orders, one JSON object per line")],
+    offers: Annotated[
+        Path | None, typer.Option("--offers", help="产品/服务 JSONL / offers, one JSON object per line")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="每个订单的匹配数 / matches per order")] = 10,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="输出 JSONL，- 为标准输出 / output file, - for stdout")
+    ] = None,
+    index_dir: Annotated[Path | None, typer.Option("--index", help="保存索引 / save the fitted index in DIR")] = None,
+    load_index: Annotated[
+        Path | None,
+        typer.Option("--load-index", help="复用 --index 保存的索引 / reuse a saved index instead of --offers"),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="不显示进度与汇总 / no progress bar, no summary")
+    ] = False,
+) -> None:
+    """批量撮合，无需数据库 / Match orders against offers from JSONL files (no database); one JSON line per order."""
+    from matcher import batch
+
+    if (offers is None) == (load_index is None):
+        raise typer.BadParameter("请给出 --offers 或 --load-index 之一 / give exactly one of --offers and --load-index")
+    if load_index is not None and index_dir is not None:
+        raise typer.BadParameter("--index 不能与 --load-index 同用 / --index cannot be combined with --load-index")
+    reporter = batch.RichReporter(err) if err.is_terminal and not quiet else batch.NullReporter()
+    try:
+        with reporter:
+            summary = batch.match_files(
+                orders,
+                offers=offers,
+                load_index=load_index,
+                save_index=index_dir,
+                out=out_file,
+                k=top,
+                reporter=reporter,
+            )
+    except batch.BatchError as exc:
+        err.print(exc.message, style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    if not quiet:
+        err.print(summary.line(), markup=False, highlight=False, soft_wrap=True)
+
+
 def main() -> None:
     try:
         app()
