@@ -13,26 +13,72 @@ matrix–vector product ``W @ (idf · q)`` and the per-term products are the exp
   small row-major delta block; queries read the big column-major base block and the delta, and the delta is
   merged into the base once it is large. Nothing is refitted.
 
-Like scikit-learn's ``CountVectorizer`` (which it uses for the bulk fit), the view is driven by an analyser that
-maps a text to its list of terms.
+The view stores terms, not texts: documents arrive as lists of terms (see :mod:`matcher.text`), counted into a
+sparse matrix like scikit-learn's ``CountVectorizer`` does (:func:`count_terms`; bulk builds may count in worker
+processes and merge their vocabularies with :func:`merge_counts`).
+
+Reading: :meth:`Bm25View.lead_postings` streams the postings of the query's *rarer* terms (the base block is
+column-major, so one term's postings are one contiguous slice) for candidate generation, and
+:meth:`Bm25View.score_rows` gives the exact BM25 score of chosen rows over all the query's terms (binary search in
+each term's sorted postings), so neither touches the whole corpus.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import CountVectorizer
 
-__all__ = ["Bm25View", "QueryVector"]
+__all__ = ["Bm25View", "QueryVector", "count_terms", "merge_counts"]
 
-Analyser = Callable[[str], list[str]]
+TermLists = Sequence[Sequence[str]]
 
 #: Merge the delta block into the base once it holds this many rows (or a tenth of the base, if larger).
 DELTA_MERGE_ROWS = 20_000
+
+
+def count_terms(term_lists: TermLists, vocabulary: dict[str, int]) -> sp.csr_matrix:
+    """Term counts of each document (a row per list), growing *vocabulary* in place with unseen terms."""
+    indptr = np.zeros(len(term_lists) + 1, dtype=np.int64)
+    indices = array("q")
+    data = array("f")
+    for r, terms in enumerate(term_lists):
+        counts: dict[int, int] = {}
+        for term in terms:
+            col = vocabulary.get(term)
+            if col is None:
+                col = vocabulary[term] = len(vocabulary)
+            counts[col] = counts.get(col, 0) + 1
+        indices.extend(counts.keys())
+        data.extend(counts.values())
+        indptr[r + 1] = len(indices)
+    m = sp.csr_matrix(
+        (np.frombuffer(data, dtype=np.float32), np.frombuffer(indices, dtype=np.int64), indptr),
+        shape=(len(term_lists), len(vocabulary)),
+    )
+    m.sort_indices()
+    return m
+
+
+def merge_counts(parts: Sequence[tuple[list[str], sp.csr_matrix]]) -> tuple[list[str], sp.csr_matrix]:
+    """Stack count matrices that were built with separate vocabularies (e.g. in worker processes)."""
+    vocabulary: dict[str, int] = {}
+    blocks: list[sp.csr_matrix] = []
+    for terms, m in parts:
+        remap = np.fromiter(
+            (vocabulary.setdefault(t, len(vocabulary)) for t in terms), dtype=np.int64, count=len(terms)
+        )
+        blocks.append(sp.csr_matrix((m.data, remap[m.indices] if m.nnz else m.indices, m.indptr), shape=m.shape))
+    width = len(vocabulary)
+    for b in blocks:
+        b.resize((b.shape[0], width))
+    merged = sp.vstack(blocks, format="csr", dtype=np.float32) if blocks else sp.csr_matrix((0, 0), dtype=np.float32)
+    merged.sort_indices()
+    return list(vocabulary), merged
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +88,12 @@ class QueryVector:
     columns: np.ndarray  # int64, unique, ascending
     weights: np.ndarray  # float32, idf of each term
     self_score: float
+    df: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # document frequency of each term
 
 
 @dataclass
 class Bm25View:
     name: str
-    analyser: Analyser
     k1: float = 1.2
     b: float = 0.75
     vocabulary: dict[str, int] = field(default_factory=dict)
@@ -61,54 +107,39 @@ class Bm25View:
 
     # ------------------------------------------------------------------------------------------- building
 
-    def fit(self, texts: Sequence[str]) -> None:
-        """Fit vocabulary, document frequencies and avgdl on *texts* and store their rows (replaces everything)."""
-        cv = CountVectorizer(analyzer=self.analyser, dtype=np.float32)
-        counts = cv.fit_transform(texts) if len(texts) else sp.csr_matrix((0, 0), dtype=np.float32)
-        terms = cv.get_feature_names_out() if len(texts) else np.array([], dtype=object)
-        # CountVectorizer sorts its vocabulary; keep that order (deterministic).
-        self.terms = [str(t) for t in terms]
+    def fit(self, term_lists: TermLists) -> None:
+        """Fit vocabulary, document frequencies and avgdl on the documents' terms and store them (replaces all)."""
+        vocabulary: dict[str, int] = {}
+        counts = count_terms(term_lists, vocabulary)
+        self.fit_counts(list(vocabulary), counts)
+
+    def fit_counts(self, terms: list[str], counts: sp.csr_matrix) -> None:
+        """Fit on a ready term-count matrix whose columns are *terms*."""
+        self.terms = list(terms)
         self.vocabulary = {t: i for i, t in enumerate(self.terms)}
-        counts = sp.csr_matrix(counts)
+        counts = sp.csr_matrix(counts, dtype=np.float32)
         dl = np.asarray(counts.sum(axis=1)).ravel()
         self.avgdl = float(dl.mean()) if dl.size and dl.mean() > 0 else 1.0
         self.df = np.bincount(counts.indices, minlength=len(self.vocabulary)).astype(np.int64)
         self.n_live = counts.shape[0]
-        self._base = self._saturate(counts, dl).tocsc()
+        base = self._saturate(counts, dl).tocsc()
+        base.sort_indices()
+        self._base = base
         self._delta = []
         self._delta_rows = 0
 
-    def add(self, texts: Sequence[str]) -> None:
-        """Append rows for *texts*, growing the vocabulary with unseen terms (no refit)."""
-        if not texts:
+    def add(self, term_lists: TermLists) -> None:
+        """Append rows for new documents, growing the vocabulary with unseen terms (no refit)."""
+        if not term_lists:
             return
-        rows: list[int] = []
-        cols: list[int] = []
-        vals: list[float] = []
-        vocab = self.vocabulary
-        for r, text in enumerate(texts):
-            counts: dict[int, int] = {}
-            for term in self.analyser(text):
-                col = vocab.get(term)
-                if col is None:
-                    col = vocab[term] = len(vocab)
-                    self.terms.append(term)
-                counts[col] = counts.get(col, 0) + 1
-            for col, n in counts.items():
-                rows.append(r)
-                cols.append(col)
-                vals.append(n)
-        width = len(vocab)
-        block = sp.csr_matrix(
-            (np.asarray(vals, dtype=np.float32), (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64))),
-            shape=(len(texts), width),
-        )
-        block.sum_duplicates()
+        block = count_terms(term_lists, self.vocabulary)
+        width = len(self.vocabulary)
+        self.terms.extend(list(self.vocabulary)[len(self.terms) :])
         self._grow(width)
         if self.df.size < width:
             self.df = np.concatenate([self.df, np.zeros(width - self.df.size, dtype=np.int64)])
         np.add.at(self.df, block.indices, 1)
-        self.n_live += len(texts)
+        self.n_live += block.shape[0]
         dl = np.asarray(block.sum(axis=1)).ravel()
         self._delta.append(self._saturate(block, dl))
         self._delta_rows += block.shape[0]
@@ -134,7 +165,9 @@ class Bm25View:
             return
         self._grow(len(self.vocabulary))
         parts = ([self._base] if self._base is not None else []) + self._delta
-        self._base = sp.vstack(parts, format="csc", dtype=np.float32)
+        base = sp.vstack(parts, format="csc", dtype=np.float32)
+        base.sort_indices()
+        self._base = base
         self._delta = []
         self._delta_rows = 0
 
@@ -158,33 +191,79 @@ class Bm25View:
         df = np.clip(self.df[columns], 0, None).astype(np.float64)
         return np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
 
-    def query(self, text: str) -> QueryVector:
-        """The query vector of *text*: known terms only (binary tf), weighted by idf."""
-        all_terms = self.analyser(text)
+    def query(self, all_terms: Sequence[str]) -> QueryVector:
+        """The query vector of a text's terms: known terms only (binary tf), weighted by idf."""
         terms = {self.vocabulary[t] for t in all_terms if t in self.vocabulary}
         columns = np.fromiter(sorted(terms), dtype=np.int64, count=len(terms))
         weights = self.idf(columns)
         n_terms = max(len(all_terms), 1)
         sat = (self.k1 + 1) / (1 + self.k1 * (1 - self.b + self.b * n_terms / self.avgdl))
         self_score = float(weights.sum() * sat)
-        return QueryVector(columns, weights, self_score)
+        return QueryVector(columns, weights, self_score, self.df[columns].copy())
 
-    def postings(self, columns: np.ndarray) -> sp.csr_matrix:
-        """The (n_rows × len(columns)) saturated-tf sub-matrix of the query's terms, row-major."""
-        parts: list[Any] = []
-        if self._base is not None:
-            parts.append(self._base[:, columns])
-        parts.extend(m[:, columns] for m in self._delta)
-        if not parts:
+    @property
+    def base_rows(self) -> int:
+        return 0 if self._base is None else self._base.shape[0]
+
+    def lead_postings(self, q: QueryVector, budget: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Candidate evidence from the base block: the postings of the query's rarest terms, up to *budget* postings.
+
+        Terms are taken rarest first (highest idf) while the postings they add stay within *budget*; the very
+        common terms, whose postings are long and whose weight is small, are left to :meth:`score_rows`. Returns
+        (rows, partial scores, the columns used); rows repeat when several lead terms hit one document.
+        """
+        if self._base is None or q.columns.size == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, np.zeros(0, dtype=np.float32), empty
+        indptr = self._base.indptr
+        lengths = indptr[q.columns + 1] - indptr[q.columns]
+        order = np.argsort(lengths, kind="stable")
+        within = np.cumsum(lengths[order]) <= budget
+        within[0] = True  # always at least the rarest term
+        lead = order[within]
+        starts = indptr[q.columns[lead]]
+        ends = indptr[q.columns[lead] + 1]
+        if lead.size == 1:
+            sl = slice(int(starts[0]), int(ends[0]))
+            return self._base.indices[sl].astype(np.int64), self._base.data[sl] * q.weights[lead[0]], q.columns[lead]
+        spans = [np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+        pos = np.concatenate(spans) if spans else np.zeros(0, dtype=np.int64)
+        w = np.repeat(q.weights[lead], ends - starts)
+        return self._base.indices[pos].astype(np.int64), self._base.data[pos] * w, q.columns[lead]
+
+    def term_scores(self, q: QueryVector, rows: np.ndarray) -> np.ndarray:
+        """The (len(rows) × terms) matrix of each query term's BM25 contribution to each of *rows* (any block)."""
+        out = np.zeros((rows.size, q.columns.size), dtype=np.float32)
+        if rows.size == 0 or q.columns.size == 0:
+            return out
+        base_n = self.base_rows
+        in_base = rows < base_n
+        if in_base.any() and self._base is not None:
+            sel = np.flatnonzero(in_base)
+            r = rows[sel]
+            indptr, indices, data = self._base.indptr, self._base.indices, self._base.data
+            for j, c in enumerate(q.columns.tolist()):
+                a, b = int(indptr[c]), int(indptr[c + 1])
+                if a == b:
+                    continue
+                posting = indices[a:b]
+                pos = np.searchsorted(posting, r)
+                pos[pos >= b - a] = b - a - 1
+                hit = posting[pos] == r
+                if hit.any():
+                    out[sel[hit], j] = data[a + pos[hit]] * q.weights[j]
+        if (~in_base).any():
+            sel = np.flatnonzero(~in_base)
+            sub = self.delta_postings(q.columns)
+            out[sel] = sub[rows[sel] - base_n].toarray() * q.weights
+        return out
+
+    def delta_postings(self, columns: np.ndarray) -> sp.csr_matrix:
+        """The (delta rows × len(columns)) saturated-tf sub-matrix of the rows added since the last merge."""
+        if not self._delta:
             return sp.csr_matrix((0, columns.size), dtype=np.float32)
-        if len(parts) == 1:
-            return sp.csr_matrix(parts[0])
+        parts = [m[:, columns] for m in self._delta]
         return sp.csr_matrix(sp.vstack(parts, format="csr", dtype=np.float32))
-
-    def scores(self, q: QueryVector) -> tuple[np.ndarray, sp.csr_matrix]:
-        """Raw BM25 scores of every row for *q*, and the postings sub-matrix they came from."""
-        sub = self.postings(q.columns)
-        return np.asarray(sub @ q.weights, dtype=np.float32).ravel(), sub
 
     def row(self, i: int) -> sp.csr_matrix:
         base_rows = 0 if self._base is None else self._base.shape[0]
@@ -221,8 +300,8 @@ class Bm25View:
         return meta, arrays
 
     @classmethod
-    def from_state(cls, name: str, analyser: Analyser, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Bm25View:
-        view = cls(name, analyser, k1=float(meta["k1"]), b=float(meta["b"]))
+    def from_state(cls, name: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Bm25View:
+        view = cls(name, k1=float(meta["k1"]), b=float(meta["b"]))
         view.terms = list(meta["terms"])
         view.vocabulary = {t: i for i, t in enumerate(view.terms)}
         view.df = arrays["df"].astype(np.int64)
@@ -230,5 +309,7 @@ class Bm25View:
         view.n_live = int(meta["n_live"])
         shape = tuple(int(x) for x in arrays["shape"])
         m = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape, dtype=np.float32)
-        view._base = m.tocsc()
+        base = m.tocsc()
+        base.sort_indices()
+        view._base = base
         return view

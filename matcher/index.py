@@ -22,6 +22,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import multiprocessing as mp
+import os
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +34,7 @@ import numpy as np
 
 from matcher import text as textmod
 from matcher.dense import DenseView, Embedder, VectorBatch, embed_documents, embedding_text, text_hash
-from matcher.features import Bm25View
+from matcher.features import Bm25View, count_terms, merge_counts
 
 if TYPE_CHECKING:
     from matcher.rank import Filters, Match, Query, Weights
@@ -42,7 +44,7 @@ __all__ = ["FORMAT_VERSION", "Document", "IndexVersionError", "MatchIndex", "ana
 #: Bumped whenever the on-disk layout changes.
 FORMAT_VERSION = "qianfan-matcher/1"
 #: Bumped whenever the analysers change in a way that makes stored rows incompatible.
-_ANALYSERS = "word:jieba+snowball|char:zh1-3,en3-5|v1"
+_ANALYSERS = "word:jieba(title,keywords,description)+snowball|char(title,keywords):zh1-3,en3-5|v2"
 
 DocId = int | str
 
@@ -73,6 +75,10 @@ class Document:
     price_min_fen: int | None = None
     price_max_fen: int | None = None
     capacity: int | None = None
+    #: The SME (organisation) behind the offer: near-duplicate offers of one owner are folded into one match.
+    owner: int | str | None = None
+    #: The owner's record on the platform, 0–1 (signed intent orders, delivered contracts): a rerank feature.
+    record: float = 0.0
 
     def text(self) -> str:
         return " ".join(p for p in (self.title, " ".join(self.keywords), self.description) if p)
@@ -89,6 +95,8 @@ class Document:
             "price_min_fen": self.price_min_fen,
             "price_max_fen": self.price_max_fen,
             "capacity": self.capacity,
+            "owner": self.owner,
+            "record": self.record,
         }
 
     @classmethod
@@ -104,11 +112,69 @@ class Document:
             price_min_fen=d.get("price_min_fen"),
             price_max_fen=d.get("price_max_fen"),
             capacity=d.get("capacity"),
+            owner=d.get("owner"),
+            record=float(d.get("record") or 0.0),
         )
 
 
-def _view_specs() -> dict[str, Any]:
-    return {"word": textmod.word_terms, "char": textmod.char_terms}
+VIEWS = ("word", "char")
+#: Fits of at least this many documents analyse their text in worker processes (one per core).
+PARALLEL_MIN_DOCS = 50_000
+_CHUNK_DOCS = 10_000
+
+Fields = tuple[str, Sequence[str], str]  # title, keywords, description
+
+
+def analyse_fields(title: str, keywords: Sequence[str], description: str) -> tuple[list[str], list[str], str]:
+    """The terms a document (or a query) contributes to each view, and its title key for fuzzy matching.
+
+    * word view: words of the title, keywords and description;
+    * char view: character n-grams of the title and keywords only — n-grams rescue partial matches in the short
+      naming fields, while long descriptions would only add noise (and most of the index size);
+    * title key: the title's and keywords' words, for the rapidfuzz rerank feature.
+
+    The parts are joined as separate clauses, so each keyword is analysed once for the whole corpus (memoised).
+    """
+    head = "，".join((title, *keywords))
+    head_words = textmod.analyse_words(head)
+    words = head_words + textmod.analyse_words(description) if description else head_words
+    return words, textmod.analyse_chars(head), " ".join(head_words)
+
+
+def _fields(doc: Document) -> Fields:
+    return doc.title, doc.keywords, doc.description
+
+
+def _count_chunk(items: Sequence[Fields]) -> tuple[list[str], Any, list[str], Any, list[str]]:
+    """Analyse and count a chunk of documents with a local vocabulary (runs in a worker process)."""
+    words, chars, keys = [], [], []
+    for title, keywords, description in items:
+        w, c, key = analyse_fields(title, keywords, description)
+        words.append(w)
+        chars.append(c)
+        keys.append(key)
+    wv: dict[str, int] = {}
+    cv: dict[str, int] = {}
+    wm = count_terms(words, wv)
+    cm = count_terms(chars, cv)
+    return list(wv), wm, list(cv), cm, keys
+
+
+def _analyse_documents(docs: Sequence[Document], workers: int | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Count every view's terms for *docs*: {view: (terms, counts)} and the title keys; parallel when large."""
+    items = [_fields(d) for d in docs]
+    chunks = [items[i : i + _CHUNK_DOCS] for i in range(0, len(items), _CHUNK_DOCS)] or [[]]
+    n_workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    if len(items) >= PARALLEL_MIN_DOCS and n_workers > 1 and "fork" in mp.get_all_start_methods():
+        textmod.warm_up()  # load the segmenter once, before forking: the workers share it copy-on-write
+        with mp.get_context("fork").Pool(n_workers) as pool:
+            results = pool.map(_count_chunk, chunks, chunksize=1)
+    else:
+        results = [_count_chunk(c) for c in chunks]
+    word = merge_counts([(r[0], r[1]) for r in results])
+    char = merge_counts([(r[2], r[3]) for r in results])
+    keys = [k for r in results for k in r[4]]
+    return {"word": word, "char": char}, keys
 
 
 @dataclass
@@ -124,7 +190,11 @@ class MatchIndex:
     _district: array = field(default_factory=lambda: array("q"))
     _price_min: array = field(default_factory=lambda: array("q"))
     _price_max: array = field(default_factory=lambda: array("q"))
+    _record: array = field(default_factory=lambda: array("d"))
     _qual_rows: dict[str, array] = field(default_factory=dict)
+    #: Qualification codes as bits of one int64 per row (the first 63 codes), for the hard filter on candidates.
+    _qual_bit: dict[str, int] = field(default_factory=dict)
+    _qual_bits: array = field(default_factory=lambda: array("q"))
     #: The dense view (one vector per row) and the embedder that fills it and embeds queries; both optional.
     dense: DenseView | None = None
     embedder: Embedder | None = field(default=None, repr=False, compare=False)
@@ -133,7 +203,7 @@ class MatchIndex:
 
     @classmethod
     def empty(cls) -> MatchIndex:
-        return cls(views={name: Bm25View(name, fn) for name, fn in _view_specs().items()})
+        return cls(views={name: Bm25View(name) for name in VIEWS})
 
     @classmethod
     def fit(cls, documents: Iterable[Document], *, embedder: Embedder | None = None, embed: bool = True) -> MatchIndex:
@@ -144,11 +214,11 @@ class MatchIndex:
         """
         index = cls.empty()
         docs = _dedupe(documents)
-        prepared = [textmod.prepare(d.text()) for d in docs]
-        for view in index.views.values():
-            view.fit(prepared)
-        for doc in docs:
-            index._append_fields(doc)
+        counts, keys = _analyse_documents(docs)
+        for name, view in index.views.items():
+            view.fit_counts(*counts[name])
+        for doc, key in zip(docs, keys, strict=True):
+            index._append_fields(doc, key)
         if embedder is not None:
             index.enable_dense(embedder, embed=embed)
         return index
@@ -187,11 +257,11 @@ class MatchIndex:
         """
         docs = _dedupe(documents)
         self.remove([d.id for d in docs if d.id in self._row_of])
-        prepared = [textmod.prepare(d.text()) for d in docs]
-        for view in self.views.values():
-            view.add(prepared)
-        for doc in docs:
-            self._append_fields(doc)
+        analysed = [analyse_fields(*_fields(d)) for d in docs]
+        for i, view in enumerate(self.views.values()):
+            view.add([a[i] for a in analysed])
+        for doc, a in zip(docs, analysed, strict=True):
+            self._append_fields(doc, a[2])
         if self.dense is not None:
             self.dense.append_rows([text_hash(embedding_text(d)) for d in docs])
             if vectors is not None:
@@ -259,18 +329,26 @@ class MatchIndex:
             self.generation += 1
         return n
 
-    def _append_fields(self, doc: Document) -> None:
+    def _append_fields(self, doc: Document, fuzz_key: str | None = None) -> None:
         row = len(self.documents)
         self.documents.append(doc)
-        self.fuzz_keys.append(" ".join(textmod.word_terms(textmod.prepare(" ".join((doc.title, *doc.keywords))))))
+        if fuzz_key is None:
+            fuzz_key = analyse_fields(doc.title, doc.keywords, "")[2]
+        self.fuzz_keys.append(fuzz_key)
         self._alive.append(1)
         self._row_of[doc.id] = row
         self._category.append(self._code("category", doc.category))
         self._district.append(self._code("district", doc.district))
         self._price_min.append(-1 if doc.price_min_fen is None else int(doc.price_min_fen))
         self._price_max.append(-1 if doc.price_max_fen is None else int(doc.price_max_fen))
+        self._record.append(min(max(float(doc.record), 0.0), 1.0))
+        bits = 0
         for q in doc.qualifications:
             self._qual_rows.setdefault(q, array("q")).append(row)
+            bit = self._qual_bit.setdefault(q, len(self._qual_bit))
+            if bit < 63:
+                bits |= 1 << bit
+        self._qual_bits.append(bits)
 
     def _code(self, kind: str, value: str | None) -> int:
         if not value:
@@ -304,6 +382,24 @@ class MatchIndex:
         if not self._price_min:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.frombuffer(self._price_min, dtype=np.int64), np.frombuffer(self._price_max, dtype=np.int64)
+
+    def record_array(self) -> np.ndarray:
+        return np.frombuffer(self._record, dtype=np.float64) if self._record else np.zeros(0, dtype=np.float64)
+
+    def qualified(self, rows: np.ndarray, qualifications: Sequence[str]) -> np.ndarray:
+        """Which of *rows* hold every one of *qualifications* (bit tests; postings for rare codes beyond 63)."""
+        required = list(dict.fromkeys(qualifications))
+        if not required:
+            return np.ones(rows.size, dtype=bool)
+        if any(q not in self._qual_bit for q in required):
+            return np.zeros(rows.size, dtype=bool)
+        if all(self._qual_bit[q] < 63 for q in required):
+            need = 0
+            for q in required:
+                need |= 1 << self._qual_bit[q]
+            bits = np.frombuffer(self._qual_bits, dtype=np.int64)[rows]
+            return (bits & np.int64(need)) == np.int64(need)
+        return self.rows_with_all(required)[rows]
 
     def rows_with_all(self, qualifications: Sequence[str]) -> np.ndarray:
         """Boolean mask of the rows holding every one of *qualifications* (vectorised over postings)."""
@@ -402,12 +498,10 @@ class MatchIndex:
             raise IndexVersionError("the text analysis changed since this index was saved; refit it")
         with np.load(path / "arrays.npz", allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
-        specs = _view_specs()
         index = cls(
             views={
                 name: Bm25View.from_state(
                     name,
-                    specs[name],
                     meta,
                     {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith(name + ".")},
                 )

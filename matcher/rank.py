@@ -31,12 +31,13 @@ from rapidfuzz import fuzz, process
 
 from matcher import text as textmod
 from matcher.dense import dense_contribution
+from matcher.index import analyse_fields
 
 if TYPE_CHECKING:
     from matcher.features import QueryVector
     from matcher.index import DocId, MatchIndex
 
-__all__ = ["Filters", "Match", "Query", "Weights", "search"]
+__all__ = ["Filters", "Match", "PreparedQuery", "Query", "Weights", "prepare_query", "search"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,7 @@ class Weights:
     district: float = 0.05  # same branch park
     budget: float = 0.1  # 1 when the budget covers the offer's minimum price, falling to 0 at half of it
     dense: float = 1.0  # embedding similarity, rescaled per query: closest document 1, corpus average 0 (if any)
+    record: float = 0.1  # the owner's record on the platform (signed intent orders, delivered contracts), 0–1
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,41 +96,69 @@ class Match:
     contributions: dict[str, float] = field(default_factory=dict)
     shared_terms: list[SharedTerm] = field(default_factory=list)
     why: str = ""
+    #: Near-duplicate offers of the same owner folded into this match (ids, best first).
+    folded: list[DocId] = field(default_factory=list)
 
 
 def _as_query(query: Query | str) -> Query:
     return Query(title=query) if isinstance(query, str) else query
 
 
-def _mask(index: MatchIndex, query: Query, filters: Filters | None) -> np.ndarray:
-    mask = index.alive_mask()
-    required = tuple(query.required_qualifications) + (filters.qualifications if filters else ())
+def _budget_fit(budget: int, price_min: np.ndarray) -> np.ndarray:
+    """1 when the budget covers the offer's minimum price, falling linearly to 0 at half of it; 0 if unpriced."""
+    pmin = price_min.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fit = np.where(pmin > 0, np.clip(2.0 * budget / np.where(pmin > 0, pmin, 1.0) - 1.0, 0.0, 1.0), 0.0)
+    return fit
+
+
+#: Postings each text view may stream per query for candidate generation (its rarest terms first).
+LEAD_BUDGET = 60_000
+#: Candidates reranked per query (at least; ``k · 10`` when k is larger).
+MIN_CANDIDATES = 100
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedQuery:
+    """A query vectorised for one index state: what saving an order can compute ahead of ranking it."""
+
+    query: Query
+    vectors: dict[str, QueryVector]
+    title_key: str
+    dense: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+
+def prepare_query(index: MatchIndex, query: Query | str, weights: Weights | None = None) -> PreparedQuery:
+    """Analyse *query* and map its terms into *index*'s views (and embed it, if the index has a dense view)."""
+    q = _as_query(query)
+    w = weights or Weights()
+    words, chars, title_key = analyse_fields(q.title, q.keywords, q.description)
+    vectors = {"word": index.views["word"].query(words), "char": index.views["char"].query(chars)}
+    return PreparedQuery(q, vectors, title_key, _query_vector(index, q, w))
+
+
+def _ok_rows(index: MatchIndex, rows: np.ndarray, q: Query, filters: Filters | None) -> np.ndarray:
+    """Hard filters on candidate *rows*: live, every required qualification held, the filters' fields."""
+    ok = np.frombuffer(index._alive, dtype=np.int8)[rows].astype(bool)
+    required = tuple(q.required_qualifications) + (filters.qualifications if filters else ())
     if required:
-        mask &= index.rows_with_all(required)
+        ok &= index.qualified(rows, required)
     if filters is not None:
         if filters.categories:
             codes = [index.code_of("category", c) for c in filters.categories]
-            mask &= np.isin(index.code_array("category"), codes)
+            ok &= np.isin(index.code_array("category")[rows], codes)
         if filters.districts:
             codes = [index.code_of("district", d) for d in filters.districts]
-            mask &= np.isin(index.code_array("district"), codes)
+            ok &= np.isin(index.code_array("district")[rows], codes)
         if filters.max_price_fen is not None:
-            pmin, _ = index.price_arrays()
-            mask &= (pmin >= 0) & (pmin <= filters.max_price_fen)
-    return mask
-
-
-def _budget_fit(budget: int, price_min: int) -> float:
-    if price_min <= 0:
-        return 0.0
-    if budget >= price_min:
-        return 1.0
-    return max(0.0, 2.0 * budget / price_min - 1.0)
+            pmin = index.price_arrays()[0][rows]
+            ok &= (pmin >= 0) & (pmin <= filters.max_price_fen)
+    return ok
 
 
 def search(
     index: MatchIndex,
-    query: Query | str,
+    query: Query | str | PreparedQuery,
     k: int = 10,
     *,
     filters: Filters | None = None,
@@ -136,48 +166,70 @@ def search(
     explain: bool = True,
 ) -> list[Match]:
     """The best *k* documents of *index* for *query*, best first, each with its explanation."""
-    q = _as_query(query)
     w = weights or Weights()
     n = len(index.documents)
     if n == 0 or k <= 0:
         return []
-    prepared = textmod.prepare(q.text())
-
-    # ---- 1. retrieval: one sparse product per view over the query terms' postings (+ one dense product)
+    pq = query if isinstance(query, PreparedQuery) else prepare_query(index, query, w)
+    q = pq.query
     view_weight = {"word": w.word, "char": w.char}
-    text_score = np.zeros(n, dtype=np.float32)
-    per_view: dict[str, np.ndarray] = {}
-    qvecs: dict[str, QueryVector] = {}
-    for name, view in index.views.items():
-        qv = view.query(prepared)
-        qvecs[name] = qv
-        if qv.columns.size == 0 or qv.self_score <= 0:
-            continue
-        raw, _ = view.scores(qv)
-        scaled = raw * np.float32(view_weight.get(name, 0.0) / qv.self_score)
-        per_view[name] = scaled
-        text_score += scaled
-    qvec = _query_vector(index, q, w)
-    if qvec is not None and index.dense is not None:
+    scale = {
+        name: view_weight.get(name, 0.0) / qv.self_score
+        for name, qv in pq.vectors.items()
+        if qv.columns.size and qv.self_score > 0 and view_weight.get(name, 0.0)
+    }
+
+    # ---- 1. candidates: the postings of each view's rarer query terms (+ the delta rows, + the dense top)
+    rows_parts: list[np.ndarray] = []
+    vals_parts: list[np.ndarray] = []
+    for name, factor in scale.items():
+        view, qv = index.views[name], pq.vectors[name]
+        rows, vals, _ = view.lead_postings(qv, LEAD_BUDGET)
+        rows_parts.append(rows)
+        vals_parts.append(vals * np.float32(factor))
+        base_n = view.base_rows
+        if view.n_rows > base_n:
+            delta = np.asarray(view.delta_postings(qv.columns) @ qv.weights).ravel() * np.float32(factor)
+            hit = np.flatnonzero(delta > 0)
+            rows_parts.append(hit + base_n)
+            vals_parts.append(delta[hit])
+    dense_all: np.ndarray | None = None
+    n_cand = max(k * 10, MIN_CANDIDATES)
+    if pq.dense is not None and index.dense is not None:
         usable = index.alive_mask() & index.dense.has_mask()
-        per_view["dense"] = dense_contribution(index.dense.cosines(qvec), usable, w.dense)
-        text_score += per_view["dense"]
-
-    mask = _mask(index, q, filters) & (text_score > 0)
-    n_ok = int(mask.sum())
-    if n_ok == 0:
+        dense_all = dense_contribution(index.dense.cosines(pq.dense), usable, w.dense)
+        top = _top(dense_all, np.flatnonzero(dense_all > 0), n_cand)
+        rows_parts.append(top)
+        vals_parts.append(dense_all[top])
+    if not rows_parts:
         return []
-    masked = np.where(mask, text_score, -np.inf)
-    n_cand = min(n_ok, max(k * 8, 64))
-    cand = np.argpartition(-masked, n_cand - 1)[:n_cand] if n_cand < n else np.flatnonzero(mask)
-    cand = cand[np.isfinite(masked[cand])]
+    rows = np.concatenate(rows_parts)
+    vals = np.concatenate(vals_parts).astype(np.float32)
+    if rows.size == 0:
+        return []
+    acc = np.bincount(rows, weights=vals, minlength=n)
+    ok = _ok_rows(index, rows, q, filters)
+    rows = rows[ok]
+    if rows.size == 0:
+        return []
+    # Best rows by partial score (a row may repeat in `rows`: take enough positions, then dedupe).
+    pick = _top(acc, rows, n_cand * 4)
+    cand = np.unique(pick)
+    cand = cand[np.argsort(-acc[cand], kind="stable")[:n_cand]]
+    cand.sort()
 
-    # ---- 2. rerank the candidates
-    contrib: dict[str, np.ndarray] = {name: s[cand].astype(np.float64) for name, s in per_view.items()}
-    qkey = " ".join(textmod.word_terms(textmod.prepare(" ".join((q.title, *q.keywords)))))
-    if w.title and qkey:
+    # ---- 2. exact scores of the candidates in every view, then the rerank features
+    contrib: dict[str, np.ndarray] = {}
+    per_term: dict[str, np.ndarray] = {}
+    for name, factor in scale.items():
+        terms = index.views[name].term_scores(pq.vectors[name], cand)
+        per_term[name] = terms
+        contrib[name] = terms.sum(axis=1).astype(np.float64) * factor
+    if dense_all is not None:
+        contrib["dense"] = dense_all[cand].astype(np.float64)
+    if w.title and pq.title_key:
         keys = [index.fuzz_keys[i] for i in cand]
-        sims = process.cdist([qkey], keys, scorer=fuzz.token_sort_ratio, dtype=np.float32)[0]
+        sims = process.cdist([pq.title_key], keys, scorer=fuzz.token_sort_ratio, dtype=np.float32)[0]
         contrib["title"] = w.title * sims.astype(np.float64) / 100.0
     if w.category and q.category:
         codes = index.code_array("category")[cand]
@@ -190,40 +242,80 @@ def search(
         same = index.code_array("district")[cand] == index.code_of("district", q.district)
         contrib["district"] = w.district * same.astype(np.float64)
     if w.budget and q.budget_fen is not None:
-        pmin, _ = index.price_arrays()
-        fit = np.array([_budget_fit(q.budget_fen, int(pmin[i])) for i in cand])
-        contrib["budget"] = w.budget * fit
+        pmin = index.price_arrays()[0][cand]
+        contrib["budget"] = w.budget * _budget_fit(q.budget_fen, pmin)
+    if w.record:
+        record = index.record_array()[cand]
+        if record.any():
+            contrib["record"] = w.record * record
 
     total = np.zeros(cand.size, dtype=np.float64)
     for values in contrib.values():
         total += values
-    order = np.lexsort((cand, -total))[:k]  # score desc, then insertion order for ties (deterministic)
+    keep = total > 0
+    order = np.lexsort((cand, -total))  # score desc, then insertion order for ties (deterministic)
+    order = order[keep[order]]
 
-    # ---- 3. explain the top k
+    # ---- 3. fold near-duplicates of one owner, explain the top k
+    kept, folded = _fold(index, cand, order, k)
+    terms_by_col = _terms_of(index, pq.vectors["word"].columns) if explain and "word" in per_term else []
     matches: list[Match] = []
-    word_terms: list[tuple[int, np.ndarray]] = []
-    if explain and "word" in per_view:
-        qv = qvecs["word"]
-        sub = index.views["word"].postings(qv.columns)[cand[order]].toarray().astype(np.float64)
-        word_terms = list(enumerate(sub * qv.weights.astype(np.float64) * (w.word / qv.self_score)))
-        terms_by_col = _terms_of(index, qv.columns)
-    for rank, pos in enumerate(order):
+    for pos in kept:
         row = int(cand[pos])
         doc = index.documents[row]
         parts = {name: float(values[pos]) for name, values in contrib.items()}
         m = Match(doc_id=doc.id, score=float(sum(parts.values())), title=doc.title, contributions=parts)
+        m.folded = [index.documents[int(cand[f])].id for f in folded.get(pos, ())]
         if explain:
-            if word_terms:
-                shares = word_terms[rank][1]
-                surface = textmod.surface_words(" ".join((doc.title, *doc.keywords, doc.description)))
+            if terms_by_col:
+                shares = per_term["word"][pos].astype(np.float64) * scale["word"]
+                surface = textmod.surface_words("，".join((doc.title, *doc.keywords, doc.description)))
                 m.shared_terms = [
                     SharedTerm(surface.get(terms_by_col[j], terms_by_col[j]), float(shares[j]))
-                    for j in np.argsort(-shares)
+                    for j in np.argsort(-shares, kind="stable")
                     if shares[j] > 0
                 ]
             m.why = _why(m, q, doc)
         matches.append(m)
     return matches
+
+
+def _top(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """The (up to) *n* entries of *rows* with the highest *values*, unordered (one partial sort)."""
+    if rows.size <= n:
+        return rows
+    return rows[np.argpartition(-values[rows], n - 1)[:n]]
+
+
+#: Two offers of one owner whose title keys are at least this similar (rapidfuzz ratio) are near-duplicates.
+FOLD_SIMILARITY = 90.0
+
+
+def _fold(index: MatchIndex, cand: np.ndarray, order: np.ndarray, k: int) -> tuple[list[int], dict[int, list[int]]]:
+    """Walk the ranking best first; an offer that nearly duplicates a better one of the same owner is folded into it."""
+    kept: list[int] = []
+    folded: dict[int, list[int]] = {}
+    by_owner: dict[object, list[int]] = {}
+    for pos in order.tolist():
+        doc = index.documents[int(cand[pos])]
+        if doc.owner is not None:
+            key = index.fuzz_keys[int(cand[pos])]
+            into = next(
+                (
+                    p
+                    for p in by_owner.get(doc.owner, ())
+                    if fuzz.ratio(key, index.fuzz_keys[int(cand[p])]) >= FOLD_SIMILARITY
+                ),
+                None,
+            )
+            if into is not None:
+                folded.setdefault(into, []).append(pos)
+                continue
+            by_owner.setdefault(doc.owner, []).append(pos)
+        if len(kept) == k:
+            break
+        kept.append(pos)
+    return kept, folded
 
 
 def _query_vector(index: MatchIndex, q: Query, w: Weights) -> np.ndarray | None:
@@ -250,6 +342,7 @@ _LABELS = {
     "district": "同一园区 same park",
     "budget": "预算匹配 budget fits",
     "dense": "语义相近 similar meaning",
+    "record": "平台履约记录 platform record",
 }
 
 
