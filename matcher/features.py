@@ -247,9 +247,8 @@ class Bm25View:
                 if a == b:
                     continue
                 posting = indices[a:b]
-                pos = np.searchsorted(posting, r)
-                pos[pos >= b - a] = b - a - 1
-                hit = posting[pos] == r
+                pos = posting.searchsorted(r)
+                hit = posting.take(pos, mode="clip") == r
                 if hit.any():
                     out[sel[hit], j] = data[a + pos[hit]] * q.weights[j]
         if (~in_base).any():

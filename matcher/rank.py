@@ -35,7 +35,7 @@ from matcher.index import analyse_fields
 
 if TYPE_CHECKING:
     from matcher.features import QueryVector
-    from matcher.index import DocId, MatchIndex
+    from matcher.index import DocId, Document, MatchIndex
 
 __all__ = ["Filters", "Match", "PreparedQuery", "Query", "Weights", "prepare_query", "search"]
 
@@ -113,7 +113,7 @@ def _budget_fit(budget: int, price_min: np.ndarray) -> np.ndarray:
 
 
 #: Postings each text view may stream per query for candidate generation (its rarest terms first).
-LEAD_BUDGET = 60_000
+LEAD_BUDGET = 20_000
 #: Candidates reranked per query (at least; ``k · 10`` when k is larger).
 MIN_CANDIDATES = 100
 
@@ -269,15 +269,23 @@ def search(
         if explain:
             if terms_by_col:
                 shares = per_term["word"][pos].astype(np.float64) * scale["word"]
-                surface = textmod.surface_words("，".join((doc.title, *doc.keywords, doc.description)))
-                m.shared_terms = [
-                    SharedTerm(surface.get(terms_by_col[j], terms_by_col[j]), float(shares[j]))
-                    for j in np.argsort(-shares, kind="stable")
-                    if shares[j] > 0
-                ]
+                best = [j for j in np.argsort(-shares, kind="stable")[:MAX_SHARED_TERMS] if shares[j] > 0]
+                m.shared_terms = [SharedTerm(_surface(terms_by_col[j], doc), float(shares[j])) for j in best]
             m.why = _why(m, q, doc)
         matches.append(m)
     return matches
+
+
+#: Shared terms listed per match (the strongest first).
+MAX_SHARED_TERMS = 8
+
+
+def _surface(term: str, doc: Document) -> str:
+    """How the offer itself writes *term*: a Chinese word found verbatim is its own surface form; stemmed English
+    words and synonyms canonicalised away are looked up in the offer's text (its clauses are memoised)."""
+    if textmod.has_cjk(term) and (term in doc.title or term in doc.description or any(term in k for k in doc.keywords)):
+        return term
+    return textmod.surface_words("，".join((doc.title, *doc.keywords, doc.description))).get(term, term)
 
 
 def _top(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
