@@ -192,13 +192,21 @@ class Bm25View:
         return np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
 
     def query(self, all_terms: Sequence[str]) -> QueryVector:
-        """The query vector of a text's terms: known terms only (binary tf), weighted by idf."""
-        terms = {self.vocabulary[t] for t in all_terms if t in self.vocabulary}
+        """The query vector of a text's terms: known terms only (binary tf), weighted by idf.
+
+        The self score (the normaliser that turns a document's score into "how much of the query it covers") counts
+        every distinct query term, unknown ones at the idf of a term no document has: words the corpus has never
+        seen are part of what was asked for, so a document sharing only the query's few common terms stays low.
+        """
+        distinct = set(all_terms)
+        terms = {self.vocabulary[t] for t in distinct if t in self.vocabulary}
         columns = np.fromiter(sorted(terms), dtype=np.int64, count=len(terms))
         weights = self.idf(columns)
+        n_unknown = len(distinct) - len(terms)
+        unknown_idf = float(np.log1p((max(self.n_live, 1) + 0.5) / 0.5))
         n_terms = max(len(all_terms), 1)
         sat = (self.k1 + 1) / (1 + self.k1 * (1 - self.b + self.b * n_terms / self.avgdl))
-        self_score = float(weights.sum() * sat)
+        self_score = float((weights.sum() + n_unknown * unknown_idf) * sat)
         return QueryVector(columns, weights, self_score, self.df[columns].copy())
 
     @property
