@@ -84,6 +84,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, func, select
 
 from matcher.dense import Embedder, VectorBatch, embed_documents
+from matcher.feedback import FeedbackExample, FeedbackModel, Label, feature_names, fit_weights
 from matcher.index import FORMAT_VERSION, DocId, Document, IndexVersionError, MatchIndex, analysis_version
 from matcher.rank import Filters, Query, Weights
 from matcher.rank import Match as RankedMatch
@@ -95,6 +96,8 @@ from qianfan.models import (
     ContractStatus,
     IntentOrder,
     IntentStatus,
+    Interest,
+    InterestKind,
     ListingStatus,
     Mentor,
     Offer,
@@ -113,6 +116,7 @@ from qianfan.uow import UnitOfWork
 
 __all__ = [
     "DEFAULT_TOP",
+    "FEEDBACK_FILE",
     "MAX_PAGE",
     "MAX_RESULTS",
     "ORDER_MATCHED",
@@ -126,6 +130,8 @@ __all__ = [
     "document_from_offer",
     "document_from_order",
     "document_from_package",
+    "feedback_examples",
+    "load_feedback_model",
     "match_order",
     "offer_index_store",
     "query_from_need",
@@ -136,6 +142,7 @@ __all__ = [
     "rank_orders_for_offer",
     "rank_packages_for_need",
     "record_score",
+    "retrain_feedback",
     "supplier_records",
     "valid_qualifications",
 ]
@@ -156,6 +163,8 @@ RECORD_HALF = 3.0
 _CORPUS_CANDIDATES = 2000
 _IN_CHUNK = 900  # ids per IN (…) list: well below SQLite's bound-parameter limit
 
+#: The feedback model (JSON) beside the offer index snapshots; its adopted weights rank for the store.
+FEEDBACK_FILE = "feedback.json"
 _CURRENT = "CURRENT"
 _SOURCE = "source.json"
 
@@ -557,7 +566,10 @@ class OfferIndexStore:
         self.directory = Path(directory) if directory is not None else default_offer_index_dir()
         self.clock = clock
         self.embedder = embedder
-        self.weights: Weights = weights or Weights()
+        if weights is None:
+            model = load_feedback_model(self.directory)
+            weights = model.effective_weights if model is not None else Weights()
+        self.weights: Weights = weights
         self.sync_interval = sync_interval
         self._monotonic = monotonic
         self._rw = _ReadWriteLock()
@@ -1050,7 +1062,10 @@ def match_order(
                 f"The order is {order.status.value}; only open orders are matched",
             )
         items, version = _offer_items(s, store, order, None, top, _today(clock))
-        wanted = [(item.id, rank, round(item.score, 6), item.explanation()) for rank, item in enumerate(items, 1)]
+        wanted = [
+            (item.id, rank, round(item.score, 6), item.explanation() | {"features": _raw_features(item, store.weights)})
+            for rank, item in enumerate(items, 1)
+        ]
         existing = {row.offer_id: row for row in s.exec(select(StoredMatch).where(StoredMatch.order_id == order_id))}
         if _same_matches(existing, wanted, version):
             return sorted(existing.values(), key=lambda row: row.rank)
@@ -1085,6 +1100,91 @@ def match_order(
         uow.publish(ORDER_MATCHED, order_id=order_id, offer_ids=offer_ids, engine_version=version)
         uow.commit()
         return rows
+
+
+# ================================================================================================ feedback
+
+
+def _raw_features(item: RankedItem, weights: Weights) -> dict[str, float]:
+    """The feature values behind a stored match (contribution / weight used), for learning from feedback later."""
+    out: dict[str, float] = {}
+    for name in feature_names():
+        w = float(getattr(weights, name))
+        value = item.contributions.get(name)
+        out[name] = round(float(value) / w, 6) if w and value is not None else 0.0
+    return out
+
+
+def feedback_examples(session: Session) -> list[FeedbackExample]:
+    """Labelled (order, offer) pairs from what buyers did with stored matches.
+
+    A shortlist is positive, a rejection negative, an intent order (proposed or signed; not cancelled) positive and
+    the strongest signal — it overrides the other two for its pair. Only pairs the matcher showed (a stored match
+    with its feature values) are examples: the features of a pair the engine never ranked are unknown.
+    """
+    labels: dict[tuple[int, int], Label] = {}
+    for order_id, offer_id, kind in session.exec(
+        select(Interest.order_id, Interest.offer_id, Interest.kind).where(
+            col(Interest.kind).in_([InterestKind.SHORTLIST, InterestKind.REJECTION])
+        )
+    ):
+        label = Label.SHORTLIST if kind == InterestKind.SHORTLIST else Label.REJECTION
+        labels.setdefault((order_id, offer_id), label)
+    for order_id, offer_id in session.exec(
+        select(IntentOrder.order_id, IntentOrder.offer_id).where(IntentOrder.status != IntentStatus.CANCELLED)
+    ):
+        labels[(order_id, offer_id)] = Label.INTENT
+    if not labels:
+        return []
+    order_ids = sorted({o for o, _ in labels})
+    examples: list[FeedbackExample] = []
+    for chunk in _chunks(order_ids):
+        rows = session.exec(select(StoredMatch).where(col(StoredMatch.order_id).in_(chunk))).all()
+        for row in sorted(rows, key=lambda r: (r.order_id, r.rank)):
+            found = labels.get((row.order_id, row.offer_id))
+            features = (row.explanation or {}).get("features")
+            if found is None or not isinstance(features, dict):
+                continue
+            values = {name: float(features.get(name, 0.0)) for name in feature_names()}
+            examples.append(FeedbackExample(row.order_id, row.offer_id, values, found.target, found.default_weight))
+    return examples
+
+
+def load_feedback_model(directory: str | Path) -> FeedbackModel | None:
+    """The feedback model saved beside an offer index, if any (an unreadable file is ignored, with a warning)."""
+    path = Path(directory) / FEEDBACK_FILE
+    try:
+        return FeedbackModel.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("ignoring the feedback model at %s: %s", path, exc)
+        return None
+
+
+def retrain_feedback(
+    engine: Engine, clock: Clock, *, store: OfferIndexStore | None = None, **thresholds: Any
+) -> FeedbackModel | None:
+    """Learn rerank weights from the buyers' feedback and, when they measurably beat the defaults, rank with them.
+
+    ``None`` while there are too few labels (the documented default weights stay, see :mod:`matcher.feedback`);
+    otherwise the model is saved beside the index (whether adopted or not: its figures say why) and the store ranks
+    with :attr:`FeedbackModel.effective_weights`. *thresholds* are passed to :func:`matcher.feedback.fit_weights`.
+    """
+    if store is None:
+        store = offer_index_store(engine, clock)
+    with Session(engine) as session:
+        examples = feedback_examples(session)
+    model = fit_weights(examples, defaults=Weights(), now=clock.now(), **thresholds)
+    if model is None:
+        return None
+    store.directory.mkdir(parents=True, exist_ok=True)
+    tmp = store.directory / f".{FEEDBACK_FILE}.{uuid.uuid4().hex}"
+    tmp.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, store.directory / FEEDBACK_FILE)
+    store.weights = model.effective_weights
+    log.info("feedback model: %s (adopted=%s)", model.reason, model.adopt)
+    return model
 
 
 # ================================================================================================ cached corpora

@@ -205,7 +205,10 @@ def test_match_order_stores_ranked_explained_rows_and_is_idempotent(
     version = rows[0].engine_version
     assert version.startswith(FORMAT_VERSION) and len(version) <= 64 and version == store.engine_version()
     for row in rows:
-        assert set(row.explanation) == {"contributions", "shared_terms", "why", "folded"}
+        assert set(row.explanation) == {"contributions", "shared_terms", "why", "folded", "features"}
+        for name, value in row.explanation["features"].items():  # raw values: contribution / weight used
+            w = getattr(store.weights, name)
+            assert value * w == pytest.approx(row.explanation["contributions"].get(name, 0.0), abs=1e-5)
         assert row.score == pytest.approx(sum(row.explanation["contributions"].values()), abs=1e-5)
         assert row.explanation["why"] and row.explanation["folded"] == []
     first = stored(engine, order.id)
@@ -701,3 +704,42 @@ def test_dense_vectors_are_computed_off_the_lock_and_carried_over_by_refit(
 
     loaded = OfferIndexStore(engine, dense.directory, clock=clock, embedder=embedder, sync_interval=None)
     assert loaded.get().dense.n_with_vectors == 4 and loaded.origin == "loaded"  # type: ignore[union-attr]
+
+
+# ------------------------------------------------------------------------------------------------ feedback
+
+
+def test_buyer_feedback_becomes_examples_and_a_model_the_store_ranks_with(
+    market: Market, store: OfferIndexStore, engine: Engine, tmp_path: Path
+) -> None:
+    """Shortlists and intent orders are positives, rejections negatives, on the pairs the matcher showed."""
+    smes = [market.sme(HNTE, district=d) for d in ("海淀园", "昌平园", "海淀园", "亦庄园", "海淀园", "丰台园")]
+    for i, sme in enumerate(smes):
+        market.offer(sme, title=f"政务大数据治理平台 V{i}", price_min=f"{(i + 1) * 500000}")
+    assert svc.retrain_feedback(engine, market.clock, store=store) is None  # no labels yet: defaults stay
+    orders = [market.order(title=f"数字政府大数据平台项目（{n}期）") for n in range(6)]
+    n_labels = 0
+    for order in orders:
+        assert order.id is not None
+        rows = svc.match_order(engine, market.clock, order.id, store=store)
+        for row in rows:
+            decide = mkt.shortlist if row.explanation["contributions"].get("district") else mkt.reject_offer
+            decide(market.uow(), market.firm, order.id, row.offer_id)
+            n_labels += 1
+    with Session(engine) as s:
+        examples = svc.feedback_examples(s)
+    assert len(examples) == n_labels == 36
+    assert {e.label for e in examples} == {0, 1}
+    assert sum(e.label for e in examples) == 18  # the three SMEs in the buyer's park were shortlisted
+
+    model = svc.retrain_feedback(engine, market.clock, store=store, min_examples=20, min_per_class=5, min_queries=3)
+    assert model is not None and model.n_examples == 36 and model.n_queries == 6
+    assert store.weights == model.effective_weights
+    saved = svc.load_feedback_model(store.directory)
+    assert saved is not None and saved.to_json() == model.to_json()
+    # A store opened on the same directory (another process) ranks with the saved weights.
+    assert OfferIndexStore(engine, store.directory, clock=market.clock, sync_interval=None).weights == store.weights
+    # The buyer only cared about the park: the learned weight of the park went up; but the defaults already put
+    # every shortlisted offer above every rejected one, so there is no measured gain and the defaults stay.
+    assert model.weights.district > Weights().district
+    assert model.auc_default == 1.0 and not model.adopt and store.weights == Weights()
