@@ -112,8 +112,11 @@ def _budget_fit(budget: int, price_min: np.ndarray) -> np.ndarray:
     return fit
 
 
-#: Postings each text view may stream per query for candidate generation (its rarest terms first).
+#: Postings each text view may stream per query for candidate generation (its rarest terms first): a tenth of the
+#: corpus, at least MIN_LEAD_BUDGET and at most LEAD_BUDGET. The cap bounds the latency at any corpus size; below it,
+#: leaving out the terms found in more than about a tenth of the documents keeps the candidates on topic.
 LEAD_BUDGET = 20_000
+MIN_LEAD_BUDGET = 5_000
 #: Candidates reranked per query (at least; ``k · 10`` when k is larger).
 MIN_CANDIDATES = 100
 
@@ -184,7 +187,7 @@ def search(
     vals_parts: list[np.ndarray] = []
     for name, factor in scale.items():
         view, qv = index.views[name], pq.vectors[name]
-        rows, vals, _ = view.lead_postings(qv, LEAD_BUDGET)
+        rows, vals, _ = view.lead_postings(qv, min(LEAD_BUDGET, max(MIN_LEAD_BUDGET, n // 10)))
         rows_parts.append(rows)
         vals_parts.append(vals * np.float32(factor))
         base_n = view.base_rows
