@@ -26,7 +26,7 @@ each term's sorted postings), so neither touches the whole corpus.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,10 +43,10 @@ DELTA_MERGE_ROWS = 20_000
 
 def count_terms(term_lists: TermLists, vocabulary: dict[str, int]) -> sp.csr_matrix:
     """Term counts of each document (a row per list), growing *vocabulary* in place with unseen terms."""
-    indptr = np.zeros(len(term_lists) + 1, dtype=np.int64)
+    indptr = array("q", [0])
     indices = array("q")
     data = array("f")
-    for r, terms in enumerate(term_lists):
+    for terms in term_lists:
         counts: dict[int, int] = {}
         for term in terms:
             col = vocabulary.get(term)
@@ -55,29 +55,48 @@ def count_terms(term_lists: TermLists, vocabulary: dict[str, int]) -> sp.csr_mat
             counts[col] = counts.get(col, 0) + 1
         indices.extend(counts.keys())
         data.extend(counts.values())
-        indptr[r + 1] = len(indices)
+        indptr.append(len(indices))
+    index_type = np.int32 if len(indices) < 2**31 and len(vocabulary) < 2**31 else np.int64
     m = sp.csr_matrix(
-        (np.frombuffer(data, dtype=np.float32), np.frombuffer(indices, dtype=np.int64), indptr),
+        (
+            np.frombuffer(data, dtype=np.float32),
+            np.frombuffer(indices, dtype=np.int64).astype(index_type),
+            np.frombuffer(indptr, dtype=np.int64).astype(index_type),
+        ),
         shape=(len(term_lists), len(vocabulary)),
     )
     m.sort_indices()
     return m
 
 
-def merge_counts(parts: Sequence[tuple[list[str], sp.csr_matrix]]) -> tuple[list[str], sp.csr_matrix]:
-    """Stack count matrices that were built with separate vocabularies (e.g. in worker processes)."""
+def merge_counts(parts: Iterable[tuple[list[str], sp.csr_matrix]]) -> tuple[list[str], sp.csr_matrix]:
+    """Stack count matrices that were built with separate vocabularies (e.g. in worker processes).
+
+    The parts are consumed one by one into flat arrays (callers can drop each part as it is yielded), so the peak
+    is about twice the result, not three times.
+    """
     vocabulary: dict[str, int] = {}
-    blocks: list[sp.csr_matrix] = []
+    data: list[np.ndarray] = []
+    indices: list[np.ndarray] = []
+    indptr: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
+    nnz = rows = 0
     for terms, m in parts:
-        remap = np.fromiter(
-            (vocabulary.setdefault(t, len(vocabulary)) for t in terms), dtype=np.int64, count=len(terms)
-        )
-        blocks.append(sp.csr_matrix((m.data, remap[m.indices] if m.nnz else m.indices, m.indptr), shape=m.shape))
-    width = len(vocabulary)
-    for b in blocks:
-        b.resize((b.shape[0], width))
-    merged = sp.vstack(blocks, format="csr", dtype=np.float32) if blocks else sp.csr_matrix((0, 0), dtype=np.float32)
-    merged.sort_indices()
+        ids = (vocabulary.setdefault(t, len(vocabulary)) for t in terms)
+        remap = np.fromiter(ids, dtype=np.int64, count=len(terms))
+        indices.append(remap[m.indices] if m.nnz else np.zeros(0, dtype=np.int64))
+        data.append(np.asarray(m.data, dtype=np.float32))
+        indptr.append(np.asarray(m.indptr[1:], dtype=np.int64) + nnz)
+        nnz += m.nnz
+        rows += m.shape[0]
+    index_type = np.int32 if nnz < 2**31 and len(vocabulary) < 2**31 else np.int64
+    flat_indices = np.concatenate(indices).astype(index_type, copy=False) if indices else np.zeros(0, index_type)
+    del indices
+    flat_data = np.concatenate(data) if data else np.zeros(0, dtype=np.float32)
+    del data
+    merged = sp.csr_matrix(
+        (flat_data, flat_indices, np.concatenate(indptr).astype(index_type)), shape=(rows, len(vocabulary))
+    )
+    merged.sort_indices()  # remapped columns are no longer ascending within a row
     return list(vocabulary), merged
 
 
@@ -122,7 +141,9 @@ class Bm25View:
         self.avgdl = float(dl.mean()) if dl.size and dl.mean() > 0 else 1.0
         self.df = np.bincount(counts.indices, minlength=len(self.vocabulary)).astype(np.int64)
         self.n_live = counts.shape[0]
-        base = self._saturate(counts, dl).tocsc()
+        counts = self._saturate(counts, dl, in_place=True)  # the caller hands the counts over
+        base = counts.tocsc()
+        del counts
         base.sort_indices()
         self._base = base
         self._delta = []
@@ -171,8 +192,8 @@ class Bm25View:
         self._delta = []
         self._delta_rows = 0
 
-    def _saturate(self, counts: sp.csr_matrix, dl: np.ndarray) -> sp.csr_matrix:
-        counts = sp.csr_matrix(counts, dtype=np.float32, copy=True)
+    def _saturate(self, counts: sp.csr_matrix, dl: np.ndarray, *, in_place: bool = False) -> sp.csr_matrix:
+        counts = sp.csr_matrix(counts, dtype=np.float32, copy=not in_place)
         lengths = np.repeat(dl.astype(np.float32), np.diff(counts.indptr))
         tf = counts.data
         counts.data = (tf * (self.k1 + 1) / (tf + self.k1 * (1 - self.b + self.b * lengths / self.avgdl))).astype(

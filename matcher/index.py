@@ -25,7 +25,7 @@ import json
 import multiprocessing as mp
 import os
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -160,8 +160,8 @@ def _count_chunk(items: Sequence[Fields]) -> tuple[list[str], Any, list[str], An
     return list(wv), wm, list(cv), cm, keys
 
 
-def _analyse_documents(docs: Sequence[Document], workers: int | None = None) -> tuple[dict[str, Any], list[str]]:
-    """Count every view's terms for *docs*: {view: (terms, counts)} and the title keys; parallel when large."""
+def _fit_views(views: dict[str, Bm25View], docs: Sequence[Document], workers: int | None = None) -> list[str]:
+    """Analyse and count *docs* (in worker processes when large), fit every view on them; returns the title keys."""
     items = [_fields(d) for d in docs]
     chunks = [items[i : i + _CHUNK_DOCS] for i in range(0, len(items), _CHUNK_DOCS)] or [[]]
     n_workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
@@ -171,10 +171,20 @@ def _analyse_documents(docs: Sequence[Document], workers: int | None = None) -> 
             results = pool.map(_count_chunk, chunks, chunksize=1)
     else:
         results = [_count_chunk(c) for c in chunks]
-    word = merge_counts([(r[0], r[1]) for r in results])
-    char = merge_counts([(r[2], r[3]) for r in results])
-    keys = [k for r in results for k in r[4]]
-    return {"word": word, "char": char}, keys
+    slots = [list(r) for r in results]
+    del results
+    keys = [k for r in slots for k in r[4]]
+
+    def take(a: int, b: int) -> Iterator[tuple[list[str], Any]]:
+        for r in slots:  # hand each chunk over and drop it, so the chunks are freed while they are merged
+            part = (r[a], r[b])
+            r[a] = r[b] = None
+            yield part
+
+    # One view at a time: its merged counts become its column-major block before the next view is merged.
+    views["word"].fit_counts(*merge_counts(take(0, 1)))
+    views["char"].fit_counts(*merge_counts(take(2, 3)))
+    return keys
 
 
 @dataclass
@@ -214,9 +224,7 @@ class MatchIndex:
         """
         index = cls.empty()
         docs = _dedupe(documents)
-        counts, keys = _analyse_documents(docs)
-        for name, view in index.views.items():
-            view.fit_counts(*counts[name])
+        keys = _fit_views(index.views, docs)
         for doc, key in zip(docs, keys, strict=True):
             index._append_fields(doc, key)
         if embedder is not None:

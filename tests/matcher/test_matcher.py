@@ -194,3 +194,33 @@ def test_load_refuses_another_format(tmp_path: Path) -> None:
     (path / "manifest.json").write_text(manifest.replace("qianfan-matcher/1", "qianfan-matcher/0"), encoding="utf-8")
     with pytest.raises(IndexVersionError):
         MatchIndex.load(path)
+
+
+def test_a_parallel_fit_equals_a_serial_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large fits count in worker processes with their own vocabularies; the merged index ranks identically."""
+    import matcher.index as index_module
+
+    docs = [
+        Document(i, f"{title}（{i}号）", description=desc, keywords=kw)
+        for i, (title, desc, kw) in enumerate(
+            itertools.islice(
+                itertools.cycle(
+                    [
+                        ("工业云PaaS平台", "容器化部署与微服务治理", ("PaaS", "云计算")),
+                        ("智慧道路巡检系统", "无人机与AI识别路面病害", ("巡检", "无人机")),
+                        ("中央空调节能改造", "合同能源管理模式，节能率20%以上", ("节能", "EMC")),
+                    ]
+                ),
+                60,
+            )
+        )
+    ]
+    serial = MatchIndex.fit(docs)
+    monkeypatch.setattr(index_module, "PARALLEL_MIN_DOCS", 10)
+    monkeypatch.setattr(index_module, "_CHUNK_DOCS", 7)
+    parallel = MatchIndex.fit(docs)
+    for q in ("paas 云平台", "道路病害巡检", "空调节能 合同能源管理"):
+        a = [(m.doc_id, round(m.score, 6)) for m in serial.search(q, 10)]
+        b = [(m.doc_id, round(m.score, 6)) for m in parallel.search(q, 10)]
+        assert a == b and a
+    assert serial.fuzz_keys == parallel.fuzz_keys
