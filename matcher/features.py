@@ -234,29 +234,40 @@ class Bm25View:
     def base_rows(self) -> int:
         return 0 if self._base is None else self._base.shape[0]
 
-    def lead_postings(self, q: QueryVector, budget: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Candidate evidence from the base block: the postings of the query's rarest terms, up to *budget* postings.
+    def lead_postings(
+        self, q: QueryVector, budget: int, priority: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Candidate evidence from the base block: the postings of the query's leading terms, up to *budget* postings.
 
-        Terms are taken rarest first (highest idf) while the postings they add stay within *budget*; the very
-        common terms, whose postings are long and whose weight is small, are left to :meth:`score_rows`. Returns
-        (rows, partial scores, the columns used); rows repeat when several lead terms hit one document.
+        Terms are taken greedily — the *priority* terms first (e.g. the words of the order's title: what is asked
+        for), each group rarest first (highest idf) — while the postings they add fit in *budget*; the very common
+        terms, whose postings are long and whose weight is small, are left to :meth:`term_scores`. The rarest term
+        is always taken. Returns (rows, partial scores, the columns used); rows repeat when several lead terms hit
+        one document.
         """
         if self._base is None or q.columns.size == 0:
             empty = np.zeros(0, dtype=np.int64)
             return empty, np.zeros(0, dtype=np.float32), empty
         indptr = self._base.indptr
-        lengths = indptr[q.columns + 1] - indptr[q.columns]
-        order = np.argsort(lengths, kind="stable")
-        within = np.cumsum(lengths[order]) <= budget
-        within[0] = True  # always at least the rarest term
-        lead = order[within]
-        starts = indptr[q.columns[lead]]
-        ends = indptr[q.columns[lead] + 1]
-        if lead.size == 1:
+        lengths = (indptr[q.columns + 1] - indptr[q.columns]).astype(np.int64)
+        keys = (lengths,) if priority is None else (lengths, ~priority)
+        order = np.lexsort(keys)
+        chosen: list[int] = []
+        total = 0
+        for j, length in zip(order.tolist(), lengths[order].tolist(), strict=True):
+            if length and (total + length <= budget or not chosen):
+                chosen.append(j)
+                total += length
+        lead = np.asarray(chosen, dtype=np.int64)
+        starts = indptr[q.columns[lead]].astype(np.int64)
+        ends = indptr[q.columns[lead] + 1].astype(np.int64)
+        if lead.size <= 1:
+            if lead.size == 0:
+                empty = np.zeros(0, dtype=np.int64)
+                return empty, np.zeros(0, dtype=np.float32), empty
             sl = slice(int(starts[0]), int(ends[0]))
             return self._base.indices[sl].astype(np.int64), self._base.data[sl] * q.weights[lead[0]], q.columns[lead]
-        spans = [np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
-        pos = np.concatenate(spans) if spans else np.zeros(0, dtype=np.int64)
+        pos = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)])
         w = np.repeat(q.weights[lead], ends - starts)
         return self._base.indices[pos].astype(np.int64), self._base.data[pos] * w, q.columns[lead]
 

@@ -130,6 +130,8 @@ class PreparedQuery:
     vectors: dict[str, QueryVector]
     title_key: str
     dense: np.ndarray | None = field(default=None, compare=False, repr=False)
+    #: Per view, which query columns come from the title and keywords (they lead candidate generation).
+    head_mask: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
     #: True once the dense vector was expanded with the first pass's best documents (pseudo-relevance feedback).
     expanded: bool = False
 
@@ -159,7 +161,10 @@ def prepare_query(index: MatchIndex, query: Query | str, weights: Weights | None
     w = weights or Weights()
     words, chars, title_key = analyse_fields(q.title, q.keywords, q.description)
     vectors = {"word": index.views["word"].query(words), "char": index.views["char"].query(chars)}
-    return PreparedQuery(q, vectors, title_key, _query_vector(index, q, w))
+    head = set(title_key.split(" "))
+    word_view = index.views["word"]
+    head_mask = {"word": np.fromiter((word_view.terms[c] in head for c in vectors["word"].columns.tolist()), bool)}
+    return PreparedQuery(q, vectors, title_key, _query_vector(index, q, w), head_mask)
 
 
 def _ok_rows(index: MatchIndex, rows: np.ndarray, q: Query, filters: Filters | None) -> np.ndarray:
@@ -214,7 +219,8 @@ def search(
     vals_parts: list[np.ndarray] = []
     for name, factor in scale.items():
         view, qv = index.views[name], pq.vectors[name]
-        rows, vals, _ = view.lead_postings(qv, min(LEAD_BUDGET, max(MIN_LEAD_BUDGET, n // 10)))
+        priority = pq.head_mask.get(name)
+        rows, vals, _ = view.lead_postings(qv, min(LEAD_BUDGET, max(MIN_LEAD_BUDGET, n // 10)), priority)
         rows_parts.append(rows)
         vals_parts.append(vals * np.float32(factor))
         base_n = view.base_rows
