@@ -15,7 +15,7 @@ matrix–vector product ``W @ (idf · q)`` and the per-term products are the exp
 
 The view stores terms, not texts: documents arrive as lists of terms (see :mod:`matcher.text`), counted into a
 sparse matrix like scikit-learn's ``CountVectorizer`` does (:func:`count_terms`; bulk builds may count in worker
-processes and merge their vocabularies with :func:`merge_counts`).
+processes and merge their vocabularies with :class:`CountMerger`).
 
 Reading: :meth:`Bm25View.lead_postings` streams the postings of the query's *rarer* terms (the base block is
 column-major, so one term's postings are one contiguous slice) for candidate generation, and
@@ -26,14 +26,14 @@ each term's sorted postings), so neither touches the whole corpus.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Bm25View", "QueryVector", "count_terms", "merge_counts"]
+__all__ = ["Bm25View", "CountMerger", "QueryVector", "count_terms"]
 
 TermLists = Sequence[Sequence[str]]
 
@@ -69,35 +69,41 @@ def count_terms(term_lists: TermLists, vocabulary: dict[str, int]) -> sp.csr_mat
     return m
 
 
-def merge_counts(parts: Iterable[tuple[list[str], sp.csr_matrix]]) -> tuple[list[str], sp.csr_matrix]:
-    """Stack count matrices that were built with separate vocabularies (e.g. in worker processes).
+class CountMerger:
+    """Stacks count matrices built with separate vocabularies (e.g. by worker processes), one part at a time.
 
-    The parts are consumed one by one into flat arrays (callers can drop each part as it is yielded), so the peak
-    is about twice the result, not three times.
+    Each part's columns are mapped into the shared vocabulary as it arrives and its own term list is dropped, so a
+    parallel build holds the remapped postings (8 bytes per entry) and one copy more while :meth:`finish` joins them.
     """
-    vocabulary: dict[str, int] = {}
-    data: list[np.ndarray] = []
-    indices: list[np.ndarray] = []
-    indptr: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
-    nnz = rows = 0
-    for terms, m in parts:
+
+    def __init__(self) -> None:
+        self.vocabulary: dict[str, int] = {}
+        self._data: list[np.ndarray] = []
+        self._indices: list[np.ndarray] = []
+        self._indptr: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
+        self._nnz = 0
+        self._rows = 0
+
+    def add(self, terms: Sequence[str], m: sp.csr_matrix) -> None:
+        vocabulary = self.vocabulary
         ids = (vocabulary.setdefault(t, len(vocabulary)) for t in terms)
         remap = np.fromiter(ids, dtype=np.int64, count=len(terms))
-        indices.append(remap[m.indices] if m.nnz else np.zeros(0, dtype=np.int64))
-        data.append(np.asarray(m.data, dtype=np.float32))
-        indptr.append(np.asarray(m.indptr[1:], dtype=np.int64) + nnz)
-        nnz += m.nnz
-        rows += m.shape[0]
-    index_type = np.int32 if nnz < 2**31 and len(vocabulary) < 2**31 else np.int64
-    flat_indices = np.concatenate(indices).astype(index_type, copy=False) if indices else np.zeros(0, index_type)
-    del indices
-    flat_data = np.concatenate(data) if data else np.zeros(0, dtype=np.float32)
-    del data
-    merged = sp.csr_matrix(
-        (flat_data, flat_indices, np.concatenate(indptr).astype(index_type)), shape=(rows, len(vocabulary))
-    )
-    merged.sort_indices()  # remapped columns are no longer ascending within a row
-    return list(vocabulary), merged
+        self._indices.append(remap[m.indices].astype(np.int32) if m.nnz else np.zeros(0, dtype=np.int32))
+        self._data.append(np.asarray(m.data, dtype=np.float32))
+        self._indptr.append(np.asarray(m.indptr[1:], dtype=np.int64) + self._nnz)
+        self._nnz += m.nnz
+        self._rows += m.shape[0]
+
+    def finish(self) -> tuple[list[str], sp.csr_matrix]:
+        index_type = np.int32 if self._nnz < 2**31 and len(self.vocabulary) < 2**31 else np.int64
+        indices = np.concatenate(self._indices).astype(index_type, copy=False)
+        self._indices = []
+        data = np.concatenate(self._data)
+        self._data = []
+        indptr = np.concatenate(self._indptr).astype(index_type)
+        merged = sp.csr_matrix((data, indices, indptr), shape=(self._rows, len(self.vocabulary)))
+        merged.sort_indices()  # remapped columns are no longer ascending within a row
+        return list(self.vocabulary), merged
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +286,7 @@ class Bm25View:
         in_base = rows < base_n
         if in_base.any() and self._base is not None:
             sel = np.flatnonzero(in_base)
-            r = rows[sel]
+            r = rows[sel].astype(self._base.indices.dtype)  # the postings' own dtype: no conversion per search
             indptr, indices, data = self._base.indptr, self._base.indices, self._base.data
             for j, c in enumerate(q.columns.tolist()):
                 a, b = int(indptr[c]), int(indptr[c + 1])

@@ -25,7 +25,7 @@ import json
 import multiprocessing as mp
 import os
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +34,7 @@ import numpy as np
 
 from matcher import text as textmod
 from matcher.dense import DenseView, Embedder, VectorBatch, embed_documents, embedding_text, text_hash
-from matcher.features import Bm25View, count_terms, merge_counts
+from matcher.features import Bm25View, CountMerger, count_terms
 
 if TYPE_CHECKING:
     from matcher.rank import Filters, Match, Query, Weights
@@ -165,25 +165,25 @@ def _fit_views(views: dict[str, Bm25View], docs: Sequence[Document], workers: in
     items = [_fields(d) for d in docs]
     chunks = [items[i : i + _CHUNK_DOCS] for i in range(0, len(items), _CHUNK_DOCS)] or [[]]
     n_workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    word, char = CountMerger(), CountMerger()
+    keys: list[str] = []
+
+    def consume(results: Iterable[tuple[list[str], Any, list[str], Any, list[str]]]) -> None:
+        for word_terms, word_counts, char_terms, char_counts, chunk_keys in results:
+            word.add(word_terms, word_counts)
+            char.add(char_terms, char_counts)
+            keys.extend(chunk_keys)
+
     if len(items) >= PARALLEL_MIN_DOCS and n_workers > 1 and "fork" in mp.get_all_start_methods():
         textmod.warm_up()  # load the segmenter once, before forking: the workers share it copy-on-write
         with mp.get_context("fork").Pool(n_workers) as pool:
-            results = pool.map(_count_chunk, chunks, chunksize=1)
+            consume(pool.imap(_count_chunk, chunks, chunksize=1))  # in order; each chunk is merged as it arrives
     else:
-        results = [_count_chunk(c) for c in chunks]
-    slots = [list(r) for r in results]
-    del results
-    keys = [k for r in slots for k in r[4]]
-
-    def take(a: int, b: int) -> Iterator[tuple[list[str], Any]]:
-        for r in slots:  # hand each chunk over and drop it, so the chunks are freed while they are merged
-            part = (r[a], r[b])
-            r[a] = r[b] = None
-            yield part
-
-    # One view at a time: its merged counts become its column-major block before the next view is merged.
-    views["word"].fit_counts(*merge_counts(take(0, 1)))
-    views["char"].fit_counts(*merge_counts(take(2, 3)))
+        consume(_count_chunk(c) for c in chunks)
+    del chunks, items
+    # One view at a time: its merged counts become its column-major block before the next view is joined.
+    views["word"].fit_counts(*word.finish())
+    views["char"].fit_counts(*char.finish())
     return keys
 
 
