@@ -22,6 +22,8 @@ db_app = typer.Typer(help="数据库迁移 / database migrations", no_args_is_he
 audit_app = typer.Typer(help="审计链 / audit chain", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+bench_app = typer.Typer(help="性能基准 / benchmarks (needs the bench extra for the peers)", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 
 err = Console(stderr=True)
 out = Console()
@@ -156,6 +158,33 @@ def match(
         raise typer.Exit(2) from None
     if not quiet:
         err.print(summary.line(), markup=False, highlight=False, soft_wrap=True)
+
+
+def _count(value: str) -> int:
+    from bench.speed import parse_count
+
+    try:
+        return parse_count(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"数量格式如 20000、200k、1m / {exc}") from None
+
+
+@bench_app.command("match")
+def bench_match(
+    offers: Annotated[str, typer.Option(help="生成的产品数 / generated offers: 20000, 200k, 1m")] = "20k",
+    orders: Annotated[str, typer.Option(help="计时的订单数 / orders ranked")] = "1000",
+    systems: Annotated[str, typer.Option(help="逗号分隔 / comma-separated: ours,bm25s,tantivy")] = "ours,bm25s,tantivy",
+    seed: Annotated[int, typer.Option(help="加到生成器的固定种子 / added to the generators' fixed seeds")] = 0,
+    tantivy_tokenizer: Annotated[str, typer.Option(help="ngram or jieba")] = "ngram",
+) -> None:
+    """撮合速度基准 / Matcher speed vs bm25s and tantivy on generated offers; the last stdout line is JSON."""
+    from bench import speed
+
+    if tantivy_tokenizer not in speed.TANTIVY_TOKENIZERS:
+        raise typer.BadParameter(f"--tantivy-tokenizer: {' | '.join(speed.TANTIVY_TOKENIZERS)}")
+    code = speed.benchmark(_count(offers), _count(orders), systems, seed, tantivy_tokenizer)
+    if code:
+        raise typer.Exit(code)
 
 
 def main() -> None:
