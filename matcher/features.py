@@ -200,11 +200,14 @@ class Bm25View:
 
     def _saturate(self, counts: sp.csr_matrix, dl: np.ndarray, *, in_place: bool = False) -> sp.csr_matrix:
         counts = sp.csr_matrix(counts, dtype=np.float32, copy=not in_place)
-        lengths = np.repeat(dl.astype(np.float32), np.diff(counts.indptr))
+        # tf · (k1 + 1) / (tf + k1 · (1 − b + b · |d| / avgdl)), in place with one temporary (corpora are large)
+        denom = np.repeat(dl.astype(np.float32), np.diff(counts.indptr))
+        denom *= np.float32(self.k1 * self.b / self.avgdl)
+        denom += np.float32(self.k1 * (1 - self.b))
         tf = counts.data
-        counts.data = (tf * (self.k1 + 1) / (tf + self.k1 * (1 - self.b + self.b * lengths / self.avgdl))).astype(
-            np.float32
-        )
+        denom += tf
+        tf *= np.float32(self.k1 + 1)
+        tf /= denom
         return counts
 
     # ------------------------------------------------------------------------------------------- reading
