@@ -25,7 +25,7 @@ each term's sorted postings), so neither touches the whole corpus.
 
 from __future__ import annotations
 
-from array import array
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,29 +42,24 @@ DELTA_MERGE_ROWS = 20_000
 
 
 def count_terms(term_lists: TermLists, vocabulary: dict[str, int]) -> sp.csr_matrix:
-    """Term counts of each document (a row per list), growing *vocabulary* in place with unseen terms."""
-    indptr = array("q", [0])
-    indices = array("q")
-    data = array("f")
-    for terms in term_lists:
-        counts: dict[int, int] = {}
-        for term in terms:
-            col = vocabulary.get(term)
-            if col is None:
-                col = vocabulary[term] = len(vocabulary)
-            counts[col] = counts.get(col, 0) + 1
-        indices.extend(counts.keys())
-        data.extend(counts.values())
-        indptr.append(len(indices))
-    index_type = np.int32 if len(indices) < 2**31 and len(vocabulary) < 2**31 else np.int64
+    """Term counts of each document (a row per list), growing *vocabulary* in place with unseen terms.
+
+    The per-term work runs in C (``dict.fromkeys``, ``map``, numpy): only the distinct new terms are touched in Python.
+    """
+    flat = list(itertools.chain.from_iterable(term_lists))
+    for term in dict.fromkeys(flat):  # distinct terms, first seen first (a deterministic vocabulary order)
+        if term not in vocabulary:
+            vocabulary[term] = len(vocabulary)
+    n = len(term_lists)
+    cols = np.fromiter(map(vocabulary.__getitem__, flat), dtype=np.int64, count=len(flat))
+    lengths = np.fromiter(map(len, term_lists), dtype=np.int64, count=n)
+    rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    index_type = np.int32 if len(flat) < 2**31 and len(vocabulary) < 2**31 else np.int64
     m = sp.csr_matrix(
-        (
-            np.frombuffer(data, dtype=np.float32),
-            np.frombuffer(indices, dtype=np.int64).astype(index_type),
-            np.frombuffer(indptr, dtype=np.int64).astype(index_type),
-        ),
-        shape=(len(term_lists), len(vocabulary)),
+        (np.ones(len(flat), dtype=np.float32), (rows.astype(index_type), cols.astype(index_type))),
+        shape=(n, len(vocabulary)),
     )
+    m.sum_duplicates()
     m.sort_indices()
     return m
 
