@@ -20,13 +20,14 @@ the C heap trimmed before the next starts):
   and the latency is that of ranking the prepared order; otherwise ``vectorise_ms`` is the time of
   ``prepare`` + ``word_terms`` + ``char_terms`` on the order's text and the latency includes it.  Its fit may use
   several processes (the peers index in one thread); queries run in one.
-* ``bm25s`` — jieba tokens (``jieba.lcut`` after the same normalisation, :func:`matcher.text.prepare`), the numba
+* ``bm25s`` — jieba tokens (jieba's segmentation as ours runs it — jieba-rs with the same domain words — after the
+  same normalisation, :func:`matcher.text.prepare`), the numba
   backend when numba is installed, else numpy; single-threaded retrieval.
 * ``tantivy`` — tantivy-py, an in-memory index built with one writer thread, BM25 on one text field.  Tokens
   (default): tantivy's own character 1–2-gram tokenizer over the normalised text; ``--tantivy-tokenizer jieba``:
   the same jieba tokens as bm25s, space-joined, through the whitespace tokenizer.  n-grams are the default because
   they rank better (precision@10 at 20k offers 0.928 against 0.890 with jieba tokens, at 200k 0.997 against 0.986)
-  and build faster (no Python jieba: 28 s against 129 s at 200k), but queries are slower, as single characters have
+  and build faster (measured with Python jieba then: 28 s against 129 s at 200k), but queries are slower, as single characters have
   long postings (p50 26 ms against 6 ms at 200k).  A query is a disjunction of its terms (a repeated term is boosted
   by its count).
 
@@ -292,9 +293,11 @@ class System:
 
 
 def _jieba_tokens(prepared_text: str) -> list[str]:
-    import jieba
+    """jieba's segmentation, run by the same Rust implementation (jieba-rs, with the same domain words) ours uses:
+    the peers' build time then measures their indexing, not a slower copy of the tokenizer."""
+    from matcher import text as textmod
 
-    return [t for t in (w.strip() for w in jieba.lcut(prepared_text)) if t]
+    return [t for t in (w.strip() for w in textmod._jieba().cut(prepared_text)) if t]
 
 
 def _warm_up(systems: Sequence[str]) -> None:
