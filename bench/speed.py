@@ -27,9 +27,9 @@ the C heap trimmed before the next starts):
   (default): tantivy's own character 1–2-gram tokenizer over the normalised text; ``--tantivy-tokenizer jieba``:
   the same jieba tokens as bm25s, space-joined, through the whitespace tokenizer.  n-grams are the default because
   they rank better (precision@10 at 20k offers 0.928 against 0.890 with jieba tokens, at 200k 0.997 against 0.986)
-  and build faster (measured with Python jieba then: 28 s against 129 s at 200k), but queries are slower, as single characters have
-  long postings (p50 26 ms against 6 ms at 200k).  A query is a disjunction of its terms (a repeated term is boosted
-  by its count).
+  and build faster (measured with Python jieba then: 28 s against 129 s at 200k), but queries are slower, as single
+  characters have long postings (p50 26 ms against 6 ms at 200k).  A query is a disjunction of its terms (a repeated
+  term is boosted by its count).
 
 Peers index the offer text ``title + keywords + description`` (what ``Document.text`` gives ours); their queries are
 the order's ``title + description``.  Peers using jieba share one jieba tokenisation of the corpus: its time is
