@@ -91,9 +91,9 @@ class CountMerger:
 
     def finish(self) -> tuple[list[str], sp.csr_matrix]:
         index_type = np.int32 if self._nnz < 2**31 and len(self.vocabulary) < 2**31 else np.int64
-        indices = np.concatenate(self._indices).astype(index_type, copy=False)
+        indices = np.concatenate([np.zeros(0, dtype=index_type), *self._indices]).astype(index_type, copy=False)
         self._indices = []
-        data = np.concatenate(self._data)
+        data = np.concatenate([np.zeros(0, dtype=np.float32), *self._data])
         self._data = []
         indptr = np.concatenate(self._indptr).astype(index_type)
         merged = sp.csr_matrix((data, indices, indptr), shape=(self._rows, len(self.vocabulary)))

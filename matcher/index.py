@@ -20,12 +20,13 @@ The index is independent of the database: documents are plain :class:`Document` 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import json
 import multiprocessing as mp
 import os
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -162,9 +163,14 @@ def _count_chunk(items: Sequence[Fields]) -> tuple[list[str], Any, list[str], An
 
 def _fit_views(views: dict[str, Bm25View], docs: Sequence[Document], workers: int | None = None) -> list[str]:
     """Analyse and count *docs* (in worker processes when large), fit every view on them; returns the title keys."""
-    items = [_fields(d) for d in docs]
-    chunks = [items[i : i + _CHUNK_DOCS] for i in range(0, len(items), _CHUNK_DOCS)] or [[]]
     n_workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+
+    def chunks() -> Iterator[list[Fields]]:  # made as the workers ask for them, not all at once
+        for i in range(0, len(docs), _CHUNK_DOCS):
+            yield [_fields(d) for d in docs[i : i + _CHUNK_DOCS]]
+        if not docs:
+            yield []
+
     word, char = CountMerger(), CountMerger()
     keys: list[str] = []
 
@@ -174,13 +180,18 @@ def _fit_views(views: dict[str, Bm25View], docs: Sequence[Document], workers: in
             char.add(char_terms, char_counts)
             keys.extend(chunk_keys)
 
-    if len(items) >= PARALLEL_MIN_DOCS and n_workers > 1 and "fork" in mp.get_all_start_methods():
+    if len(docs) >= PARALLEL_MIN_DOCS and n_workers > 1 and "fork" in mp.get_all_start_methods():
         textmod.warm_up()  # load the segmenter once, before forking: the workers share it copy-on-write
-        with mp.get_context("fork").Pool(n_workers) as pool:
-            consume(pool.imap(_count_chunk, chunks, chunksize=1))  # in order; each chunk is merged as it arrives
+        # Frozen objects are never visited by the collector, so the workers do not copy the parent's heap (every
+        # page an object's GC header lives on would be copied on first touch).
+        gc.freeze()
+        try:
+            with mp.get_context("fork").Pool(n_workers) as pool:
+                consume(pool.imap(_count_chunk, chunks(), chunksize=1))  # in order; merged as each chunk arrives
+        finally:
+            gc.unfreeze()
     else:
-        consume(_count_chunk(c) for c in chunks)
-    del chunks, items
+        consume(_count_chunk(c) for c in chunks())
     # One view at a time: its merged counts become its column-major block before the next view is joined.
     views["word"].fit_counts(*word.finish())
     views["char"].fit_counts(*char.finish())
