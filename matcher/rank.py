@@ -38,7 +38,17 @@ if TYPE_CHECKING:
     from matcher.features import QueryVector
     from matcher.index import DocId, Document, MatchIndex
 
-__all__ = ["Filters", "Match", "PreparedQuery", "Query", "Weights", "prepare_query", "search"]
+__all__ = [
+    "FEATURE_LABELS",
+    "Filters",
+    "Match",
+    "PreparedQuery",
+    "Query",
+    "Weights",
+    "prepare_query",
+    "score_clause",
+    "search",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,7 +389,8 @@ def _terms_of(index: MatchIndex, columns: np.ndarray) -> list[str]:
     return [terms[int(c)] for c in columns]
 
 
-_LABELS = {
+#: How each feature is named in an explanation (Chinese, then English).
+FEATURE_LABELS = {
     "word": "关键词匹配 term match",
     "char": "字面相近 similar wording",
     "title": "标题相似 similar title",
@@ -398,9 +409,14 @@ def _why(m: Match, q: Query, doc: object) -> str:
         bits.append("共同关键词 shared terms: " + "、".join(t.term for t in m.shared_terms[:5]))
     if q.required_qualifications:
         bits.append("具备所需资质 has the required qualifications: " + "、".join(q.required_qualifications))
-    parts = ", ".join(
-        f"{_LABELS.get(name, name)} {value:+.3f}"
-        for name, value in sorted(m.contributions.items(), key=lambda kv: -kv[1])
-    )
-    bits.append(f"score {m.score:.3f} = {parts}")
+    bits.append(score_clause(m.score, m.contributions))
     return "; ".join(bits)
+
+
+def score_clause(score: float, contributions: dict[str, float]) -> str:
+    """``score 0.812 = 关键词匹配 term match +0.400, …``: each feature's share of the score, largest first."""
+    parts = ", ".join(
+        f"{FEATURE_LABELS.get(name, name)} {value:+.3f}"
+        for name, value in sorted(contributions.items(), key=lambda kv: -kv[1])
+    )
+    return f"score {score:.3f} = {parts}"

@@ -86,7 +86,7 @@ from sqlmodel import Session, SQLModel, col, func, select
 from matcher.dense import Embedder, VectorBatch, embed_documents
 from matcher.feedback import FeedbackExample, FeedbackModel, Label, feature_names, fit_weights
 from matcher.index import FORMAT_VERSION, DocId, Document, IndexVersionError, MatchIndex, analysis_version
-from matcher.rank import Filters, Query, Weights
+from matcher.rank import Filters, Query, Weights, score_clause
 from matcher.rank import Match as RankedMatch
 from qianfan.clock import Clock, ensure_utc, to_local
 from qianfan.config import get_settings
@@ -168,16 +168,6 @@ FEEDBACK_FILE = "feedback.json"
 _CURRENT = "CURRENT"
 _SOURCE = "source.json"
 
-_FEATURE_LABELS = {
-    "word": "关键词匹配 term match",
-    "char": "字面相近 similar wording",
-    "title": "标题相似 similar title",
-    "category": "同一类别 same category",
-    "district": "同一园区 same park",
-    "budget": "预算匹配 budget fits",
-    "dense": "语义相近 similar meaning",
-    "record": "平台履约记录 platform record",
-}
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -910,14 +900,6 @@ def _page(items: Sequence[RankedItem], offset: int, limit: int) -> RankedPage:
     return RankedPage(items[offset : offset + limit], len(items), offset, limit)
 
 
-def _score_clause(score: float, contributions: dict[str, float]) -> str:
-    parts = ", ".join(
-        f"{_FEATURE_LABELS.get(name, name)} {value:+.3f}"
-        for name, value in sorted(contributions.items(), key=lambda kv: -kv[1])
-    )
-    return f"score {score:.3f} = {parts}"
-
-
 def _item(
     match: RankedMatch,
     *,
@@ -936,7 +918,7 @@ def _item(
         bits = why.split("; ") if why else []
         if bits and bits[-1].startswith("score "):
             bits.pop()
-        why = "; ".join([*bits, _score_clause(score, contributions)])
+        why = "; ".join([*bits, score_clause(score, contributions)])
     return RankedItem(
         id=int(match.doc_id),
         title=match.title if title is None else title,
