@@ -14,7 +14,7 @@ the C heap trimmed before the next starts):
 
 * ``ours`` — :class:`matcher.index.MatchIndex` with the full path the API uses: retrieval + rerank + explanations
   (``explain=True``), with the order's category, district, required qualifications (a hard filter: the peers apply
-  it too, keeping the first 10 eligible of their top ``DEEP`` rows) and budget.
+  it too, inside their indexes — a bm25s weight mask, a tantivy MUST clause per qualification) and budget.
   No dense view: document embeddings are computed by workers in the background and are not part
   of this benchmark.  When :mod:`matcher.rank` offers a way to vectorise a query separately (``prepare_query`` or
   ``MatchIndex.prepare``), orders are vectorised first, as when they are saved, ``vectorise_ms`` reports that step,
@@ -74,8 +74,6 @@ if TYPE_CHECKING:
     from matcher.rank import Query
 
 K = 10
-#: Rows the peers retrieve per order before applying the orders' hard qualification filter.
-DEEP = 100
 DEFAULT_ORDERS = 1_000
 WARMUP = 20
 SYSTEMS = ("ours", "bm25s", "tantivy")
@@ -294,8 +292,8 @@ class System:
     def close(self) -> None:
         """Drop every reference to the index."""
 
-    # The peers honour the same hard filter as ours: they retrieve DEEP rows and keep the first K whose offer holds
-    # every qualification the order requires (tantivy could filter inside the index; post-filtering is equivalent).
+    # The peers honour the same hard filter as ours, inside their index: bm25s with a weight mask of the offers
+    # holding every qualification the order requires, tantivy with a MUST clause per required qualification.
     offer_quals: list[frozenset[str]]
     order_required: list[frozenset[str]]
 
@@ -303,11 +301,14 @@ class System:
         self.offer_quals = [frozenset(o["qualifications"]) for o in corpus.offers]
         self.order_required = [frozenset(o["required_qualifications"]) for o in corpus.orders]
 
-    def _eligible(self, rows: Sequence[int], i: int) -> list[int]:
-        required = self.order_required[i]
-        if not required:
-            return [int(r) for r in rows[:K]]
-        return [int(r) for r in rows if required <= self.offer_quals[int(r)]][:K]
+    def _mask(self, required: frozenset[str]) -> np.ndarray:
+        """The offers holding every one of *required* (cached per set: what a peer's filter would index)."""
+        cache: dict[frozenset[str], np.ndarray] = self.__dict__.setdefault("_masks", {})
+        mask = cache.get(required)
+        if mask is None:
+            mask = np.fromiter((required <= q for q in self.offer_quals), dtype=bool, count=len(self.offer_quals))
+            cache[required] = mask
+        return mask
 
 
 def _jieba_tokens(prepared_text: str) -> list[str]:
@@ -528,19 +529,27 @@ class Bm25s(System):
     def vectorise_one(self, i: int) -> None:
         self.query_tokens(self.qtexts[i])
 
-    def _k(self, i: int) -> int:
-        return min(DEEP if self.order_required[i] else K, len(self.offer_quals))
-
     def search_one(self, prepared: Any) -> list[int]:
         i, text = prepared
-        results, _ = self.retriever.retrieve([self.query_tokens(text)], k=self._k(i), show_progress=False, n_threads=0)
-        return self._eligible(list(results[0]), i)
+        required = self.order_required[i]
+        mask = self._mask(required).astype(np.float32) if required else None
+        results, scores = self.retriever.retrieve(
+            [self.query_tokens(text)], k=K, show_progress=False, n_threads=0, weight_mask=mask
+        )
+        return [int(j) for j, sc in zip(results[0], scores[0], strict=True) if sc > 0]
 
     def search_batch(self) -> list[list[int]]:
-        qtok = [self.query_tokens(t) for t in self.qtexts]
-        k = min(DEEP, len(self.offer_quals))
-        results, _ = self.retriever.retrieve(qtok, k=k, show_progress=False, n_threads=0)
-        return [self._eligible(list(row), i) for i, row in enumerate(results)]
+        out: list[list[int]] = [[] for _ in self.qtexts]
+        groups: dict[frozenset[str], list[int]] = {}
+        for i, required in enumerate(self.order_required):
+            groups.setdefault(required, []).append(i)
+        for required, members in groups.items():  # one retrieve per filter (bm25s takes one mask per call)
+            mask = self._mask(required).astype(np.float32) if required else None
+            qtok = [self.query_tokens(self.qtexts[i]) for i in members]
+            results, scores = self.retriever.retrieve(qtok, k=K, show_progress=False, n_threads=0, weight_mask=mask)
+            for i, row, sc in zip(members, results, scores, strict=True):
+                out[i] = [int(j) for j, v in zip(row, sc, strict=True) if v > 0]
+        return out
 
     def close(self) -> None:
         self.retriever = None
@@ -594,14 +603,15 @@ class Tantivy(System):
         name = "whitespace" if self.tokenizer == "jieba" else "zh_ngram"
         builder.add_text_field(self.FIELD, stored=False, tokenizer_name=name, index_option="freq")
         builder.add_integer_field("row", stored=False, indexed=False, fast=True)
+        builder.add_text_field("quals", stored=False, tokenizer_name="raw")
         self.schema = builder.build()
         self.index = tantivy.Index(self.schema)
         if self.tokenizer == "ngram":
             self.analyzer = self._analyzer()
             self.index.register_tokenizer(name, self._analyzer())
         writer = self.index.writer(heap_size=256_000_000, num_threads=1)
-        for row, body in enumerate(bodies):
-            writer.add_document(tantivy.Document(body=body, row=row))
+        for row, (body, offer) in enumerate(zip(bodies, corpus.offers, strict=True)):
+            writer.add_document(tantivy.Document(body=body, row=row, quals=list(offer["qualifications"])))
         writer.commit()
         writer.wait_merging_threads()
         self.index.reload()
@@ -611,14 +621,20 @@ class Tantivy(System):
         if self.tokenizer == "jieba":
             self.extra["tokenise_s"] = round(t_tok, 2)
 
-    def _query(self, text: str) -> Any:
+    def _query(self, text: str, required: frozenset[str] = frozenset()) -> Any:
         import tantivy
 
         clauses = []
         for term, count in Counter(self.query_terms(text)).items():
             q = tantivy.Query.term_query(self.schema, self.FIELD, term)
             clauses.append((tantivy.Occur.Should, q if count == 1 else tantivy.Query.boost_query(q, float(count))))
-        return tantivy.Query.boolean_query(clauses)
+        query = tantivy.Query.boolean_query(clauses)
+        if not required:
+            return query
+        musts = [
+            (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "quals", code)) for code in sorted(required)
+        ]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *musts])
 
     def prepare(self, i: int) -> Any:
         return i, self.qtexts[i]
@@ -628,10 +644,10 @@ class Tantivy(System):
 
     def search_one(self, prepared: Any) -> list[int]:
         i, text = prepared
-        hits = self.searcher.search(self._query(text), DEEP if self.order_required[i] else K, count=False).hits
+        hits = self.searcher.search(self._query(text, self.order_required[i]), K, count=False).hits
         if not hits:
             return []
-        return self._eligible(self.searcher.fast_field_values("row", [addr for _, addr in hits]), i)
+        return [int(r) for r in self.searcher.fast_field_values("row", [addr for _, addr in hits])]
 
     def search_batch(self) -> list[list[int]]:
         return [self.search_one(self.prepare(i)) for i in range(len(self.qtexts))]
