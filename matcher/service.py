@@ -76,12 +76,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, col, func, select
+from sqlmodel import Session, col, func, select
 
 from matcher.dense import Embedder, VectorBatch, embed_documents
 from matcher.feedback import FeedbackExample, FeedbackModel, Label, feature_names, fit_weights
@@ -90,7 +90,7 @@ from matcher.rank import Filters, Query, Weights, score_clause
 from matcher.rank import Match as RankedMatch
 from qianfan.clock import Clock, ensure_utc, to_local
 from qianfan.config import get_settings
-from qianfan.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from qianfan.errors import Conflict, InvalidInput, RuleViolation
 from qianfan.models import (
     Contract,
     ContractStatus,
@@ -111,6 +111,7 @@ from qianfan.models import (
 )
 from qianfan.models import Match as StoredMatch
 from qianfan.services.actors import Actor
+from qianfan.services.rows import load_row
 from qianfan.taxonomy import CATEGORY_BY_CODE
 from qianfan.uow import UnitOfWork
 
@@ -169,9 +170,6 @@ _CURRENT = "CURRENT"
 _SOURCE = "source.json"
 
 
-T = TypeVar("T", bound=SQLModel)
-
-
 # ================================================================================================ small helpers
 
 
@@ -182,16 +180,6 @@ def _today(clock: Clock) -> date:
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
     for start in range(0, len(ids), _IN_CHUNK):
         yield ids[start : start + _IN_CHUNK]
-
-
-def _load(session: Session, model: type[T], ident: int, what_zh: str, what_en: str, *, lock: bool = False) -> T:
-    stmt = select(model).where(model.id == ident)  # type: ignore[attr-defined]
-    if lock:
-        stmt = stmt.with_for_update()
-    row = session.exec(stmt).first()
-    if row is None:
-        raise NotFound.of(what_zh, what_en, ident)
-    return row
 
 
 def _check_page(offset: int, limit: int) -> None:
@@ -738,7 +726,7 @@ class OfferIndexStore:
         with self._init_lock:
             if self._index is not None:
                 return self._index
-            loaded = self._load()
+            loaded = self.load_row()
             built = loaded is None
             if loaded is not None:
                 index, watermark = loaded
@@ -774,7 +762,7 @@ class OfferIndexStore:
         versions = {s.offer_id: s.version for s in states if s.version is not None}
         return index, versions, newest
 
-    def _load(self) -> tuple[MatchIndex, datetime | None] | None:
+    def load_row(self) -> tuple[MatchIndex, datetime | None] | None:
         pointer = self.directory / _CURRENT
         if not pointer.exists():
             return None
@@ -995,7 +983,7 @@ def rank_offers_for_order(
     if store is None:
         store = offer_index_store(engine, clock)
     with UnitOfWork(engine, clock) as uow:
-        order = _load(uow.session, Order, order_id, "订单", "Order")
+        order = load_row(uow.session, Order, order_id, "订单", "Order")
         if actor is not None:
             actor.require_owner(order.organisation_id, "订单", "Order", order_id)
         items, _ = _offer_items(uow.session, store, order, filters, MAX_RESULTS, _today(clock))
@@ -1035,7 +1023,7 @@ def match_order(
         store = offer_index_store(engine, clock)
     with UnitOfWork(engine, clock) as uow:
         s = uow.session
-        order = _load(s, Order, order_id, "订单", "Order", lock=True)
+        order = load_row(s, Order, order_id, "订单", "Order", lock=True)
         if actor is not None:
             actor.require_owner(order.organisation_id, "订单", "Order", order_id)
         if order.status != OrderStatus.OPEN:
@@ -1306,7 +1294,7 @@ def rank_orders_for_offer(
     day = _today(clock)
     with UnitOfWork(engine, clock) as uow:
         s = uow.session
-        offer = _load(s, Offer, offer_id, "产品/服务", "Offer")
+        offer = load_row(s, Offer, offer_id, "产品/服务", "Offer")
         if actor is not None:
             actor.require_owner(offer.organisation_id, "产品/服务", "Offer", offer_id)
         district = _districts(s, [offer.organisation_id]).get(offer.organisation_id)
@@ -1328,7 +1316,7 @@ def rank_orders_for_offer(
 
 
 def _own_need(uow: UnitOfWork, need_id: int, actor: Actor | None) -> tuple[ServiceNeed, str | None]:
-    need = _load(uow.session, ServiceNeed, need_id, "服务需求", "Service need")
+    need = load_row(uow.session, ServiceNeed, need_id, "服务需求", "Service need")
     if actor is not None:
         actor.require_owner(need.organisation_id, "服务需求", "Service need", need_id)
     return need, _districts(uow.session, [need.organisation_id]).get(need.organisation_id)

@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, model_validator
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from qianfan import events
 from qianfan.clock import to_local
@@ -37,6 +37,7 @@ from qianfan.models import (
 )
 from qianfan.money import yuan_to_fen
 from qianfan.services.actors import Actor
+from qianfan.services.rows import load_row
 from qianfan.uow import UnitOfWork
 from qianfan.validation import (
     CategoryCode,
@@ -156,21 +157,9 @@ class IntentOrderInput(Input):
 
 # ---------------------------------------------------------------- helpers
 
-T = TypeVar("T", bound=SQLModel)
-
 
 def _today(uow: UnitOfWork) -> date:
     return to_local(uow.clock.now()).date()
-
-
-def _load(session: Session, model: type[T], ident: int, what_zh: str, what_en: str, *, lock: bool = False) -> T:
-    stmt = select(model).where(model.id == ident)  # type: ignore[attr-defined]
-    if lock:
-        stmt = stmt.with_for_update()
-    row = session.exec(stmt).first()
-    if row is None:
-        raise NotFound.of(what_zh, what_en, ident)
-    return row
 
 
 def _check_version(row: Order | Offer, expected: int | None, what_zh: str, what_en: str) -> None:
@@ -203,7 +192,7 @@ def _require_held(uow: UnitOfWork, actor: Actor, codes: list[str]) -> None:
 
 
 def _own_open_order(uow: UnitOfWork, actor: Actor, order_id: int, *, lock: bool = False) -> Order:
-    order = _load(uow.session, Order, order_id, "订单", "Order", lock=lock)
+    order = load_row(uow.session, Order, order_id, "订单", "Order", lock=lock)
     actor.require_owner(order.organisation_id, "订单", "Order", order_id)
     return order
 
@@ -335,7 +324,7 @@ def edit_offer(
 ) -> Offer:
     data = parse_input(OfferChanges, changes)
     with uow:
-        offer = _load(uow.session, Offer, offer_id, "产品/服务", "Offer", lock=True)
+        offer = load_row(uow.session, Offer, offer_id, "产品/服务", "Offer", lock=True)
         actor.require_owner(offer.organisation_id, "产品/服务", "Offer", offer_id)
         _require_active(offer)
         _check_version(offer, expected_version, "产品/服务", "offer")
@@ -363,7 +352,7 @@ def edit_offer(
 def withdraw_offer(uow: UnitOfWork, actor: Actor, offer_id: int) -> Offer:
     """Withdraw an offer (idempotent)."""
     with uow:
-        offer = _load(uow.session, Offer, offer_id, "产品/服务", "Offer", lock=True)
+        offer = load_row(uow.session, Offer, offer_id, "产品/服务", "Offer", lock=True)
         actor.require_owner(offer.organisation_id, "产品/服务", "Offer", offer_id)
         if offer.status == OfferStatus.WITHDRAWN:
             return offer
@@ -486,10 +475,10 @@ def express_interest(uow: UnitOfWork, actor: Actor, order_id: int, offer_id: int
     """An SME says it wants to bid for an order with one of its offers."""
     actor.require_kind(OrgKind.SME)
     with uow:
-        offer = _load(uow.session, Offer, offer_id, "产品/服务", "Offer")
+        offer = load_row(uow.session, Offer, offer_id, "产品/服务", "Offer")
         actor.require_owner(offer.organisation_id, "产品/服务", "Offer", offer_id)
         _require_active(offer)
-        order = _load(uow.session, Order, order_id, "订单", "Order")
+        order = load_row(uow.session, Order, order_id, "订单", "Order")
         _require_open(order)
         return _record_interest(uow, actor, order, offer, InterestKind.INTEREST, note)
 
@@ -501,7 +490,7 @@ def _buyer_decision(
     with uow:
         order = _own_open_order(uow, actor, order_id)
         _require_open(order)
-        offer = _load(uow.session, Offer, offer_id, "产品/服务", "Offer")
+        offer = load_row(uow.session, Offer, offer_id, "产品/服务", "Offer")
         _require_active(offer)
         return _record_interest(uow, actor, order, offer, kind, note)
 
@@ -530,8 +519,8 @@ def propose_intent_order(uow: UnitOfWork, actor: Actor, data: IntentOrderInput |
     data = parse_input(IntentOrderInput, data)
     with uow:
         s = uow.session
-        order = _load(s, Order, data.order_id, "订单", "Order", lock=True)
-        offer = _load(s, Offer, data.offer_id, "产品/服务", "Offer")
+        order = load_row(s, Order, data.order_id, "订单", "Order", lock=True)
+        offer = load_row(s, Offer, data.offer_id, "产品/服务", "Offer")
         if actor.organisation_id not in (order.organisation_id, offer.organisation_id):
             raise NotFound.of("订单", "Order", data.order_id)
         if order.organisation_id == offer.organisation_id:
@@ -590,7 +579,7 @@ def sign_intent_order(uow: UnitOfWork, actor: Actor, intent_order_id: int) -> In
     """The other party signs; the intent order becomes a contract and the order is awarded."""
     with uow:
         s = uow.session
-        intent = _load(s, IntentOrder, intent_order_id, "意向订单", "Intent order", lock=True)
+        intent = load_row(s, IntentOrder, intent_order_id, "意向订单", "Intent order", lock=True)
         side = _side(actor, intent)
         if intent.status != IntentStatus.PROPOSED:
             raise RuleViolation(
@@ -620,7 +609,7 @@ def sign_intent_order(uow: UnitOfWork, actor: Actor, intent_order_id: int) -> In
             signed_at=now,
         )
         s.add(contract)
-        order = _load(s, Order, intent.order_id, "订单", "Order", lock=True)
+        order = load_row(s, Order, intent.order_id, "订单", "Order", lock=True)
         if order.status == OrderStatus.OPEN:
             order.status = OrderStatus.AWARDED
             order.version += 1
@@ -645,7 +634,7 @@ def sign_intent_order(uow: UnitOfWork, actor: Actor, intent_order_id: int) -> In
 
 def cancel_intent_order(uow: UnitOfWork, actor: Actor, intent_order_id: int) -> IntentOrder:
     with uow:
-        intent = _load(uow.session, IntentOrder, intent_order_id, "意向订单", "Intent order", lock=True)
+        intent = load_row(uow.session, IntentOrder, intent_order_id, "意向订单", "Intent order", lock=True)
         _side(actor, intent)
         if intent.status == IntentStatus.CANCELLED:
             return intent
