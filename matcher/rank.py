@@ -328,11 +328,12 @@ MAX_SHARED_TERMS = 8
 
 
 def _surface(term: str, doc: Document) -> str:
-    """How the offer itself writes *term*: a Chinese word found verbatim is its own surface form; stemmed English
-    words and synonyms canonicalised away are looked up in the offer's text (its clauses are memoised)."""
-    if textmod.has_cjk(term) and (term in doc.title or term in doc.description or any(term in k for k in doc.keywords)):
-        return term
-    return textmod.surface_words("，".join((doc.title, *doc.keywords, doc.description))).get(term, term)
+    """How the offer itself writes *term* (its title and keywords first, then its description)."""
+    head = "，".join((doc.title, *doc.keywords))
+    found = textmod.surface_form(term, head)
+    if found == term and term not in head and doc.description:
+        found = textmod.surface_form(term, doc.description)
+    return found
 
 
 def _top(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:

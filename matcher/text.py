@@ -37,7 +37,7 @@ __all__ = [
     "has_cjk",
     "normalise",
     "prepare",
-    "surface_words",
+    "surface_form",
     "synonym_groups",
     "word_terms",
 ]
@@ -423,22 +423,34 @@ def analyse_chars(text: str) -> list[str]:
     return out
 
 
-def surface_words(text: str) -> dict[str, str]:
-    """Map each word term of *text* to a readable form from the text itself (for explanations)."""
-    out: dict[str, str] = {}
-    for clause in _clauses(text):
-        for term, piece in _clause_surface(clause):
-            out.setdefault(term, piece)
+_WORD_RE = re.compile(r"[A-Za-z0-9\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]+")
+
+
+@lru_cache(maxsize=1)
+def _variants() -> dict[str, tuple[str, ...]]:
+    """Canonical form → every form of its synonym group (as the table writes them, longest first)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for group in synonym_groups():
+        out[group[0]] = tuple(sorted(group, key=len, reverse=True))
     return out
 
 
-@lru_cache(maxsize=1 << 16)
-def _clause_surface(clause: str) -> tuple[tuple[str, str], ...]:
-    prepared = prepare(clause)
-    pieces = _jieba().cut(prepared) if has_cjk(prepared) else prepared.split(" ")
-    out: list[tuple[str, str]] = []
-    for piece in pieces:
-        piece = piece.strip()
-        if piece:
-            out.extend((term, piece) for term in word_terms(piece))
-    return tuple(out)
+def surface_form(term: str, text: str) -> str:
+    """How *text* itself writes the analysed *term* (for explanations), without analysing the whole text:
+
+    a term found verbatim is its own form; a stemmed Latin word is matched against the text's words by stem
+    ("paa" → "PaaS"); a canonical synonym by its variants ("物联网" → "IoT"). Otherwise the term itself.
+    """
+    if term in text:
+        return term
+    lowered = text.casefold()
+    if not has_cjk(term):
+        for word in _WORD_RE.findall(text):
+            folded = unicodedata.normalize("NFKC", word).casefold()
+            if folded == term or _latin_word(folded) == term:
+                return word
+    for form in _variants().get(term, ()):
+        at = lowered.find(form)
+        if at >= 0:
+            return text[at : at + len(form)]
+    return term
