@@ -34,24 +34,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
-from enum import StrEnum
 from typing import Any
 
+from finance.pricing import RiskGrade  # one grade scale for risk control and pricing
 from qianfan.creditcode import credit_code_problem, normalise_credit_code
 from qianfan.errors import InvalidInput
 from qianfan.money import MAX_DEAL_FEN, format_yuan
 
 #: Stored with every report, so a report read back years later says which table produced it.
 RULES_VERSION = "risk-2026.1"
-
-
-class RiskGrade(StrEnum):
-    """Risk grade.  Values ``"A"``–``"D"`` are shared with the pricing module's grades (A is best)."""
-
-    A = "A"
-    B = "B"
-    C = "C"
-    D = "D"
 
 
 #: (minimum score, grade), best first.
