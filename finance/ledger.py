@@ -41,7 +41,7 @@ from enum import StrEnum
 
 from qianfan.clock import ensure_utc
 from qianfan.errors import InvalidInput, RuleViolation
-from qianfan.money import MAX_AMOUNT_FEN
+from qianfan.money import require_fen
 
 
 class AccountKind(StrEnum):
@@ -72,17 +72,6 @@ class Account:
         return f"{self.kind.value}:{self.owner_id}"
 
 
-def _check_fen(value: object, what_zh: str, what_en: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(
-            f"{what_zh}必须是以分为单位的整数：{value!r}",
-            f"{what_en} must be an integer number of fen: {value!r}",
-        )
-    if abs(value) > MAX_AMOUNT_FEN:
-        raise InvalidInput(f"{what_zh}超出允许范围：{value}", f"{what_en} is out of range: {value}")
-    return value
-
-
 @dataclass(frozen=True, slots=True)
 class Leg:
     account: Account
@@ -91,7 +80,7 @@ class Leg:
     def __post_init__(self) -> None:
         if not isinstance(self.account, Account):
             raise InvalidInput("分录的账户无效", "A leg needs an Account", detail={"account": repr(self.account)})
-        _check_fen(self.amount_fen, "分录金额", "A leg's amount")
+        require_fen(self.amount_fen, "分录金额", "A leg's amount", signed=True)
         if self.amount_fen == 0:
             raise InvalidInput(
                 f"分录金额不能为零（账户 {self.account}）",
@@ -148,13 +137,6 @@ def _legs(*pairs: tuple[Account, int]) -> tuple[Leg, ...]:
     return tuple(Leg(account, amount) for account, amount in pairs if amount != 0)
 
 
-def _positive(amount_fen: int, what_zh: str, what_en: str) -> int:
-    _check_fen(amount_fen, what_zh, what_en)
-    if amount_fen <= 0:
-        raise InvalidInput(f"{what_zh}必须大于零：{amount_fen}", f"{what_en} must be positive: {amount_fen}")
-    return amount_fen
-
-
 # --- helper constructors -------------------------------------------------------------------------------------
 
 
@@ -170,7 +152,7 @@ def disbursement(
     memo: str = "放款 / disbursement",
 ) -> Posting:
     """Dr loan principal (loan) / Cr SME settlement account (SME): the bank pays the loan into the SME's account."""
-    _positive(amount_fen, "放款金额", "The disbursed amount")
+    require_fen(amount_fen, "放款金额", "The disbursed amount")
     return Posting(
         ref,
         occurred_at,
@@ -197,7 +179,7 @@ def interest_accrual(
     memo: str | None = None,
 ) -> Posting:
     """Dr interest (or penalty) receivable / Cr interest (or penalty) income.  The amount is already rounded."""
-    _positive(amount_fen, "计提利息", "Accrued interest")
+    require_fen(amount_fen, "计提利息", "Accrued interest")
     receivable = AccountKind.PENALTY_RECEIVABLE if penalty else AccountKind.INTEREST_RECEIVABLE
     income = AccountKind.PENALTY_INCOME if penalty else AccountKind.INTEREST_INCOME
     default_memo = "计提罚息 / penalty interest accrual" if penalty else "计提利息 / interest accrual"
@@ -238,7 +220,7 @@ def fee(
     memo: str = "手续费 / fee",
 ) -> Posting:
     """Dr fee receivable (loan) / Cr fee income (bank)."""
-    _positive(amount_fen, "手续费", "The fee")
+    require_fen(amount_fen, "手续费", "The fee")
     return Posting(
         ref,
         occurred_at,
@@ -264,7 +246,7 @@ class Outstanding:
 
     def __post_init__(self) -> None:
         for name in ("penalty_fen", "interest_fen", "fees_fen", "principal_fen"):
-            value = _check_fen(getattr(self, name), "未结金额", f"Outstanding {name}")
+            value = require_fen(getattr(self, name), "未结金额", f"Outstanding {name}", signed=True)
             if value < 0:
                 raise InvalidInput(f"未结金额不能为负数：{name}={value}", f"Outstanding must not be negative: {name}")
 
@@ -292,7 +274,7 @@ ALLOCATION_ORDER: tuple[str, ...] = ("penalty", "interest", "fees", "principal")
 
 def allocate_repayment(amount_fen: int, outstanding: Outstanding) -> Allocation:
     """Split a repayment over penalty → interest → fees → principal; the rest is ``excess_fen``."""
-    _positive(amount_fen, "还款金额", "The repayment")
+    require_fen(amount_fen, "还款金额", "The repayment")
     left = amount_fen
     parts: dict[str, int] = {}
     for name in ALLOCATION_ORDER:

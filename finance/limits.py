@@ -17,6 +17,7 @@ from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
+from qianfan import money
 from qianfan.errors import InvalidInput, RuleViolation
 from qianfan.money import MAX_DEAL_FEN, format_yuan
 
@@ -64,20 +65,8 @@ class MaxAmount(NamedTuple):
 
 
 def require_fen(value: object, name: str, *, allow_zero: bool = True) -> int:
-    """An amount in integer fen: floats, Decimals (possibly sub-fen) and bools refused; negative refused."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(
-            f"{name} 必须是以分为单位的整数（不接受浮点数或不足一分的金额）：{value!r}",
-            f"{name} must be an integer number of fen (no floats, no sub-fen amounts): {value!r}",
-            detail={"field": name, "value": repr(value)},
-        )
-    if value < 0 or (value == 0 and not allow_zero):
-        raise InvalidInput(
-            f"{name} 必须{'不小于' if allow_zero else '大于'}零：{value}",
-            f"{name} must be {'at least' if allow_zero else 'greater than'} zero: {value}",
-            detail={"field": name, "value": value},
-        )
-    return value
+    """An amount in integer fen named *name* in both languages (see :func:`qianfan.money.require_fen`)."""
+    return money.require_fen(value, name, name, allow_zero=allow_zero)
 
 
 def require_decimal(value: object, name: str) -> Decimal:

@@ -23,7 +23,7 @@ from fractions import Fraction
 from typing import Any, Protocol, TypeVar
 
 from qianfan.errors import InvalidInput, PermissionDenied, RuleViolation
-from qianfan.money import format_yuan
+from qianfan.money import format_yuan, require_fen
 
 #: The largest face amount one receivable may carry: 1,000,000,000.00 RMB (10 亿元), in fen.  Far above the
 #: 30,000,000.00 cap per financing deal (a receivable may be larger than what is financed against it) and
@@ -66,26 +66,6 @@ class TransferablePart(Protocol):
 
 
 # --------------------------------------------------------------------------------------------- amounts
-
-
-def _require_fen(value: object, what_zh: str, what_en: str, *, allow_zero: bool = False) -> int:
-    """An amount in fen must be a real ``int`` (not ``bool``, not ``float``) and positive (or zero if allowed)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(
-            f"{what_zh}必须是以分为单位的整数：{value!r}",
-            f"{what_en} must be an integer number of fen: {value!r}",
-            detail={"field": what_en, "value": repr(value)},
-        )
-    if value < 0 or (value == 0 and not allow_zero):
-        bound_zh, bound_en = (
-            ("不能为负数", "must not be negative") if allow_zero else ("必须大于零", "must be positive")
-        )
-        raise InvalidInput(
-            f"{what_zh}{bound_zh}：{format_yuan(value)}",
-            f"{what_en} {bound_en}: {format_yuan(value)}",
-            detail={"field": what_en, "value": value},
-        )
-    return value
 
 
 # --------------------------------------------------------------------------------------------- registration
@@ -157,7 +137,7 @@ def check_registration(
     - a stand-alone receivable (not backed by a contract or intent order on the platform) needs at least one
       invoice number; one backed by a contract may list none.
     """
-    _require_fen(face_fen, "应收账款面额", "Face amount")
+    require_fen(face_fen, "应收账款面额", "Face amount")
     if face_fen > MAX_RECEIVABLE_FACE_FEN:
         raise RuleViolation(
             f"应收账款面额超出上限 {format_yuan(MAX_RECEIVABLE_FACE_FEN)}：{format_yuan(face_fen)}",
@@ -200,8 +180,8 @@ def check_confirmation(face_fen: int, confirmed_fen: int, *, irrevocable_underta
 
     Returns the confirmed amount.  Who may confirm (a user of the debtor organisation) is the service's check.
     """
-    _require_fen(face_fen, "应收账款面额", "Face amount")
-    _require_fen(confirmed_fen, "确权金额", "Confirmed amount")
+    require_fen(face_fen, "应收账款面额", "Face amount")
+    require_fen(confirmed_fen, "确权金额", "Confirmed amount")
     if confirmed_fen > face_fen:
         raise RuleViolation(
             f"确权金额 {format_yuan(confirmed_fen)} 不能超过面额 {format_yuan(face_fen)}",
@@ -254,9 +234,9 @@ def _check_part_count(count: int) -> None:
 
 def split(amount_fen: int, parts: Sequence[int]) -> list[int]:
     """Split a confirmed amount into the given parts: at least two, each positive, summing exactly to it."""
-    _require_fen(amount_fen, "拆分金额", "Amount to split")
+    require_fen(amount_fen, "拆分金额", "Amount to split")
     _check_part_count(len(parts))
-    checked = [_require_fen(p, f"第{i + 1}部分金额", f"Part {i + 1}") for i, p in enumerate(parts)]
+    checked = [require_fen(p, f"第{i + 1}部分金额", f"Part {i + 1}") for i, p in enumerate(parts)]
     total = sum(checked)
     if total != amount_fen:
         raise RuleViolation(
@@ -292,7 +272,7 @@ def split_by_ratio(amount_fen: int, weights: Sequence[int | Decimal | Fraction])
     Largest-remainder rounding to the fen, ties to the earlier part: the parts always sum to the amount.
     Refused when the amount is too small to give every part at least one fen.
     """
-    _require_fen(amount_fen, "拆分金额", "Amount to split")
+    require_fen(amount_fen, "拆分金额", "Amount to split")
     _check_part_count(len(weights))
     shares = _largest_remainder(amount_fen, [_as_weight(w, i) for i, w in enumerate(weights)])
     if min(shares) == 0:
@@ -325,7 +305,7 @@ def check_transfer(part: TransferablePart, holder_id: object, to_id: object, tod
     pays the holders of record), and only a part that is held — not one being financed, financed,
     already transferred on, or settled.
     """
-    _require_fen(part.amount_fen, "转让金额", "Amount transferred")
+    require_fen(part.amount_fen, "转让金额", "Amount transferred")
     if part.holder_id != holder_id:
         raise PermissionDenied(
             "只有当前持有人可以转让该应收账款",
@@ -364,10 +344,10 @@ def allocate_payment(paid_fen: int, holdings: Sequence[tuple[H, int]]) -> list[t
     to the earlier holding, so it sums exactly to ``paid_fen`` and never pays a holding more than it holds.
     Paying more than the total held is refused (an overpayment is not this rule's to distribute).
     """
-    _require_fen(paid_fen, "还款金额", "Amount paid")
+    require_fen(paid_fen, "还款金额", "Amount paid")
     if not holdings:
         raise InvalidInput("没有可分配的持有人", "There are no holdings to allocate the payment to")
-    amounts = [_require_fen(a, f"第{i + 1}个持有份额", f"Holding {i + 1}") for i, (_, a) in enumerate(holdings)]
+    amounts = [require_fen(a, f"第{i + 1}个持有份额", f"Holding {i + 1}") for i, (_, a) in enumerate(holdings)]
     total = sum(amounts)
     if paid_fen > total:
         raise RuleViolation(

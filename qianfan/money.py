@@ -73,3 +73,31 @@ def format_yuan(fen: int | None) -> str:
 def format_wan(fen: int) -> str:
     """Display in 万元 (10,000 yuan), as Chinese business users read budgets: ``"1,930.00万元"``."""
     return f"{(Decimal(fen) / 1_000_000).quantize(ONE_FEN, rounding=ROUNDING):,.2f}万元"
+
+
+def require_fen(value: object, what_zh: str, what_en: str, *, allow_zero: bool = False, signed: bool = False) -> int:
+    """An amount in integer fen, or a bilingual InvalidInput naming it.
+
+    Floats, ``Decimal`` (possibly sub-fen) and ``bool`` are refused; the amount must be positive (or zero with
+    *allow_zero*), unless *signed* (ledger legs), which only refuses anything beyond ±:data:`MAX_AMOUNT_FEN`.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(
+            f"{what_zh}必须是以分为单位的整数（不接受浮点数或不足一分的金额）：{value!r}",
+            f"{what_en} must be an integer number of fen (no floats, no sub-fen amounts): {value!r}",
+            detail={"field": what_en, "value": repr(value)},
+        )
+    if abs(value) > MAX_AMOUNT_FEN:
+        raise InvalidInput(
+            f"{what_zh}超出允许范围：{value}", f"{what_en} is out of range: {value}", detail={"field": what_en}
+        )
+    if not signed and (value < 0 or (value == 0 and not allow_zero)):
+        bound_zh, bound_en = (
+            ("不能为负数", "must not be negative") if allow_zero else ("必须大于零", "must be positive")
+        )
+        raise InvalidInput(
+            f"{what_zh}{bound_zh}：{format_yuan(value)}",
+            f"{what_en} {bound_en}: {format_yuan(value)}",
+            detail={"field": what_en, "value": value},
+        )
+    return value
