@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from qianfan import money
 from qianfan.errors import InvalidInput
 from qianfan.money import (
     MAX_AMOUNT_FEN,
@@ -69,3 +70,19 @@ def test_display() -> None:
     assert format_yuan(-5) == "-¥0.05"
     assert format_yuan(None) == "—"
     assert format_wan(1_930_000_000_000) == "1,930,000.00万元"
+
+
+@pytest.mark.parametrize("bad", [1.5, Decimal("1.00"), True, "100", None])
+def test_require_fen_refuses_anything_but_an_int(bad: object) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        money.require_fen(bad, "金额", "The amount")
+    assert "以分为单位的整数" in exc.value.message_zh and "integer number of fen" in exc.value.message_en
+
+
+def test_require_fen_bounds() -> None:
+    assert money.require_fen(1, "金额", "The amount") == 1
+    assert money.require_fen(0, "金额", "The amount", allow_zero=True) == 0
+    assert money.require_fen(-5, "分录金额", "A leg", signed=True) == -5
+    for value, kw in ((0, {}), (-1, {"allow_zero": True}), (money.MAX_AMOUNT_FEN + 1, {"signed": True})):
+        with pytest.raises(InvalidInput):
+            money.require_fen(value, "金额", "The amount", **kw)
