@@ -140,6 +140,32 @@ def _legs(*pairs: tuple[Account, int]) -> tuple[Leg, ...]:
 # --- helper constructors -------------------------------------------------------------------------------------
 
 
+def _transfer(
+    ref: str,
+    occurred_at: datetime,
+    memo: str,
+    debit: Account,
+    credit: Account,
+    amount_fen: int,
+    what: tuple[str, str],
+    *,
+    loan_id: str,
+    bank_id: str,
+    core_enterprise_id: str,
+) -> Posting:
+    """A two-leg posting: Dr *debit* / Cr *credit* of a positive amount, tagged with its loan, bank and debtor."""
+    require_fen(amount_fen, *what)
+    return Posting(
+        ref,
+        occurred_at,
+        memo,
+        _legs((debit, amount_fen), (credit, -amount_fen)),
+        loan_id=loan_id,
+        bank_id=bank_id,
+        core_enterprise_id=core_enterprise_id,
+    )
+
+
 def disbursement(
     *,
     ref: str,
@@ -152,15 +178,14 @@ def disbursement(
     memo: str = "放款 / disbursement",
 ) -> Posting:
     """Dr loan principal (loan) / Cr SME settlement account (SME): the bank pays the loan into the SME's account."""
-    require_fen(amount_fen, "放款金额", "The disbursed amount")
-    return Posting(
+    return _transfer(
         ref,
         occurred_at,
         memo,
-        _legs(
-            (Account(AccountKind.LOAN_PRINCIPAL, loan_id), amount_fen),
-            (Account(AccountKind.SME_SETTLEMENT, sme_id), -amount_fen),
-        ),
+        Account(AccountKind.LOAN_PRINCIPAL, loan_id),
+        Account(AccountKind.SME_SETTLEMENT, sme_id),
+        amount_fen,
+        ("放款金额", "The disbursed amount"),
         loan_id=loan_id,
         bank_id=bank_id,
         core_enterprise_id=core_enterprise_id,
@@ -179,15 +204,17 @@ def interest_accrual(
     memo: str | None = None,
 ) -> Posting:
     """Dr interest (or penalty) receivable / Cr interest (or penalty) income.  The amount is already rounded."""
-    require_fen(amount_fen, "计提利息", "Accrued interest")
     receivable = AccountKind.PENALTY_RECEIVABLE if penalty else AccountKind.INTEREST_RECEIVABLE
     income = AccountKind.PENALTY_INCOME if penalty else AccountKind.INTEREST_INCOME
     default_memo = "计提罚息 / penalty interest accrual" if penalty else "计提利息 / interest accrual"
-    return Posting(
+    return _transfer(
         ref,
         occurred_at,
         memo or default_memo,
-        _legs((Account(receivable, loan_id), amount_fen), (Account(income, bank_id), -amount_fen)),
+        Account(receivable, loan_id),
+        Account(income, bank_id),
+        amount_fen,
+        ("计提利息", "Accrued interest"),
         loan_id=loan_id,
         bank_id=bank_id,
         core_enterprise_id=core_enterprise_id,
@@ -220,15 +247,14 @@ def fee(
     memo: str = "手续费 / fee",
 ) -> Posting:
     """Dr fee receivable (loan) / Cr fee income (bank)."""
-    require_fen(amount_fen, "手续费", "The fee")
-    return Posting(
+    return _transfer(
         ref,
         occurred_at,
         memo,
-        _legs(
-            (Account(AccountKind.FEE_RECEIVABLE, loan_id), amount_fen),
-            (Account(AccountKind.FEE_INCOME, bank_id), -amount_fen),
-        ),
+        Account(AccountKind.FEE_RECEIVABLE, loan_id),
+        Account(AccountKind.FEE_INCOME, bank_id),
+        amount_fen,
+        ("手续费", "The fee"),
         loan_id=loan_id,
         bank_id=bank_id,
         core_enterprise_id=core_enterprise_id,
