@@ -51,7 +51,7 @@ format: dev
 	$(BIN)/ruff check --fix .
 
 typecheck: dev
-	$(BIN)/mypy qianfan matcher finance workers api seeds
+	$(BIN)/mypy qianfan matcher finance workers api seeds bench
 
 imports: dev
 	$(BIN)/lint-imports
