@@ -239,6 +239,17 @@ def post_order(uow: UnitOfWork, actor: Actor, data: OrderInput | Mapping[str, An
         return order
 
 
+def _save_changes(uow: UnitOfWork, row: Order | Offer, fields: dict[str, Any], topic: str, **payload: Any) -> None:
+    """Apply checked *fields* to an order or offer, bump its version, publish *topic* and commit."""
+    for key, value in fields.items():
+        setattr(row, key, value)
+    row.version += 1
+    row.updated_at = uow.clock.now()
+    uow.session.add(row)
+    uow.publish(topic, **payload, version=row.version)
+    uow.commit()
+
+
 def edit_order(
     uow: UnitOfWork,
     actor: Actor,
@@ -258,13 +269,7 @@ def edit_order(
             order.budget_fen = yuan_to_fen(fields.pop("budget"))
         if "required_qualifications" in fields:
             fields["required_qualifications"] = sorted(set(fields["required_qualifications"]))
-        for key, value in fields.items():
-            setattr(order, key, value)
-        order.version += 1
-        order.updated_at = uow.clock.now()
-        uow.session.add(order)
-        uow.publish(events.ORDER_CHANGED, order_id=order_id, version=order.version)
-        uow.commit()
+        _save_changes(uow, order, fields, events.ORDER_CHANGED, order_id=order_id)
         return order
 
 
@@ -339,13 +344,7 @@ def edit_offer(
         if lo > hi:
             raise RuleViolation("最低价不能高于最高价", "The minimum price must not exceed the maximum")
         offer.price_min_fen, offer.price_max_fen = lo, hi
-        for key, value in fields.items():
-            setattr(offer, key, value)
-        offer.version += 1
-        offer.updated_at = uow.clock.now()
-        uow.session.add(offer)
-        uow.publish(events.OFFER_CHANGED, offer_id=offer_id, version=offer.version)
-        uow.commit()
+        _save_changes(uow, offer, fields, events.OFFER_CHANGED, offer_id=offer_id)
         return offer
 
 
