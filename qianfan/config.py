@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     # 1-year Loan Prime Rate, used by finance pricing (3.0 % in 2026).
     lpr_1y: Decimal = Decimal("0.030")
+    # An SME's total finance exposure on the platform when the programme office has set none for it (yuan).
+    sme_exposure_limit: Decimal = Decimal("50000000.00")
     sql_echo: bool = False
 
     @field_validator("timezone")
