@@ -261,6 +261,32 @@ def fee(
     )
 
 
+def fee_deduction(
+    *,
+    ref: str,
+    occurred_at: datetime,
+    loan_id: str,
+    bank_id: str,
+    sme_id: str,
+    core_enterprise_id: str,
+    amount_fen: int,
+    memo: str = "放款时扣收手续费 / fee deducted at disbursement",
+) -> Posting:
+    """Dr SME settlement (SME) / Cr fee receivable (loan): the fee is taken out of the disbursed amount."""
+    return _transfer(
+        ref,
+        occurred_at,
+        memo,
+        Account(AccountKind.SME_SETTLEMENT, sme_id),
+        Account(AccountKind.FEE_RECEIVABLE, loan_id),
+        amount_fen,
+        ("手续费", "The fee"),
+        loan_id=loan_id,
+        bank_id=bank_id,
+        core_enterprise_id=core_enterprise_id,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Outstanding:
     """What a loan still owes, per component (fen, each ≥ 0)."""
@@ -321,9 +347,13 @@ def repayment(
     amount_fen: int,
     outstanding: Outstanding,
     memo: str = "还款 / repayment",
+    excess_to: Account | None = None,
 ) -> Posting:
-    """Dr bank cash / Cr the receivables in allocation order (and Cr core payable for any over-payment)."""
+    """Dr bank cash / Cr the receivables in allocation order; anything beyond what the loan owes is credited to
+    *excess_to* — by default the paying core enterprise's payable (an over-payment to refund); when the debtor
+    pays a financed receivable, the surplus over the loan belongs to the SME holder's settlement account."""
     alloc = allocate_repayment(amount_fen, outstanding)
+    excess_account = excess_to if excess_to is not None else Account(AccountKind.CORE_PAYABLE, core_enterprise_id)
     return Posting(
         ref,
         occurred_at,
@@ -334,7 +364,7 @@ def repayment(
             (Account(AccountKind.INTEREST_RECEIVABLE, loan_id), -alloc.interest_fen),
             (Account(AccountKind.FEE_RECEIVABLE, loan_id), -alloc.fees_fen),
             (Account(AccountKind.LOAN_PRINCIPAL, loan_id), -alloc.principal_fen),
-            (Account(AccountKind.CORE_PAYABLE, core_enterprise_id), -alloc.excess_fen),
+            (excess_account, -alloc.excess_fen),
         ),
         loan_id=loan_id,
         bank_id=bank_id,

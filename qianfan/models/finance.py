@@ -107,6 +107,9 @@ class Receivable(SQLModel, table=True):
     confirmed_by: int | None = Field(default=None, foreign_key="user_account.id")
     undertaking: str = Field(default="", sa_type=sa.Text)  # the irrevocable payment undertaking, as confirmed
     settled_at: datetime | None = timestamp(nullable=True)
+    cancelled_at: datetime | None = timestamp(nullable=True)
+    cancel_reason: str = Field(default="", sa_type=sa.Text)
+    disputed: bool = Field(default=False)  # refused by the debtor (counts against the creditor in risk control)
     version: int = Field(default=1)
 
 

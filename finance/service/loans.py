@@ -1,0 +1,279 @@
+"""Loan use cases after disbursement: repayment (by the debtor at maturity, full or partial, or directly), the
+maturity sweep (overdue status, penalty interest), and ledger balances read back from the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from finance import ledger, pricing
+from finance.service import common
+from finance.states import LOAN, LoanEvent, LoanState
+from qianfan.errors import Conflict, InvalidInput, NotFound
+from qianfan.models import LedgerLeg, LedgerPosting, Loan, LoanStatus, OrgKind
+from qianfan.money import yuan_to_fen
+from qianfan.services.actors import Actor
+from qianfan.services.rows import load_row
+from qianfan.uow import UnitOfWork
+
+LOAN_TOPIC = "loan"
+_OWED = (
+    ledger.AccountKind.PENALTY_RECEIVABLE,
+    ledger.AccountKind.INTEREST_RECEIVABLE,
+    ledger.AccountKind.FEE_RECEIVABLE,
+    ledger.AccountKind.LOAN_PRINCIPAL,
+)
+
+
+def _dims(loan: Loan) -> dict[str, str]:
+    return {"loan_id": str(loan.id), "bank_id": str(loan.bank_id), "core_enterprise_id": str(loan.core_enterprise_id)}
+
+
+def loan_outstanding(session: Session, loan_id: int) -> ledger.Outstanding:
+    """What the loan still owes, from its receivable accounts in the ledger."""
+    rows = session.exec(
+        select(LedgerLeg.account_kind, sa.func.sum(LedgerLeg.amount_fen))
+        .join(LedgerPosting, col(LedgerPosting.id) == col(LedgerLeg.posting_id))
+        .where(
+            LedgerPosting.loan_id == loan_id,
+            LedgerLeg.owner_id == str(loan_id),
+            col(LedgerLeg.account_kind).in_([k.value for k in _OWED]),
+        )
+        .group_by(col(LedgerLeg.account_kind))
+    ).all()
+    bal = {kind: int(total or 0) for kind, total in rows}
+
+    def owed(kind: ledger.AccountKind) -> int:
+        return max(0, bal.get(kind.value, 0))
+
+    return ledger.Outstanding(
+        penalty_fen=owed(ledger.AccountKind.PENALTY_RECEIVABLE),
+        interest_fen=owed(ledger.AccountKind.INTEREST_RECEIVABLE),
+        fees_fen=owed(ledger.AccountKind.FEE_RECEIVABLE),
+        principal_fen=owed(ledger.AccountKind.LOAN_PRINCIPAL),
+    )
+
+
+def _loan_event(loan: Loan, event: LoanEvent) -> None:
+    loan.status = LoanStatus(LOAN.transition(LoanState(loan.status.value), event).value)
+    loan.version += 1
+
+
+def accrue_penalty(uow: UnitOfWork, loan: Loan, until: date) -> int:
+    """Penalty interest (1.5 × the loan rate, the loan's day count) on the unpaid principal for the days after the
+    due date up to ``until``, posted once per loan and day range.  Returns the amount posted."""
+    start = max(loan.penalty_accrued_to or loan.due_date, loan.due_date)
+    if until <= start or loan.principal_outstanding_fen == 0:
+        return 0
+    amount = pricing.penalty_interest_fen(
+        loan.principal_outstanding_fen, Decimal(loan.annual_rate), start, until, pricing.DayCount(loan.day_count)
+    )
+    loan.penalty_accrued_to = until
+    if amount > 0:
+        common.post(
+            uow,
+            ledger.penalty_accrual(
+                ref=f"loan:{loan.id}:penalty:{start.isoformat()}:{until.isoformat()}",
+                occurred_at=uow.clock.now(),
+                amount_fen=amount,
+                **_dims(loan),
+            ),
+        )
+        loan.penalty_accrued_fen += amount
+    uow.session.add(loan)
+    return amount
+
+
+def apply_to_loan(uow: UnitOfWork, loan: Loan, amount_fen: int, *, ref: str, surplus_to_sme: bool) -> dict[str, Any]:
+    """Apply a payment to a (locked) loan through the waterfall and post it; the caller commits."""
+    if loan.status == LoanStatus.REPAID:
+        surplus = ledger.Account(ledger.AccountKind.SME_SETTLEMENT, str(loan.sme_id))
+        posting = ledger.repayment(
+            ref=ref,
+            occurred_at=uow.clock.now(),
+            amount_fen=amount_fen,
+            outstanding=ledger.Outstanding(),
+            excess_to=surplus if surplus_to_sme else None,
+            **_dims(loan),
+        )
+        common.post(uow, posting)
+        return {"excess_fen": amount_fen}
+    today = common.today(uow)
+    if today > loan.due_date:
+        accrue_penalty(uow, loan, today)
+    uow.session.flush()
+    assert loan.id is not None
+    owed = loan_outstanding(uow.session, loan.id)
+    alloc = ledger.allocate_repayment(amount_fen, owed)
+    excess_to = ledger.Account(ledger.AccountKind.SME_SETTLEMENT, str(loan.sme_id)) if surplus_to_sme else None
+    common.post(
+        uow,
+        ledger.repayment(
+            ref=ref,
+            occurred_at=uow.clock.now(),
+            amount_fen=amount_fen,
+            outstanding=owed,
+            excess_to=excess_to,
+            **_dims(loan),
+        ),
+    )
+    loan.repaid_fen += amount_fen - alloc.excess_fen
+    loan.principal_outstanding_fen -= alloc.principal_fen
+    if alloc.principal_fen:
+        _release_principal(uow, loan, alloc.principal_fen)
+    if owed.total_fen - (alloc.total_fen - alloc.excess_fen) == 0:
+        _loan_event(loan, LoanEvent.REPAY_FULL)
+        loan.repaid_at = uow.clock.now()
+        uow.publish("loan.repaid", loan_id=loan.id)
+    else:
+        _loan_event(loan, LoanEvent.REPAY_PARTIAL)
+    uow.session.add(loan)
+    uow.audit(
+        LOAN_TOPIC, loan.id, "repayment", amount_fen=amount_fen, allocation=_alloc_dict(alloc), status=loan.status.value
+    )
+    return _alloc_dict(alloc)
+
+
+def _alloc_dict(alloc: ledger.Allocation) -> dict[str, int]:
+    return {
+        "penalty_fen": alloc.penalty_fen,
+        "interest_fen": alloc.interest_fen,
+        "fees_fen": alloc.fees_fen,
+        "principal_fen": alloc.principal_fen,
+        "excess_fen": alloc.excess_fen,
+    }
+
+
+def _release_principal(uow: UnitOfWork, loan: Loan, principal_fen: int) -> None:
+    """Repaid principal frees the bank's line and the SME's exposure."""
+    line = common.credit_line(uow.session, loan.bank_id, loan.core_enterprise_id, lock=True)
+    exposure = common.exposure(uow, loan.sme_id, lock=True)
+    now = uow.clock.now()
+    if line is not None:
+        line.used_fen = max(0, line.used_fen - principal_fen)
+        line.updated_at = now
+        uow.session.add(line)
+    exposure.used_fen = max(0, exposure.used_fen - principal_fen)
+    exposure.updated_at = now
+    uow.session.add(exposure)
+
+
+def repay_loan(uow: UnitOfWork, actor: Actor, loan_id: int, amount: Any, idempotency_key: str) -> dict[str, Any]:
+    """Direct repayment of a loan by its debtor or its SME (e.g. what a receivable payment did not cover).
+    The same idempotency key never posts twice; anything beyond what is owed is refused, not kept."""
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > 64:
+        raise InvalidInput("需要1–64个字符的幂等键", "An idempotency key of 1–64 characters is required")
+    amount_fen = yuan_to_fen(amount)
+    with uow:
+        loan = load_row(uow.session, Loan, loan_id, "贷款", "Loan", lock=True)
+        if actor.organisation_id not in (loan.core_enterprise_id, loan.sme_id):
+            raise NotFound.of("贷款", "Loan", loan_id)
+        ref = f"loan:{loan_id}:repay:{key}"
+        done = uow.session.exec(select(LedgerPosting.id).where(LedgerPosting.ref == ref)).first()
+        if done is not None:
+            return {"loan_id": loan_id, "replayed": True, "status": loan.status.value}
+        if loan.status == LoanStatus.REPAID:
+            raise Conflict("贷款已还清", "The loan is already repaid")
+        today = common.today(uow)
+        if today > loan.due_date:
+            accrue_penalty(uow, loan, today)
+            uow.session.flush()
+        owed = loan_outstanding(uow.session, loan_id).total_fen
+        if amount_fen > owed:
+            raise InvalidInput(
+                f"还款金额超过应还总额（{owed}分）",
+                f"The amount exceeds what is owed ({owed} fen)",
+                detail={"owed_fen": owed},
+            )
+        allocation = apply_to_loan(uow, loan, amount_fen, ref=ref, surplus_to_sme=False)
+        uow.commit()
+        return {"loan_id": loan_id, "replayed": False, "status": loan.status.value, **allocation}
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    marked_overdue: int
+    penalty_loans: int
+    penalty_fen: int
+
+
+def maturity_sweep(uow: UnitOfWork) -> SweepResult:
+    """Mark loans past their due date overdue and accrue penalty interest up to today (safe to run every minute:
+    a day already accrued is not accrued again)."""
+    with uow:
+        today = common.today(uow)
+        due = uow.session.exec(
+            select(Loan)
+            .where(
+                col(Loan.status).in_([LoanStatus.DISBURSED, LoanStatus.REPAID_PARTIALLY, LoanStatus.OVERDUE]),
+                Loan.due_date < today,
+            )
+            .order_by(col(Loan.id))
+            .with_for_update()
+        ).all()
+        marked = penalised = total = 0
+        for loan in due:
+            if loan.status != LoanStatus.OVERDUE:
+                _loan_event(loan, LoanEvent.MARK_OVERDUE)
+                loan.overdue_at = uow.clock.now()
+                marked += 1
+                uow.audit(LOAN_TOPIC, loan.id or 0, "overdue", due_date=loan.due_date.isoformat())
+                uow.publish("loan.overdue", loan_id=loan.id, core_enterprise_id=loan.core_enterprise_id)
+            amount = accrue_penalty(uow, loan, today)
+            if amount:
+                penalised += 1
+                total += amount
+            uow.session.add(loan)
+        uow.commit()
+        return SweepResult(marked, penalised, total)
+
+
+# ------------------------------------------------------------------------------------------ balances
+
+
+def balances(
+    session: Session, *, loan_id: int | None = None, bank_id: int | None = None, core_enterprise_id: int | None = None
+) -> dict[str, int]:
+    """Net balance (debit positive) per ``"kind:owner"`` account over the postings of one loan, bank or core
+    enterprise (or all postings); every view sums to zero."""
+    stmt = (
+        select(LedgerLeg.account_kind, LedgerLeg.owner_id, sa.func.sum(LedgerLeg.amount_fen))
+        .join(LedgerPosting, col(LedgerPosting.id) == col(LedgerLeg.posting_id))
+        .group_by(col(LedgerLeg.account_kind), col(LedgerLeg.owner_id))
+    )
+    if loan_id is not None:
+        stmt = stmt.where(LedgerPosting.loan_id == loan_id)
+    if bank_id is not None:
+        stmt = stmt.where(LedgerPosting.bank_id == bank_id)
+    if core_enterprise_id is not None:
+        stmt = stmt.where(LedgerPosting.core_enterprise_id == core_enterprise_id)
+    return {f"{kind}:{owner}": int(total) for kind, owner, total in session.exec(stmt).all()}
+
+
+def unbalanced_postings(session: Session) -> list[str]:
+    """References of postings whose legs do not sum to zero (always empty unless the table was tampered with)."""
+    stmt = (
+        select(LedgerPosting.ref)
+        .join(LedgerLeg, col(LedgerPosting.id) == col(LedgerLeg.posting_id))
+        .group_by(col(LedgerPosting.id), col(LedgerPosting.ref))
+        .having(sa.func.sum(LedgerLeg.amount_fen) != 0)
+    )
+    return list(session.exec(stmt).all())
+
+
+def loans_of(session: Session, actor: Actor, statuses: Iterable[LoanStatus] | None = None) -> list[Loan]:
+    """The loans an organisation is party to (bank, SME or core enterprise)."""
+    column = {OrgKind.BANK: Loan.bank_id, OrgKind.SME: Loan.sme_id, OrgKind.LARGE_FIRM: Loan.core_enterprise_id}
+    if actor.kind not in column:
+        return []
+    stmt = select(Loan).where(column[actor.kind] == actor.organisation_id).order_by(col(Loan.due_date))
+    if statuses is not None:
+        stmt = stmt.where(col(Loan.status).in_(list(statuses)))
+    return list(session.exec(stmt).all())

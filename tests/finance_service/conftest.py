@@ -1,0 +1,154 @@
+"""A small finance world built through the real use cases: a core enterprise, two SMEs, a bank with an admin,
+a reviewer and an approver, the programme office, one product and a credit line."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from finance import service as fs
+from qianfan.clock import FrozenClock
+from qianfan.models import BankProduct, Organisation, OrgKind, UserRole
+from qianfan.services import organisations as orgs
+from qianfan.services.actors import Actor
+from qianfan.uow import UnitOfWork
+from tests.services.conftest import credit_code
+
+_n = itertools.count(5000)
+
+
+@dataclass
+class World:
+    engine: Engine
+    clock: FrozenClock
+    core: Actor
+    core2: Actor
+    sme: Actor
+    supplier: Actor
+    bank_admin: Actor
+    reviewer: Actor
+    approver: Actor
+    bank2_admin: Actor
+    office: Actor
+    product: BankProduct
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.engine, self.clock)
+
+    @property
+    def bank_id(self) -> int:
+        return self.bank_admin.organisation_id
+
+    def due(self, days: int = 90) -> date:
+        return (self.clock.now() + timedelta(days=days)).date()
+
+    def receivable(
+        self,
+        face: str = "1000000.00",
+        *,
+        days: int = 90,
+        sme: Actor | None = None,
+        invoice: str | None = None,
+        core: Actor | None = None,
+    ) -> Any:
+        sme = sme or self.sme
+        core = core or self.core
+        return fs.register_receivable(
+            self.uow(),
+            sme,
+            {
+                "title": "智慧道路巡检系统 第一期货款",
+                "debtor_id": core.organisation_id,
+                "face": face,
+                "issue_date": self.clock.now().date(),
+                "due_date": self.due(days),
+                "invoice_numbers": [invoice or f"INV{next(_n)}"],
+            },
+        )
+
+    def confirmed_part(self, face: str = "1000000.00", **kw: Any) -> Any:
+        rec = self.receivable(face, **kw)
+        fs.confirm_receivable(
+            self.uow(), kw.get("core") or self.core, {"receivable_id": rec.id, "irrevocable_undertaking": True}
+        )
+        with self.uow() as u:
+            parts = fs.live_parts(u, rec.id)
+        assert len(parts) == 1
+        return parts[0]
+
+    def apply(self, part_id: int, amount: str = "800000.00", **kw: Any) -> Any:
+        return fs.apply_for_finance(
+            self.uow(), kw.pop("sme", self.sme), {"part_id": part_id, "bank_id": self.bank_id, "amount": amount, **kw}
+        )
+
+    def approved(self, amount: str = "800000.00", **kw: Any) -> Any:
+        part = self.confirmed_part(**kw)
+        app = self.apply(part.id, amount)
+        fs.run_risk_check(self.uow(), app.id)
+        return fs.approve(self.uow(), self.reviewer, app.id)
+
+    def disbursed(self, amount: str = "800000.00", **kw: Any) -> Any:
+        app = self.approved(amount, **kw)
+        fs.sign_offer(self.uow(), self.sme, app.id, fs.terms_hash(app.offer_terms))
+        return fs.disburse(self.uow(), self.reviewer, app.id, f"disb-{app.id}")
+
+
+def _org(uow: Callable[[], UnitOfWork], kind: OrgKind, users: list[tuple[str, UserRole]]) -> list[Actor]:
+    n = next(_n)
+    org: Organisation = orgs.register_organisation(
+        uow(),
+        {"kind": kind, "name": f"金融测试机构{n}有限公司", "credit_code": credit_code(n), "district": "海淀园"},
+    )
+    actors = []
+    for name, role in users:
+        user = orgs.add_user(
+            uow(),
+            org.id,
+            {"username": f"{name}{n}", "display_name": name, "role": role, "password": "Correct-horse-9"},
+        )
+        actors.append(Actor.for_user(user, org))
+    return actors
+
+
+@pytest.fixture
+def world(engine: Engine, clock: FrozenClock) -> World:
+    def uow() -> UnitOfWork:
+        return UnitOfWork(engine, clock)
+
+    (core,) = _org(uow, OrgKind.LARGE_FIRM, [("core", UserRole.ADMIN)])
+    (core2,) = _org(uow, OrgKind.LARGE_FIRM, [("coretwo", UserRole.ADMIN)])
+    (sme,) = _org(uow, OrgKind.SME, [("sme", UserRole.ADMIN)])
+    (supplier,) = _org(uow, OrgKind.SME, [("supplier", UserRole.ADMIN)])
+    bank_admin, reviewer, approver = _org(
+        uow,
+        OrgKind.BANK,
+        [("bankadmin", UserRole.ADMIN), ("reviewer", UserRole.REVIEWER), ("approver", UserRole.APPROVER)],
+    )
+    (bank2_admin,) = _org(uow, OrgKind.BANK, [("banktwo", UserRole.ADMIN)])
+    (office,) = _org(uow, OrgKind.PROGRAMME_OFFICE, [("office", UserRole.ADMIN)])
+    product = fs.create_product(
+        uow(),
+        bank_admin,
+        {
+            "code": "RF1",
+            "name": "千帆应收账款融资",
+            "advance_rate": "0.9",
+            "arrangement_fee_bp": 10,
+            "fee_min": "100.00",
+            "fee_max": "50000.00",
+            "four_eyes_threshold": "5000000.00",
+            # this bank also lends to newcomers (grade D) at a higher spread
+            "spreads_bp": {"A": 50, "B": 100, "C": 180, "D": 300},
+        },
+    )
+    fs.set_credit_line(uow(), bank_admin, core.organisation_id, "100000000.00")
+    fs.set_credit_line(uow(), bank_admin, core2.organisation_id, "100000000.00")
+    return World(
+        engine, clock, core, core2, sme, supplier, bank_admin, reviewer, approver, bank2_admin, office, product
+    )
