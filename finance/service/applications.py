@@ -345,12 +345,12 @@ def _risk_facts(uow: UnitOfWork, app: FinanceApplication, product: BankProduct) 
     ).one()
     # The debtor's payment record on the platform: receivables it settled and loans on its receivables.
     settled = s.exec(
-        select(Receivable.due_date, Receivable.settled_at).where(
+        select(col(Receivable.due_date), col(Receivable.settled_at)).where(
             Receivable.debtor_id == app.core_enterprise_id, col(Receivable.settled_at).is_not(None)
         )
     ).all()
     late_loans = s.exec(
-        select(Loan.due_date, Loan.repaid_at).where(
+        select(col(Loan.due_date), col(Loan.repaid_at)).where(
             Loan.core_enterprise_id == app.core_enterprise_id, col(Loan.overdue_at).is_not(None)
         )
     ).all()
