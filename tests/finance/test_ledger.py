@@ -21,6 +21,7 @@ from finance.ledger import (
     balances_for_loan,
     disbursement,
     fee,
+    fee_deduction,
     interest_accrual,
     outstanding_for_loan,
     penalty_accrual,
@@ -193,3 +194,35 @@ def test_helpers_refuse_non_positive_amounts(bad: object) -> None:
         )  # fmt: skip
     with pytest.raises(InvalidInput):
         Outstanding(principal_fen=-1)
+
+
+def test_fee_deducted_at_disbursement_leaves_the_sme_the_net_amount() -> None:
+    dims = {"loan_id": "7", "bank_id": "b", "core_enterprise_id": "c"}
+    postings = [
+        disbursement(ref="d", occurred_at=T0, sme_id="s", amount_fen=1_000_000, **dims),
+        fee(ref="f", occurred_at=T0, amount_fen=1_000, **dims),
+        fee_deduction(ref="fd", occurred_at=T0, sme_id="s", amount_fen=1_000, **dims),
+    ]
+    bal = balances(postings)
+    assert bal[Account(AccountKind.SME_SETTLEMENT, "s")] == -999_000  # credited with principal less the fee
+    assert bal[Account(AccountKind.FEE_RECEIVABLE, "7")] == 0  # the fee is paid by the deduction
+    assert bal[Account(AccountKind.FEE_INCOME, "b")] == -1_000
+    assert sum(bal.values()) == 0
+
+
+def test_repayment_surplus_can_go_to_the_sme_instead_of_the_core_payable() -> None:
+    dims = {"loan_id": "7", "bank_id": "b", "core_enterprise_id": "c"}
+    owed = Outstanding(interest_fen=500, principal_fen=10_000)
+    to_core = repayment(ref="r1", occurred_at=T0, amount_fen=12_000, outstanding=owed, **dims)
+    to_sme = repayment(
+        ref="r2",
+        occurred_at=T0,
+        amount_fen=12_000,
+        outstanding=owed,
+        excess_to=Account(AccountKind.SME_SETTLEMENT, "s"),
+        **dims,
+    )
+    assert balances([to_core])[Account(AccountKind.CORE_PAYABLE, "c")] == -1_500
+    sme_view = balances([to_sme])
+    assert sme_view[Account(AccountKind.SME_SETTLEMENT, "s")] == -1_500
+    assert Account(AccountKind.CORE_PAYABLE, "c") not in sme_view
