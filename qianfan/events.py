@@ -25,6 +25,23 @@ INTEREST_EXPRESSED = "interest.expressed"
 INTENT_ORDER_PROPOSED = "intent_order.proposed"
 INTENT_ORDER_SIGNED = "intent_order.signed"
 CONTRACT_CREATED = "contract.created"
+# Finance
+RECEIVABLE_REGISTERED = "receivable.registered"
+RECEIVABLE_CONFIRMED = "receivable.confirmed"
+RECEIVABLE_CANCELLED = "receivable.cancelled"
+RECEIVABLE_TRANSFERRED = "receivable.transferred"
+RECEIVABLE_PAID = "receivable.paid"
+APPLICATION_SUBMITTED = "finance.application_submitted"
+APPLICATION_RISK_PASSED = "finance.risk_passed"
+APPLICATION_APPROVED = "finance.application_approved"
+APPLICATION_REJECTED = "finance.application_rejected"
+APPLICATION_INFO_REQUESTED = "finance.info_requested"
+APPLICATION_INFO_PROVIDED = "finance.info_provided"
+APPLICATION_OFFER_SIGNED = "finance.offer_signed"
+APPLICATION_DISBURSED = "finance.disbursed"
+APPLICATION_SLA_BREACHED = "finance.sla_breached"
+LOAN_OVERDUE = "loan.overdue"
+LOAN_REPAID = "loan.repaid"
 
 
 @dataclass(frozen=True, slots=True)
