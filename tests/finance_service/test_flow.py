@@ -21,7 +21,8 @@ def test_happy_path_end_to_end(world: World) -> None:
     app = fs.run_risk_check(world.uow(), app.id)
     assert app.status == ApplicationStatus.RISK_CHECKED, app.decision_reason
     assert app.risk_report and app.risk_report["passed"]
-    queue = fs.review_queue(Session(world.engine), world.reviewer, world.clock.now())
+    with Session(world.engine) as s:
+        queue = fs.review_queue(s, world.reviewer, world.clock.now())
     assert [q.application.id for q in queue] == [app.id]
     world.clock.advance(timedelta(hours=3))
     app = fs.approve(world.uow(), world.reviewer, app.id)
