@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run install dev migrate seed serve test test-fast lint format typecheck imports check bench-quality bench-speed bench-feedback clean
+.PHONY: run install dev migrate seed serve test test-fast lint format typecheck imports check bench-quality bench-speed bench-feedback bench-finance clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,16 @@ bench-speed: $(VENV)/.installed-bench
 ## bench-feedback: effect of the feedback-learned rerank weights, with simulated buyers
 bench-feedback: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.feedback
+
+## bench-finance: the 48-hour promise, simulated over the real finance use cases (temporary SQLite unless DATABASE=url)
+APPLICATIONS ?= 1000
+REVIEWERS    ?= 4
+DAYS         ?= 5
+BANKS        ?= 10
+SEED         ?= 0
+bench-finance: install
+	$(BIN)/qianfan simulate finance --applications $(APPLICATIONS) --reviewers $(REVIEWERS) --days $(DAYS) \
+		--banks $(BANKS) --seed $(SEED) $(if $(DATABASE),--database $(DATABASE)) --json var/bench-finance.json
 
 clean:
 	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache
