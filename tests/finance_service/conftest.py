@@ -4,20 +4,23 @@ a reviewer and an approver, the programme office, one product and a credit line.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy.engine import Engine
 
 from finance import service as fs
+from qianfan import security
 from qianfan.clock import FrozenClock
 from qianfan.models import BankProduct, Organisation, OrgKind, UserRole
 from qianfan.services import organisations as orgs
 from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
+from tests.conftest import clean_tables
 from tests.services.conftest import credit_code
 
 _n = itertools.count(5000)
@@ -116,8 +119,13 @@ def _org(uow: Callable[[], UnitOfWork], kind: OrgKind, users: list[tuple[str, Us
     return actors
 
 
-@pytest.fixture
-def world(engine: Engine, clock: FrozenClock) -> World:
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every world adds nine users; argon2's production parameters would make each world take seconds."""
+    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+def build_world(engine: Engine, clock: FrozenClock) -> World:
     def uow() -> UnitOfWork:
         return UnitOfWork(engine, clock)
 
@@ -152,3 +160,23 @@ def world(engine: Engine, clock: FrozenClock) -> World:
     return World(
         engine, clock, core, core2, sme, supplier, bank_admin, reviewer, approver, bank2_admin, office, product
     )
+
+
+@pytest.fixture
+def world(engine: Engine, clock: FrozenClock) -> World:
+    """The world on SQLite and on PostgreSQL (through the parametrised ``engine`` fixture)."""
+    return build_world(engine, clock)
+
+
+@pytest.fixture
+def pg_world(pg_engine: Engine, clock: FrozenClock) -> World:
+    """The world on PostgreSQL only (for the tests that race on row locks)."""
+    return build_world(pg_engine, clock)
+
+
+@pytest.fixture
+def sqlite_world(sqlite_engine: Engine, clock: FrozenClock) -> Iterator[World]:
+    """The world on SQLite only (for property tests, where one database is enough)."""
+    clean_tables(sqlite_engine)
+    yield build_world(sqlite_engine, clock)
+    clean_tables(sqlite_engine)
