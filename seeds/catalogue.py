@@ -1539,6 +1539,79 @@ DEMO_USER_SPECS: tuple[DemoUser, ...] = (
         "Bank approver: second approver for large finance applications",
     ),
     DemoUser(
+        "demo-bank-admin",
+        "北京中关村银行",
+        "admin",
+        "孙启明（中关村银行）",
+        "银行管理员：维护融资产品与核心企业授信额度",
+        "Bank admin: maintains the finance product and the credit lines for core enterprises",
+    ),
+    *(
+        DemoUser(
+            username,
+            bank,
+            "admin",
+            person,
+            "合作银行管理员：维护本行融资产品与授信额度、审核本行融资申请",
+            "Partner-bank admin: maintains the bank's product and credit lines, reviews its applications",
+        )
+        for username, bank, person in (
+            ("demo-cdb", "国家开发银行北京分行", "高文涛（国开行北京分行）"),
+            ("demo-icbc", "中国工商银行北京分行", "钱珊（工商银行北京分行）"),
+            ("demo-abc", "中国农业银行北京分行", "何建军（农业银行北京分行）"),
+            ("demo-boc", "中国银行北京分行", "林语桐（中国银行北京分行）"),
+            ("demo-ccb", "中国建设银行北京分行", "邓凯（建设银行北京分行）"),
+            ("demo-bob", "北京银行", "罗婧（北京银行）"),
+        )
+    ),
+    *(
+        DemoUser(
+            username,
+            firm,
+            "admin",
+            person,
+            f"核心企业管理员：为{project}的供应商应收账款确权、付款",
+            f"Core-enterprise admin: confirms and pays its suppliers' receivables ({project_en})",
+        )
+        for username, firm, person, project, project_en in (
+            (
+                "demo-yandu",
+                "北京燕都智造集团股份有限公司",
+                "郑海波（燕都智造）",
+                "工业云PaaS平台项目",
+                "industrial PaaS",
+            ),
+            (
+                "demo-tongqu",
+                "北京通衢路桥建设集团有限公司",
+                "冯立（通衢路桥）",
+                "智慧道路巡检系统项目",
+                "road inspection",
+            ),
+            (
+                "demo-yikang",
+                "北京颐康养老产业集团有限公司",
+                "唐慧敏（颐康养老）",
+                "智慧城市养老数字化平台项目",
+                "elderly care",
+            ),
+            (
+                "demo-jiatai",
+                "北京嘉泰商业置业集团有限公司",
+                "曹宇（嘉泰商业）",
+                "中央空调智慧能源技术节能项目",
+                "HVAC energy saving",
+            ),
+            (
+                "demo-rongtai",
+                "北京融泰金融控股集团有限公司",
+                "许晨（融泰金控）",
+                "集团数据治理平台建设项目",
+                "data governance",
+            ),
+        )
+    ),
+    DemoUser(
         "demo-office",
         PROGRAMME_OFFICE.name,
         "admin",

@@ -124,6 +124,12 @@ def test_demo_users(demo_db: DemoDb) -> None:
         "demo-firm": (OrgKind.LARGE_FIRM, UserRole.ADMIN),
         "demo-bank": (OrgKind.BANK, UserRole.REVIEWER),
         "demo-bank-approver": (OrgKind.BANK, UserRole.APPROVER),
+        "demo-bank-admin": (OrgKind.BANK, UserRole.ADMIN),
+        **{f"demo-{b}": (OrgKind.BANK, UserRole.ADMIN) for b in ("cdb", "icbc", "abc", "boc", "ccb", "bob")},
+        **{
+            f"demo-{f}": (OrgKind.LARGE_FIRM, UserRole.ADMIN)
+            for f in ("yandu", "tongqu", "yikang", "jiatai", "rongtai")
+        },
         "demo-office": (OrgKind.PROGRAMME_OFFICE, UserRole.ADMIN),
         "demo-provider": (OrgKind.SERVICE_PROVIDER, UserRole.ADMIN),
     }
