@@ -48,6 +48,7 @@ from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 from seeds import catalogue as cat
 from seeds import textgen as tg
+from seeds.finance import finance_summary, load_finance
 from seeds.vocab import VOCAB, ProductType
 
 log = logging.getLogger(__name__)
@@ -563,6 +564,8 @@ class DemoReport:
     present: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)  # could not be applied (state changed since)
     seconds: float = 0.0
+    #: finance rows in the database after the load, by status: "receivables", "applications", "loans", "flags"
+    finance: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def count(self, which: dict[str, int], what: str) -> None:
         which[what] = which.get(what, 0) + 1
@@ -583,12 +586,21 @@ class DemoReport:
             ("interests", "意向/入围记录"),
             ("intent_orders", "意向订单"),
             ("contracts", "合同"),
+            ("bank_products", "融资产品"),
+            ("credit_lines", "授信额度"),
+            ("exposure_limits", "敞口限额"),
+            ("receivables", "应收账款"),
+            ("finance_applications", "融资申请"),
+            ("loans", "贷款"),
+            ("payments", "付款"),
         ]
         zh = "，".join(f"{zh}新增{self.created.get(k, 0)}（已有{self.present.get(k, 0)}）" for k, zh in labels)
         en = ", ".join(
             f"{k.replace('_', ' ')} +{self.created.get(k, 0)} ({self.present.get(k, 0)} present)" for k, _ in labels
         )
         text = f"演示数据：{zh}。\nDemo data: {en}."
+        if self.finance:
+            text += "\n" + finance_summary(self.finance)
         if self.skipped:
             text += f"\n跳过 / skipped: {self.skipped}"
         return text
@@ -799,5 +811,6 @@ def load_demo(engine: Engine, clock: Clock, *, seed: int = DEMO_SEED) -> DemoRep
     today = to_local(clock.now()).date()
     report = DemoReport()
     _Loader(engine, clock, report).load(build_plan(today, seed))
+    load_finance(engine, clock, report)
     report.seconds = time.perf_counter() - started
     return report

@@ -3,33 +3,48 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from finance.service import review_queue, unbalanced_postings
 from qianfan import taxonomy
 from qianfan.audit import verify_chain
-from qianfan.clock import to_local
+from qianfan.clock import ensure_utc, to_local
 from qianfan.creditcode import is_valid_credit_code
 from qianfan.models import (
+    ApplicationStatus,
+    Approval,
+    BankProduct,
     Contract,
+    CreditLine,
+    FinanceApplication,
     IntentOrder,
     IntentStatus,
     Interest,
     InterestKind,
+    LedgerPosting,
+    Loan,
+    LoanStatus,
     Mentor,
     Offer,
     Order,
     OrderStatus,
     Organisation,
     OrgKind,
+    PartState,
     Qualification,
+    Receivable,
+    ReceivablePart,
+    ReceivableStatus,
     ServiceNeed,
     ServicePackage,
     User,
     UserRole,
 )
 from qianfan.security import verify_password
+from qianfan.services.actors import Actor
 from seeds.demo import DEMO_PASSWORD, DEMO_USERS
 from tests.seeds.conftest import DemoDb, Snapshot
 
@@ -163,6 +178,8 @@ def test_second_run_creates_nothing(demo_db: DemoDb) -> None:
     assert not demo_db.second.skipped
     assert demo_db.counts_after_second == demo_db.after_first.counts
     assert demo_db.second.present["offers"] == demo_db.first.created["offers"]
+    for kind in ("bank_products", "credit_lines", "receivables", "finance_applications", "loans", "payments"):
+        assert demo_db.second.present[kind] == demo_db.first.created[kind] > 0, kind
     assert demo_db.second.seconds < max(2.0, demo_db.first.seconds / 3)
 
 
@@ -235,3 +252,101 @@ def test_two_fresh_loads_are_identical(demo_db: DemoDb, reference_demo: Snapshot
     assert demo_db.after_first.orders == reference_demo.orders
     assert demo_db.after_first.credit_codes == reference_demo.credit_codes
     assert demo_db.after_first.counts == reference_demo.counts
+
+
+# --------------------------------------------------------------------- the finance demo (seeds/finance.py)
+
+APPLICATION_STATES = {
+    ApplicationStatus.SUBMITTED,
+    ApplicationStatus.RISK_CHECKED,
+    ApplicationStatus.INFO_REQUESTED,
+    ApplicationStatus.AWAITING_SECOND_APPROVAL,
+    ApplicationStatus.APPROVED,
+    ApplicationStatus.OFFER_SIGNED,
+    ApplicationStatus.DISBURSED,
+    ApplicationStatus.REJECTED,
+}
+
+
+def _user_actor(s: Session, username: str) -> Actor:
+    user = s.exec(select(User).where(User.username == username)).one()
+    org = s.get(Organisation, user.organisation_id)
+    assert org is not None
+    return Actor.for_user(user, org)
+
+
+def test_finance_every_state(demo_db: DemoDb) -> None:
+    with Session(demo_db.engine) as s:
+        receivables = s.exec(select(Receivable)).all()
+        assert {r.status for r in receivables} == set(ReceivableStatus)
+        assert any(r.disputed and r.status == ReceivableStatus.CANCELLED for r in receivables)
+        assert any(r.contract_id is not None for r in receivables)
+        assert any(r.contract_id is None and r.invoice_numbers for r in receivables)
+        apps = s.exec(select(FinanceApplication)).all()
+        assert {a.status for a in apps} >= APPLICATION_STATES
+        # a rejection by the bank and one by the risk check (grade D at a bank that does not finance it)
+        rejected = [a for a in apps if a.status == ApplicationStatus.REJECTED]
+        assert any("风险等级D" in a.decision_reason for a in rejected)
+        assert any("风险等级" not in a.decision_reason for a in rejected)
+        loans = s.exec(select(Loan)).all()
+        assert {ln.status for ln in loans} == set(LoanStatus)
+        overdue = next(ln for ln in loans if ln.status == LoanStatus.OVERDUE)
+        assert overdue.penalty_accrued_fen > 0 and overdue.overdue_at is not None
+        # a part transferred to a supplier SME that applies for finance on it
+        transferred = s.exec(select(ReceivablePart).where(ReceivablePart.status == PartState.SPLIT)).all()
+        assert transferred
+        for r in receivables:
+            assert 10_000_000 <= r.face_fen <= 3_000_000_000  # 100,000.00 … 30,000,000.00
+        for a in apps:
+            assert 10_000_000 <= a.requested_fen <= 3_000_000_000
+
+
+def test_finance_banks_products_and_lines(demo_db: DemoDb) -> None:
+    with Session(demo_db.engine) as s:
+        banks = {b.id: b.name for b in s.exec(select(Organisation).where(Organisation.kind == OrgKind.BANK)).all()}
+        products = s.exec(select(BankProduct)).all()
+        assert sorted(banks[p.bank_id] for p in products) == sorted(BANKS)  # one product per partner bank
+        for p in products:
+            assert Decimal("0.8") <= Decimal(p.advance_rate) <= Decimal("0.95")
+            assert p.four_eyes_threshold_fen == 500_000_000
+            assert p.arrangement_fee_bp > 0 and 0 < p.fee_min_fen < p.fee_max_fen
+        assert sorted(p.day_count for p in products).count("ACT/365F") == 1
+        zgc = next(p for p in products if banks[p.bank_id] == "北京中关村银行")
+        assert zgc.spreads_bp.get("D") is not None  # it finances newcomers
+        buyers = {o.organisation_id for o in s.exec(select(Order).where(col(Order.title).in_(PROGRAMME_TITLES))).all()}
+        lines = s.exec(select(CreditLine)).all()
+        for bank_id in banks:
+            assert buyers <= {ln.core_enterprise_id for ln in lines if ln.bank_id == bank_id}
+
+
+def test_finance_queue_of_the_demo_bank(demo_db: DemoDb) -> None:
+    with Session(demo_db.engine) as s:
+        reviewer = _user_actor(s, "demo-bank")
+        approver = _user_actor(s, "demo-bank-approver")
+        assert reviewer.organisation_id == approver.organisation_id
+        queue = review_queue(s, reviewer, demo_db.clock.now())
+        statuses = {item.application.status for item in queue}
+        assert {ApplicationStatus.RISK_CHECKED, ApplicationStatus.AWAITING_SECOND_APPROVAL} <= statuses
+        assert ApplicationStatus.INFO_REQUESTED in statuses
+        waiting = next(
+            i.application for i in queue if i.application.status == ApplicationStatus.AWAITING_SECOND_APPROVAL
+        )
+        assert waiting.requested_fen >= 500_000_000
+        first = s.exec(select(Approval).where(Approval.application_id == waiting.id)).one()
+        assert first.user_id == reviewer.user_id != approver.user_id  # demo-bank-approver may second-approve
+        # near the 48-hour deadline: submitted about 40 hours ago, flagged by the sweep
+        at_risk = [a for a in s.exec(select(FinanceApplication)).all() if a.sla_status == "at_risk"]
+        assert len(at_risk) >= 2
+        now = demo_db.clock.now()
+        assert any(timedelta(hours=36) <= now - ensure_utc(a.submitted_at) < timedelta(hours=48) for a in at_risk)
+        assert not [a for a in s.exec(select(FinanceApplication)).all() if a.sla_status == "breached"]
+
+
+def test_finance_ledger_balanced_and_summary(demo_db: DemoDb) -> None:
+    with Session(demo_db.engine) as s:
+        assert unbalanced_postings(s) == []
+        assert s.exec(select(LedgerPosting)).first() is not None
+        assert verify_chain(s).ok
+    text = demo_db.first.summary()
+    assert "融资申请" in text and "finance applications" in text and "待复核1" in text
+    assert demo_db.first.finance["loans"] == {"disbursed": 1, "repaid_partially": 1, "overdue": 1, "repaid": 1}
