@@ -224,10 +224,12 @@ def confirm_receivables(
     with uow:
         done: list[Receivable] = []
         failures: list[dict[str, Any]] = []
-        for data in sorted(parsed, key=lambda p: p.receivable_id):  # lock in id order: no deadlock between batches
+        # Lock in id order: no deadlock between batches.  No savepoint per item: _confirm refuses before it writes
+        # anything, and any refusal rolls the whole batch back (on SQLite, pysqlite's first SAVEPOINT opens the
+        # transaction and its RELEASE commits it, so a savepoint here committed the items before a refusal).
+        for data in sorted(parsed, key=lambda p: p.receivable_id):
             try:
-                with uow.session.begin_nested():
-                    done.append(_confirm(uow, actor, data))
+                done.append(_confirm(uow, actor, data))
             except DomainError as exc:
                 failures.append({"receivable_id": data.receivable_id, **exc.to_dict()})
         if failures:
