@@ -279,6 +279,12 @@ def _own_held_part(uow: UnitOfWork, actor: Actor, part_id: int) -> tuple[Receiva
     part = common.lock_part(uow.session, part_id)
     if part.holder_id != actor.organisation_id:
         raise NotFound.of("应收账款份额", "Receivable part", part_id)
+    if part.paid_fen > 0:  # new parts start unpaid: what was paid on this one would be payable again
+        raise RuleViolation(
+            f"该份额已收到付款{format_yuan(part.paid_fen)}，不能再拆分或转让",
+            f"The part has already been paid {format_yuan(part.paid_fen)}; it can no longer be split or transferred",
+            detail={"paid_fen": part.paid_fen},
+        )
     receivable = load_row(uow.session, Receivable, part.receivable_id, "应收账款", "Receivable", lock=True)
     return part, receivable
 

@@ -489,3 +489,22 @@ def test_full_payment_of_a_part_under_application_ends_the_application(world: Wo
         line = s.exec(select(CreditLine).where(CreditLine.core_enterprise_id == world.core.organisation_id)).one()
         exp = s.exec(select(ExposureLimit).where(ExposureLimit.sme_id == world.sme.organisation_id)).one()
     assert line.used_fen == 0 and exp.used_fen == 0
+
+
+def test_a_partly_paid_part_is_not_split_or_transferred_as_if_unpaid(world: World) -> None:
+    """Children of a part start unpaid: splitting or transferring a partly paid part would make the paid amount
+    payable again (the receivable could then be paid beyond its confirmed amount and never settle)."""
+    part = world.confirmed_part("1000000.00")
+    fs.pay_receivable(world.uow(), world.core, part.receivable_id, "100000.00", "early")
+    with pytest.raises(RuleViolation):
+        fs.split_part(world.uow(), world.sme, part.id, ["500000.00", "500000.00"])
+    with pytest.raises(RuleViolation):
+        fs.transfer_part(world.uow(), world.sme, part.id, world.supplier.organisation_id, "300000.00")
+    with pytest.raises(RuleViolation):
+        fs.transfer_part(world.uow(), world.sme, part.id, world.supplier.organisation_id)
+    # the rest is paid once and settles the receivable
+    with pytest.raises(RuleViolation):
+        fs.pay_receivable(world.uow(), world.core, part.receivable_id, "900000.01", "too-much")
+    fs.pay_receivable(world.uow(), world.core, part.receivable_id, "900000.00", "rest")
+    rec = get(world, Receivable, part.receivable_id)
+    assert rec.status == ReceivableStatus.SETTLED and rec.paid_fen == rec.confirmed_fen
