@@ -211,7 +211,7 @@ def quote(uow: UnitOfWork, actor: Actor, part_id: int, bank_id: int, product_id:
         line = common.credit_line(uow.session, bank_id, receivable.debtor_id, lock=False)
         exp = common.exposure(uow, actor.organisation_id, lock=False)
         result = limits.max_amount(
-            part.amount_fen,
+            part.amount_fen - part.paid_fen,  # the advance is on what the debtor still owes on the part
             Decimal(product.advance_rate),
             (line.limit_fen - line.used_fen) if line else 0,
             exp.limit_fen - exp.used_fen,
@@ -287,7 +287,7 @@ def apply_for_finance(uow: UnitOfWork, actor: Actor, data: ApplicationInput | Ma
         exp = common.exposure(uow, actor.organisation_id, lock=True)
         limits.check_request(
             requested,
-            part.amount_fen,
+            part.amount_fen - part.paid_fen,  # the advance is on what the debtor still owes on the part
             Decimal(product.advance_rate),
             line.limit_fen - line.used_fen,
             exp.limit_fen - exp.used_fen,
@@ -367,7 +367,7 @@ def _risk_facts(uow: UnitOfWork, app: FinanceApplication, product: BankProduct) 
         overdue=receivable.due_date <= today,
         debtor_in_default=any(d > 90 for d in days_late),
         requested_fen=app.requested_fen,
-        advance_limit_fen=limits.advance_fen(part.amount_fen, Decimal(product.advance_rate)),
+        advance_limit_fen=limits.advance_fen(part.amount_fen - part.paid_fen, Decimal(product.advance_rate)),
         bank_line_remaining_fen=(line.limit_fen - line.used_fen + own) if line else 0,
         sme_exposure_remaining_fen=exp.limit_fen - exp.used_fen + own,
         sme_delivered_contracts=s.exec(

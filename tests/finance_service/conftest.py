@@ -7,16 +7,17 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, select
 
 from finance import service as fs
 from qianfan import security
 from qianfan.clock import FrozenClock
-from qianfan.models import BankProduct, Organisation, OrgKind, UserRole
+from qianfan.models import BankProduct, CreditLine, ExposureLimit, Organisation, OrgKind, UserRole
 from qianfan.services import organisations as orgs
 from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
@@ -24,6 +25,7 @@ from tests.conftest import clean_tables
 from tests.services.conftest import credit_code
 
 _n = itertools.count(5000)
+T = TypeVar("T", bound=SQLModel)
 
 
 @dataclass
@@ -100,6 +102,31 @@ class World:
         app = self.approved(amount, **kw)
         fs.sign_offer(self.uow(), self.sme, app.id, fs.terms_hash(app.offer_terms))
         return fs.disburse(self.uow(), self.reviewer, app.id, f"disb-{app.id}")
+
+
+def get(world: World, model: type[T], ident: int | None) -> T:
+    """A fresh read of one row (outside any unit of work)."""
+    with Session(world.engine) as s:
+        row = s.get(model, ident)
+        assert row is not None, f"{model.__name__} {ident} not found"
+        return row
+
+
+def line_used(world: World, core: Actor | None = None, bank_id: int | None = None) -> int:
+    with Session(world.engine) as s:
+        line = s.exec(
+            select(CreditLine).where(
+                CreditLine.bank_id == (bank_id or world.bank_id),
+                CreditLine.core_enterprise_id == (core or world.core).organisation_id,
+            )
+        ).one()
+        return line.used_fen
+
+
+def exposure_used(world: World, sme: Actor | None = None) -> int:
+    with Session(world.engine) as s:
+        row = s.exec(select(ExposureLimit).where(ExposureLimit.sme_id == (sme or world.sme).organisation_id)).first()
+        return row.used_fen if row else 0
 
 
 def _org(uow: Callable[[], UnitOfWork], kind: OrgKind, users: list[tuple[str, UserRole]]) -> list[Actor]:

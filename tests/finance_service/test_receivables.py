@@ -4,17 +4,15 @@ transfer, and the debtor's payment shared over the holders of record."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from finance import service as fs
 from qianfan.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from qianfan.models import (
     ApplicationStatus,
-    CreditLine,
-    ExposureLimit,
     FinanceApplication,
     PartState,
     Payment,
@@ -24,16 +22,7 @@ from qianfan.models import (
     ReceivableStatus,
 )
 from qianfan.services.actors import Actor
-from tests.finance_service.conftest import World
-
-T = TypeVar("T", bound=SQLModel)
-
-
-def get(world: World, model: type[T], ident: int | None) -> T:
-    with Session(world.engine) as s:
-        row = s.get(model, ident)
-        assert row is not None
-        return row
+from tests.finance_service.conftest import World, exposure_used, get, line_used
 
 
 def parts_of(world: World, receivable_id: int | None) -> list[ReceivablePart]:
@@ -485,10 +474,7 @@ def test_full_payment_of_a_part_under_application_ends_the_application(world: Wo
     row = get(world, FinanceApplication, app.id)
     assert row.status == ApplicationStatus.EXPIRED and row.active_part_id is None
     assert get(world, ReceivablePart, part.id).status == PartState.SETTLED
-    with Session(world.engine) as s:
-        line = s.exec(select(CreditLine).where(CreditLine.core_enterprise_id == world.core.organisation_id)).one()
-        exp = s.exec(select(ExposureLimit).where(ExposureLimit.sme_id == world.sme.organisation_id)).one()
-    assert line.used_fen == 0 and exp.used_fen == 0
+    assert line_used(world) == 0 and exposure_used(world) == 0
 
 
 def test_a_partly_paid_part_is_not_split_or_transferred_as_if_unpaid(world: World) -> None:
