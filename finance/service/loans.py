@@ -178,6 +178,15 @@ def repay_loan(uow: UnitOfWork, actor: Actor, loan_id: int, amount: Any, idempot
         ref = f"loan:{loan_id}:repay:{key}"
         done = uow.session.exec(select(LedgerPosting.id).where(LedgerPosting.ref == ref)).first()
         if done is not None:
+            paid = uow.session.exec(
+                select(LedgerLeg.amount_fen).where(
+                    LedgerLeg.posting_id == done, LedgerLeg.account_kind == ledger.AccountKind.BANK_CASH.value
+                )
+            ).first()
+            if paid != amount_fen:  # a replay is the same request, not a new amount under an old key
+                raise Conflict(
+                    "该幂等键已用于金额不同的另一笔还款", "This idempotency key was used for a different amount"
+                )
             return {"loan_id": loan_id, "replayed": True, "status": loan.status.value}
         if loan.status == LoanStatus.REPAID:
             raise Conflict("贷款已还清", "The loan is already repaid")
