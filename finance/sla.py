@@ -154,6 +154,39 @@ def status(
     return SlaReport(worst, overall, stage_st, due, stage_due, due - now)
 
 
+def flag(
+    now: datetime,
+    deadline_at: datetime,
+    stage: Stage | None = None,
+    stage_due_at: datetime | None = None,
+    policy: SlaPolicy = DEFAULT_POLICY,
+) -> SlaStatus:
+    """The flag stored on an application, from its stored deadlines.
+
+    ``breached`` only when the 48-hour promise itself is broken (``now > deadline_at``).  A stage that ran over its
+    own budget, or less than a quarter of the overall time or of the stage's budget left, makes it ``at_risk``: the
+    promise is in danger but not yet broken.  Otherwise ``on_track``.
+    """
+    now = ensure_utc(now)
+    overall = _status(now, ensure_utc(deadline_at), policy.overall, policy.at_risk_fraction)
+    if overall is SlaStatus.BREACHED:
+        return SlaStatus.BREACHED
+    if overall is SlaStatus.AT_RISK:
+        return SlaStatus.AT_RISK
+    if stage is not None and stage_due_at is not None:
+        stage_status = _status(now, ensure_utc(stage_due_at), policy.budgets[stage], policy.at_risk_fraction)
+        if stage_status is not SlaStatus.ON_TRACK:
+            return SlaStatus.AT_RISK
+    return SlaStatus.ON_TRACK
+
+
+def watch_window(policy: SlaPolicy = DEFAULT_POLICY) -> timedelta:
+    """How long before a deadline a flag can first change: a sweep need only look at applications whose overall
+    deadline or stage deadline falls within this window of now (or that are already flagged)."""
+    longest = max([policy.overall, *policy.budgets.values()])
+    return longest * policy.at_risk_fraction.numerator / policy.at_risk_fraction.denominator + timedelta(seconds=1)
+
+
 @dataclass(frozen=True)
 class StageInterval:
     stage: Stage

@@ -170,3 +170,29 @@ def test_years_without_calendar_data_are_refused() -> None:
         is_workday(date(2099, 1, 5))
     with pytest.raises(InvalidInput):
         is_workday(datetime(2026, 1, 5, tzinfo=UTC))
+
+
+def test_flag_breached_only_when_the_48_hours_are_broken() -> None:
+    from finance.sla import SlaStatus, Stage, flag, stage_due_at
+
+    start = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+    deadline = start + timedelta(hours=48)
+    review_due = stage_due_at(Stage.BANK_REVIEW, start)  # 24 h review budget
+    # bank review overran its own 24 h budget but 20 h of the 48 remain: at risk, not breached
+    assert flag(start + timedelta(hours=28), deadline, Stage.BANK_REVIEW, review_due) is SlaStatus.AT_RISK
+    # early in the stage: on track
+    assert flag(start + timedelta(hours=2), deadline, Stage.BANK_REVIEW, review_due) is SlaStatus.ON_TRACK
+    # less than a quarter of the stage budget left (under 6 h of 24): at risk
+    assert flag(start + timedelta(hours=19), deadline, Stage.BANK_REVIEW, review_due) is SlaStatus.AT_RISK
+    # less than 12 h overall left: at risk whatever the stage
+    assert flag(start + timedelta(hours=37), deadline) is SlaStatus.AT_RISK
+    # the deadline itself is still on time; a microsecond later it is breached
+    assert flag(deadline, deadline) is SlaStatus.AT_RISK
+    assert flag(deadline + timedelta(microseconds=1), deadline) is SlaStatus.BREACHED
+
+
+def test_watch_window_covers_every_at_risk_threshold() -> None:
+    from finance.sla import DEFAULT_POLICY, watch_window
+
+    assert watch_window() > DEFAULT_POLICY.overall / 4
+    assert all(watch_window() > b / 4 for b in DEFAULT_POLICY.budgets.values())
