@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from finance import ledger, limits, pricing, risk, sla
 from finance.service import common
 from finance.states import ApplicationEvent, approval_event, check_second_approver
+from qianfan import events
 from qianfan.clock import to_local
 from qianfan.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from qianfan.models import (
@@ -446,12 +447,7 @@ def review_queue(session: Session, actor: Actor, now: datetime, *, limit: int = 
         )
         .limit(limit)
     ).all()
-    items = []
-    for app in rows:
-        stage = sla.Stage(app.stage) if app.stage else None
-        report = sla.status(now, app.submitted_at, stage, app.stage_entered_at if stage else None)
-        items.append(QueueItem(app, report.status.value, report.overall_left, report.stage_due_at))
-    return items
+    return [QueueItem(app, common.sla_flag(app, now).value, app.deadline_at - now, app.stage_due_at) for app in rows]
 
 
 def _bank_app(uow: UnitOfWork, actor: Actor, application_id: int) -> FinanceApplication:
@@ -838,40 +834,60 @@ class SlaSweep:
 
 
 def sla_sweep(uow: UnitOfWork) -> SlaSweep:
-    """Every minute: refresh at-risk / breached flags of open applications, escalate each breach once (naming the
-    party that caused it), and expire applications whose receivable has matured before disbursement."""
+    """Every minute: refresh the at-risk / breached flags of open applications, escalate each breach once (naming
+    the party that caused it), and expire applications whose receivable matured before disbursement.
+
+    Only rows whose flag can change are read: those with a deadline inside :func:`finance.sla.watch_window` of
+    now, or already flagged — so the cost follows the applications near their deadline, not all open ones.
+    """
     with uow:
         now = uow.clock.now()
         today = common.today(uow)
-        rows = uow.session.exec(
+        is_open = col(FinanceApplication.status).in_(list(common.OPEN_STATES))
+        matured = uow.session.exec(
             select(FinanceApplication)
-            .where(col(FinanceApplication.status).in_(list(common.OPEN_STATES)))
+            .join(Receivable, col(Receivable.id) == col(FinanceApplication.receivable_id))
+            .where(is_open, Receivable.due_date <= today)
             .order_by(col(FinanceApplication.id))
             .with_for_update(skip_locked=True)
         ).all()
-        at_risk = breached = escalated = expired = 0
+        for app in matured:
+            assert app.id is not None
+            common.finish(uow, app, ApplicationEvent.EXPIRE, "应收账款已到期 / the receivable has matured")
+            uow.audit(APP, app.id, "expired", reason="receivable matured")
+        horizon = now + sla.watch_window()
+        rows = uow.session.exec(
+            select(FinanceApplication)
+            .where(
+                is_open,
+                sa.or_(
+                    col(FinanceApplication.deadline_at) <= horizon,
+                    col(FinanceApplication.stage_due_at) <= horizon,
+                    col(FinanceApplication.sla_status) != sla.SlaStatus.ON_TRACK.value,
+                ),
+            )
+            .order_by(col(FinanceApplication.id))
+            .with_for_update(skip_locked=True)
+        ).all()
+        at_risk = breached = escalated = 0
         for app in rows:
             assert app.id is not None
-            receivable = uow.session.get(Receivable, app.receivable_id)
-            if receivable is not None and receivable.due_date <= today:
-                common.finish(uow, app, ApplicationEvent.EXPIRE, "应收账款已到期 / the receivable has matured")
-                uow.audit(APP, app.id, "expired", reason="receivable matured")
-                expired += 1
-                continue
-            stage = sla.Stage(app.stage) if app.stage else None
-            report = sla.status(now, app.submitted_at, stage, app.stage_entered_at if stage else None)
-            app.sla_status = report.status.value
-            if report.overall_status is sla.SlaStatus.BREACHED:
+            flag = common.sla_flag(app, now)
+            if flag is sla.SlaStatus.BREACHED:
                 breached += 1
-                breach = common.record_breach(uow, app)
                 if app.escalated_at is None:
+                    breach = common.record_breach(uow, app)
                     app.escalated_at = now
                     escalated += 1
                     party = breach.responsible.value if breach.responsible else None
                     uow.audit(APP, app.id, "sla_breached", party=party)
-                    uow.publish("finance.sla_breached", application_id=app.id, bank_id=app.bank_id, party=party)
-            elif report.status is sla.SlaStatus.AT_RISK:
+                    uow.publish(
+                        events.APPLICATION_SLA_BREACHED, application_id=app.id, bank_id=app.bank_id, party=party
+                    )
+            elif flag is sla.SlaStatus.AT_RISK:
                 at_risk += 1
-            uow.session.add(app)
+            if app.sla_status != flag.value:
+                app.sla_status = flag.value
+                uow.session.add(app)
         uow.commit()
-        return SlaSweep(len(rows), at_risk, breached, escalated, expired)
+        return SlaSweep(len(rows), at_risk, breached, escalated, len(matured))

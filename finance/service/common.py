@@ -233,7 +233,15 @@ def record_breach(uow: UnitOfWork, app: FinanceApplication) -> sla.Breach:
     if breach.breached:
         app.sla_status = sla.SlaStatus.BREACHED.value
         app.breach_party = breach.responsible.value if breach.responsible else None
+    elif app.finished_at is not None:
+        app.sla_status = sla.SlaStatus.ON_TRACK.value  # finished within the 48 hours: the promise was kept
     return breach
+
+
+def sla_flag(app: FinanceApplication, now: datetime) -> sla.SlaStatus:
+    """The application's flag now, from its stored deadlines (the stage deadline carries over a resumed review)."""
+    stage = sla.Stage(app.stage) if app.stage else None
+    return sla.flag(now, app.deadline_at, stage, app.stage_due_at if stage else None)
 
 
 def require_bank_of(app: FinanceApplication, actor: Actor) -> None:
