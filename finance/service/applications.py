@@ -321,7 +321,7 @@ def apply_for_finance(uow: UnitOfWork, actor: Actor, data: ApplicationInput | Ma
         common.enter_stage(uow, app, sla.Stage.RISK_CHECK)
         assert app.id is not None
         uow.audit(APP, app.id, "submitted", actor_id=actor.user_id, part_id=part.id, requested_fen=requested)
-        uow.publish("finance.application_submitted", application_id=app.id)
+        uow.publish(events.APPLICATION_SUBMITTED, application_id=app.id)
         uow.commit()
         return app
 
@@ -409,7 +409,7 @@ def run_risk_check(uow: UnitOfWork, application_id: int) -> FinanceApplication:
             common.transition(app, ApplicationEvent.PASS_RISK_CHECK)
             common.enter_stage(uow, app, sla.Stage.BANK_REVIEW)
             uow.audit(APP, application_id, "risk_passed", grade=report.grade.value, score=report.score)
-            uow.publish("finance.risk_passed", application_id=application_id, bank_id=app.bank_id)
+            uow.publish(events.APPLICATION_RISK_PASSED, application_id=application_id, bank_id=app.bank_id)
         else:
             reasons = [f"{r.message_zh} / {r.message_en}" for r in report.hard_failures]
             if not reasons:
@@ -417,7 +417,7 @@ def run_risk_check(uow: UnitOfWork, application_id: int) -> FinanceApplication:
             common.finish(uow, app, ApplicationEvent.FAIL_RISK_CHECK, "；".join(reasons))
             app.decided_at = now
             uow.audit(APP, application_id, "risk_failed", grade=report.grade.value, reasons=reasons)
-            uow.publish("finance.application_rejected", application_id=application_id, by="risk_check")
+            uow.publish(events.APPLICATION_REJECTED, application_id=application_id, by="risk_check")
         uow.session.add(app)
         uow.commit()
         return app
@@ -579,7 +579,7 @@ def approve(
             app.offer_terms = terms
             app.decided_at = now
             common.enter_stage(uow, app, sla.Stage.SME_SIGNATURE)
-            uow.publish("finance.application_approved", application_id=application_id, applicant_id=app.applicant_id)
+            uow.publish(events.APPLICATION_APPROVED, application_id=application_id, applicant_id=app.applicant_id)
         uow.session.add(app)
         uow.audit(APP, application_id, decision.value, actor_id=user_id, amount_fen=amount_fen, annual_rate=str(rate))
         uow.commit()
@@ -606,7 +606,7 @@ def reject(uow: UnitOfWork, actor: Actor, application_id: int, reason: str) -> F
             )
         )
         uow.audit(APP, application_id, "rejected", actor_id=user_id, reason=reason[:2000])
-        uow.publish("finance.application_rejected", application_id=application_id, by="bank")
+        uow.publish(events.APPLICATION_REJECTED, application_id=application_id, by="bank")
         uow.commit()
         return app
 
@@ -633,7 +633,7 @@ def request_info(uow: UnitOfWork, actor: Actor, application_id: int, question: s
             )
         )
         uow.audit(APP, application_id, "info_requested", actor_id=user_id)
-        uow.publish("finance.info_requested", application_id=application_id, applicant_id=app.applicant_id)
+        uow.publish(events.APPLICATION_INFO_REQUESTED, application_id=application_id, applicant_id=app.applicant_id)
         uow.commit()
         return app
 
@@ -655,7 +655,7 @@ def provide_info(uow: UnitOfWork, actor: Actor, application_id: int, answer: str
         app.info_response = answer[:5000]
         common.enter_stage(uow, app, sla.Stage.BANK_REVIEW)
         uow.audit(APP, application_id, "info_provided", actor_id=actor.user_id)
-        uow.publish("finance.info_provided", application_id=application_id, bank_id=app.bank_id)
+        uow.publish(events.APPLICATION_INFO_PROVIDED, application_id=application_id, bank_id=app.bank_id)
         uow.commit()
         return app
 
@@ -704,7 +704,7 @@ def sign_offer(uow: UnitOfWork, actor: Actor, application_id: int, terms_hash: s
         app.signed_at = now
         common.enter_stage(uow, app, sla.Stage.DISBURSEMENT)
         uow.audit(APP, application_id, "signed", actor_id=user_id, terms_hash=expected)
-        uow.publish("finance.offer_signed", application_id=application_id, bank_id=app.bank_id)
+        uow.publish(events.APPLICATION_OFFER_SIGNED, application_id=application_id, bank_id=app.bank_id)
         uow.commit()
         return signature
 
@@ -816,7 +816,9 @@ def disburse(uow: UnitOfWork, actor: Actor, application_id: int, idempotency_key
             interest_fen=interest,
             due_date=loan.due_date.isoformat(),
         )
-        uow.publish("finance.disbursed", application_id=application_id, loan_id=loan.id, applicant_id=app.applicant_id)
+        uow.publish(
+            events.APPLICATION_DISBURSED, application_id=application_id, loan_id=loan.id, applicant_id=app.applicant_id
+        )
         uow.commit()
         return loan
 

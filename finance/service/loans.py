@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from finance import ledger, pricing
 from finance.service import common
 from finance.states import LOAN, LoanEvent, LoanState
+from qianfan import events
 from qianfan.errors import Conflict, InvalidInput, NotFound
 from qianfan.models import LedgerLeg, LedgerPosting, Loan, LoanStatus, OrgKind
 from qianfan.money import yuan_to_fen
@@ -130,7 +131,7 @@ def apply_to_loan(uow: UnitOfWork, loan: Loan, amount_fen: int, *, ref: str, sur
     if owed.total_fen - (alloc.total_fen - alloc.excess_fen) == 0:
         _loan_event(loan, LoanEvent.REPAY_FULL)
         loan.repaid_at = uow.clock.now()
-        uow.publish("loan.repaid", loan_id=loan.id)
+        uow.publish(events.LOAN_REPAID, loan_id=loan.id)
     else:
         _loan_event(loan, LoanEvent.REPAY_PARTIAL)
     uow.session.add(loan)
@@ -234,7 +235,7 @@ def maturity_sweep(uow: UnitOfWork) -> SweepResult:
                 loan.overdue_at = uow.clock.now()
                 marked += 1
                 uow.audit(LOAN_TOPIC, loan.id or 0, "overdue", due_date=loan.due_date.isoformat())
-                uow.publish("loan.overdue", loan_id=loan.id, core_enterprise_id=loan.core_enterprise_id)
+                uow.publish(events.LOAN_OVERDUE, loan_id=loan.id, core_enterprise_id=loan.core_enterprise_id)
             amount = accrue_penalty(uow, loan, today)
             if amount:
                 penalised += 1

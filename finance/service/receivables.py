@@ -15,6 +15,7 @@ from finance import receivables as rules
 from finance.service import common
 from finance.service.loans import apply_to_loan
 from finance.states import RECEIVABLE, ApplicationEvent, ReceivableEvent, ReceivableState, check_confirmer
+from qianfan import events
 from qianfan.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
 from qianfan.models import (
     Contract,
@@ -151,7 +152,7 @@ def register_receivable(uow: UnitOfWork, actor: Actor, data: ReceivableInput | M
             debtor_id=debtor_id,
             invoices=list(numbers),
         )
-        uow.publish("receivable.registered", receivable_id=receivable.id, debtor_id=debtor_id)
+        uow.publish(events.RECEIVABLE_REGISTERED, receivable_id=receivable.id, debtor_id=debtor_id)
         uow.commit()
         return receivable
 
@@ -191,7 +192,7 @@ def _confirm(uow: UnitOfWork, actor: Actor, data: ConfirmInput) -> Receivable:
         )
     )
     uow.audit(RECEIVABLE_TOPIC, receivable.id, "confirmed", actor_id=actor.user_id, confirmed_fen=confirmed_fen)
-    uow.publish("receivable.confirmed", receivable_id=receivable.id, creditor_id=receivable.creditor_id)
+    uow.publish(events.RECEIVABLE_CONFIRMED, receivable_id=receivable.id, creditor_id=receivable.creditor_id)
     return receivable
 
 
@@ -270,7 +271,7 @@ def dispute_receivable(uow: UnitOfWork, actor: Actor, receivable_id: int, reason
             actor_id=actor.user_id,
             reason=receivable.cancel_reason,
         )
-        uow.publish("receivable.cancelled", receivable_id=receivable_id, disputed=receivable.disputed)
+        uow.publish(events.RECEIVABLE_CANCELLED, receivable_id=receivable_id, disputed=receivable.disputed)
         uow.commit()
         return receivable
 
@@ -376,7 +377,7 @@ def transfer_part(
             to_id=to_id,
             amount_fen=amount_fen,
         )
-        uow.publish("receivable.transferred", receivable_id=receivable.id, part_id=moved.id, to_id=to_id)
+        uow.publish(events.RECEIVABLE_TRANSFERRED, receivable_id=receivable.id, part_id=moved.id, to_id=to_id)
         uow.commit()
         return moved
 
@@ -469,7 +470,7 @@ def pay_receivable(
             amount_fen=amount_fen,
             allocation=allocation,
         )
-        uow.publish("receivable.paid", receivable_id=receivable_id, payment_id=payment.id)
+        uow.publish(events.RECEIVABLE_PAID, receivable_id=receivable_id, payment_id=payment.id)
         uow.commit()
         return payment
 
