@@ -268,6 +268,8 @@ def apply_for_finance(uow: UnitOfWork, actor: Actor, data: ApplicationInput | Ma
     requested = yuan_to_fen(data.amount)
     with uow:
         if data.idempotency_key:
+            # Retries of one request queue on the part's row lock, so a concurrent retry finds the first one.
+            common.lock_part(uow.session, data.part_id)
             previous = uow.session.exec(
                 select(FinanceApplication).where(
                     FinanceApplication.applicant_id == actor.organisation_id,
@@ -275,6 +277,10 @@ def apply_for_finance(uow: UnitOfWork, actor: Actor, data: ApplicationInput | Ma
                 )
             ).first()
             if previous is not None:
+                if (previous.part_id, previous.bank_id) != (data.part_id, data.bank_id):
+                    raise Conflict(
+                        "该幂等键已用于另一笔融资申请", "This idempotency key was used for another finance application"
+                    )
                 return previous
         part, receivable, product = _checked_part(
             uow, actor, data.part_id, data.bank_id, data.product_id, for_update=True
@@ -588,9 +594,7 @@ def approve(
 
 def reject(uow: UnitOfWork, actor: Actor, application_id: int, reason: str) -> FinanceApplication:
     user_id = common.require_user(actor, common.REVIEW_ROLES)
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("拒绝时须说明理由", "A rejection needs a reason", detail={"field": "reason"})
+    reason = common.required_text(reason, "reason", "拒绝时须说明理由", "A rejection needs a reason")
     with uow:
         app = _bank_app(uow, actor, application_id)
         _claim(uow, app)
@@ -614,9 +618,7 @@ def reject(uow: UnitOfWork, actor: Actor, application_id: int, reason: str) -> F
 def request_info(uow: UnitOfWork, actor: Actor, application_id: int, question: str) -> FinanceApplication:
     """Ask the SME for information: the clock now runs on the SME's time until it answers."""
     user_id = common.require_user(actor, common.REVIEW_ROLES)
-    question = (question or "").strip()
-    if not question:
-        raise InvalidInput("请写明需要补充的材料", "Say what information is needed", detail={"field": "question"})
+    question = common.required_text(question, "question", "请写明需要补充的材料", "Say what information is needed")
     with uow:
         app = _bank_app(uow, actor, application_id)
         _claim(uow, app)
@@ -646,9 +648,7 @@ def _own_app(uow: UnitOfWork, actor: Actor, application_id: int) -> FinanceAppli
 
 def provide_info(uow: UnitOfWork, actor: Actor, application_id: int, answer: str) -> FinanceApplication:
     actor.require_kind(OrgKind.SME)
-    answer = (answer or "").strip()
-    if not answer:
-        raise InvalidInput("补充内容不能为空", "The answer must not be empty", detail={"field": "answer"})
+    answer = common.required_text(answer, "answer", "补充内容不能为空", "The answer must not be empty")
     with uow:
         app = _own_app(uow, actor, application_id)
         common.transition(app, ApplicationEvent.PROVIDE_INFO)
@@ -713,9 +713,7 @@ def disburse(uow: UnitOfWork, actor: Actor, application_id: int, idempotency_key
     """Disburse exactly once.  Replaying the same key returns the loan; another key after disbursement is refused;
     two concurrent calls serialise on the application's row lock (and ``loan.part_id`` is unique regardless)."""
     user_id = common.require_user(actor, common.REVIEW_ROLES)
-    key = (idempotency_key or "").strip()
-    if not key or len(key) > 64:
-        raise InvalidInput("需要1–64个字符的幂等键", "An idempotency key of 1–64 characters is required")
+    key = common.idempotency_key(idempotency_key)
     with uow:
         app = _bank_app(uow, actor, application_id)
         previous = uow.session.exec(select(Loan).where(Loan.disbursement_key == key)).first()

@@ -15,7 +15,7 @@ from finance import ledger, pricing, sla
 from finance.states import FINANCE_APPLICATION, ApplicationEvent, ApplicationState
 from qianfan.clock import to_local
 from qianfan.config import get_settings
-from qianfan.errors import NotFound, PermissionDenied
+from qianfan.errors import InvalidInput, NotFound, PermissionDenied
 from qianfan.models import (
     ApplicationStage,
     ApplicationStatus,
@@ -135,11 +135,17 @@ def exposure(uow: UnitOfWork, sme_id: int, *, lock: bool) -> ExposureLimit:
 
 
 def release_limits(uow: UnitOfWork, app: FinanceApplication, amount_fen: int) -> None:
-    """Give back ``amount_fen`` of the bank line and the SME's exposure (locks in the canonical order)."""
+    """Give back ``amount_fen`` an application reserved."""
+    release(uow, app.bank_id, app.core_enterprise_id, app.applicant_id, amount_fen)
+
+
+def release(uow: UnitOfWork, bank_id: int, core_id: int, sme_id: int, amount_fen: int) -> None:
+    """Give back ``amount_fen`` of the bank's line for the debtor and of the SME's exposure (locks in the canonical
+    order: line, then exposure)."""
     if amount_fen <= 0:
         return
-    line = credit_line(uow.session, app.bank_id, app.core_enterprise_id, lock=True)
-    exp = exposure(uow, app.applicant_id, lock=True)
+    line = credit_line(uow.session, bank_id, core_id, lock=True)
+    exp = exposure(uow, sme_id, lock=True)
     now = uow.clock.now()
     if line is not None:
         line.used_fen = max(0, line.used_fen - amount_fen)
@@ -148,6 +154,25 @@ def release_limits(uow: UnitOfWork, app: FinanceApplication, amount_fen: int) ->
     exp.used_fen = max(0, exp.used_fen - amount_fen)
     exp.updated_at = now
     uow.session.add(exp)
+
+
+def required_text(value: str | None, field: str, zh: str, en: str, max_length: int = 5000) -> str:
+    """A stripped, non-empty free text (a reason, a question…), or a bilingual InvalidInput naming the field."""
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput(zh, en, detail={"field": field})
+    return text[:max_length]
+
+
+def idempotency_key(value: str | None) -> str:
+    key = (value or "").strip()
+    if not key or len(key) > 64:
+        raise InvalidInput(
+            "需要1–64个字符的幂等键",
+            "An idempotency key of 1–64 characters is required",
+            detail={"field": "idempotency_key"},
+        )
+    return key
 
 
 # ------------------------------------------------------------------------------------------ the stage clock

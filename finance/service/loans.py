@@ -153,24 +153,13 @@ def _alloc_dict(alloc: ledger.Allocation) -> dict[str, int]:
 
 def _release_principal(uow: UnitOfWork, loan: Loan, principal_fen: int) -> None:
     """Repaid principal frees the bank's line and the SME's exposure."""
-    line = common.credit_line(uow.session, loan.bank_id, loan.core_enterprise_id, lock=True)
-    exposure = common.exposure(uow, loan.sme_id, lock=True)
-    now = uow.clock.now()
-    if line is not None:
-        line.used_fen = max(0, line.used_fen - principal_fen)
-        line.updated_at = now
-        uow.session.add(line)
-    exposure.used_fen = max(0, exposure.used_fen - principal_fen)
-    exposure.updated_at = now
-    uow.session.add(exposure)
+    common.release(uow, loan.bank_id, loan.core_enterprise_id, loan.sme_id, principal_fen)
 
 
 def repay_loan(uow: UnitOfWork, actor: Actor, loan_id: int, amount: Any, idempotency_key: str) -> dict[str, Any]:
     """Direct repayment of a loan by its debtor or its SME (e.g. what a receivable payment did not cover).
     The same idempotency key never posts twice; anything beyond what is owed is refused, not kept."""
-    key = (idempotency_key or "").strip()
-    if not key or len(key) > 64:
-        raise InvalidInput("需要1–64个字符的幂等键", "An idempotency key of 1–64 characters is required")
+    key = common.idempotency_key(idempotency_key)
     amount_fen = yuan_to_fen(amount)
     with uow:
         loan = load_row(uow.session, Loan, loan_id, "贷款", "Loan", lock=True)

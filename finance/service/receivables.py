@@ -247,9 +247,7 @@ def confirm_receivables(
 def dispute_receivable(uow: UnitOfWork, actor: Actor, receivable_id: int, reason: str) -> Receivable:
     """The debtor refuses to confirm a registered receivable (it is cancelled and counted as a dispute); the
     creditor may also cancel its own registration.  Confirmed receivables cannot be cancelled."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("请说明理由", "A reason is required", detail={"field": "reason"})
+    reason = common.required_text(reason, "reason", "请说明理由", "A reason is required")
     with uow:
         receivable = visible_receivable(uow, actor, receivable_id, lock=True)
         if actor.organisation_id not in (receivable.creditor_id, receivable.debtor_id):
@@ -400,9 +398,7 @@ def pay_receivable(
     pro rata (largest remainder to the fen); a financed part's share repays its loan at the bank (penalty →
     interest → fees → principal, the surplus to the SME).  Replaying the same key returns the first payment."""
     actor.require_kind(OrgKind.LARGE_FIRM)
-    key = (idempotency_key or "").strip()
-    if not key or len(key) > 64:
-        raise InvalidInput("需要1–64个字符的幂等键", "An idempotency key of 1–64 characters is required")
+    key = common.idempotency_key(idempotency_key)
     amount_fen = yuan_to_fen(amount)
     with uow:
         receivable = visible_receivable(uow, actor, receivable_id, lock=True)
