@@ -579,3 +579,58 @@ def test_sweep_expires_applications_whose_receivable_matured(world: World) -> No
     assert get(world, FinanceApplication, longer.id).status == APP_STATUS.RISK_CHECKED
     assert line_used(world) == longer.requested_fen == exposure_used(world)
     assert fs.sla_sweep(world.uow()).expired == 0
+
+
+# ------------------------------------------------------------------------------------------ more
+
+
+def test_bank_set_up_rules(world: World) -> None:
+    data = {"code": "RF2", "name": "第二个产品", "advance_rate": "0.8"}
+    with pytest.raises(PermissionDenied):  # only the bank's admin creates products
+        fs.create_product(world.uow(), world.reviewer, data)
+    with pytest.raises(PermissionDenied):
+        fs.create_product(world.uow(), world.sme, data)
+    with pytest.raises(Conflict):
+        fs.create_product(world.uow(), world.bank_admin, {**data, "code": "RF1"})
+    with pytest.raises(InvalidInput):
+        fs.create_product(world.uow(), world.bank_admin, {**data, "fee_min": "2.00", "fee_max": "1.00"})
+    second = fs.create_product(world.uow(), world.bank_admin, data)
+    part = world.confirmed_part("1000000.00")
+    with pytest.raises(InvalidInput) as exc:  # two products: the SME must choose
+        world.apply(part.id, "100000.00")
+    assert exc.value.detail["products"] == [world.product.id, second.id]
+    app = world.apply(part.id, "800000.00", product_id=second.id)  # 0.8 advance
+    assert app.product_id == second.id
+    with pytest.raises(PermissionDenied):
+        fs.set_credit_line(world.uow(), world.reviewer, world.core.organisation_id, "1.00")
+    with pytest.raises(NotFound):  # lines are for core enterprises
+        fs.set_credit_line(world.uow(), world.approver, world.sme.organisation_id, "1.00")
+
+
+def test_an_idempotency_key_reused_for_another_part_is_a_conflict(world: World) -> None:
+    first = world.confirmed_part("1000000.00")
+    other = world.confirmed_part("1000000.00")
+    app = world.apply(first.id, "500000.00", idempotency_key="k-1")
+    with pytest.raises(Conflict):
+        world.apply(other.id, "500000.00", idempotency_key="k-1")
+    assert get(world, ReceivablePart, other.id).status == PartState.HELD
+    assert world.apply(first.id, "500000.00", idempotency_key="k-1").id == app.id
+    # keys are per applicant: another SME may use the same string
+    theirs = world.confirmed_part("1000000.00", sme=world.supplier)
+    assert world.apply(theirs.id, "100000.00", idempotency_key="k-1", sme=world.supplier).id != app.id
+
+
+def test_a_debtor_in_default_stops_new_financing_against_it(world: World) -> None:
+    loan = world.disbursed("800000.00", days=30)
+    world.clock.advance(timedelta(days=30 + 91))  # unpaid more than 90 days after its due date
+    fs.maturity_sweep(world.uow())
+    part = world.confirmed_part("1000000.00")
+    app = world.apply(part.id, "100000.00")
+    done = fs.run_risk_check(world.uow(), app.id)
+    assert done.status == APP_STATUS.REJECTED
+    assert done.risk_report is not None
+    assert [f["code"] for f in done.risk_report["hard_failures"]] == ["debtor_in_default"]
+    assert line_used(world) == loan.principal_fen  # only the defaulted loan still holds the line
+    # another debtor is not affected
+    ok = fs.run_risk_check(world.uow(), world.apply(world.confirmed_part(core=world.core2).id).id)
+    assert ok.status == APP_STATUS.RISK_CHECKED

@@ -157,3 +157,12 @@ def test_the_first_applications_of_an_sme_create_one_exposure_row(pg_world: Worl
     results = race(6, lambda i: world.apply(parts[i].id, "300000.00"))
     assert not [r for r in results if isinstance(r, DomainError)], results
     assert exposure_used(world) == 6 * 30_000_000
+
+
+def test_concurrent_retries_of_one_application_return_it(pg_world: World) -> None:
+    world = pg_world  # a double click: the same request, the same idempotency key, at the same moment
+    part = world.confirmed_part("1000000.00")
+    results = race(6, lambda i: world.apply(part.id, "800000.00", idempotency_key="once"))
+    assert not [r for r in results if isinstance(r, DomainError)], results
+    assert len({app.id for app in results}) == 1
+    assert line_used(world) == 80_000_000

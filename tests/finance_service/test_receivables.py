@@ -494,3 +494,12 @@ def test_a_partly_paid_part_is_not_split_or_transferred_as_if_unpaid(world: Worl
     fs.pay_receivable(world.uow(), world.core, part.receivable_id, "900000.00", "rest")
     rec = get(world, Receivable, part.receivable_id)
     assert rec.status == ReceivableStatus.SETTLED and rec.paid_fen == rec.confirmed_fen
+
+
+def test_a_matured_receivable_can_no_longer_be_confirmed(world: World) -> None:
+    rec = register(world, due_date=world.due(5))
+    world.clock.advance(timedelta(days=5))
+    with pytest.raises(RuleViolation) as exc:
+        confirm(world, rec.id)
+    assert "matured" in exc.value.message_en
+    assert get(world, Receivable, rec.id).status == ReceivableStatus.REGISTERED
