@@ -22,6 +22,7 @@ from qianfan.models import (
     ReceivableStatus,
 )
 from qianfan.services.actors import Actor
+from qianfan.uow import UnitOfWork
 from tests.finance_service.conftest import World, exposure_used, get, line_used
 
 
@@ -42,7 +43,7 @@ def live(world: World, receivable_id: int | None) -> list[ReceivablePart]:
         return fs.live_parts(u, receivable_id)
 
 
-def register(world: World, actor: Actor | None = None, **overrides: Any) -> Receivable:
+def register(world: World, actor: Actor | None = None, _uow: UnitOfWork | None = None, **overrides: Any) -> Receivable:
     data: dict[str, Any] = {
         "title": "配套零部件货款",
         "debtor_id": world.core.organisation_id,
@@ -52,7 +53,7 @@ def register(world: World, actor: Actor | None = None, **overrides: Any) -> Rece
         "invoice_numbers": ["FP20261102001"],
     }
     data.update(overrides)
-    return fs.register_receivable(world.uow(), actor or world.sme, data)
+    return fs.register_receivable(_uow or world.uow(), actor or world.sme, data)
 
 
 def confirm(world: World, receivable_id: int | None, actor: Actor | None = None, **extra: Any) -> Receivable:
@@ -503,3 +504,20 @@ def test_a_matured_receivable_can_no_longer_be_confirmed(world: World) -> None:
         confirm(world, rec.id)
     assert "matured" in exc.value.message_en
     assert get(world, Receivable, rec.id).status == ReceivableStatus.REGISTERED
+
+
+def test_a_failed_registration_leaves_nothing_behind(world: World) -> None:
+    """One unit of work commits once: a failure after the receivable was flushed (here: publishing its event)
+    must not leave the receivable or its invoice numbers behind."""
+    uow = world.uow()
+
+    def broken(topic: str, **payload: Any) -> None:
+        raise RuntimeError("outbox unavailable")
+
+    uow.publish = broken  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        register(world, invoice_numbers=["ATOMIC1"], _uow=uow)
+    with Session(world.engine) as s:
+        assert s.exec(select(Receivable)).all() == []
+        assert s.exec(select(ReceivableInvoice)).all() == []
+    assert register(world, invoice_numbers=["ATOMIC1"]).invoice_numbers == ["ATOMIC1"]
