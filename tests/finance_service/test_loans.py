@@ -296,3 +296,26 @@ def test_random_partial_payments_always_sum_exactly(
     rows = [get(world, ReceivablePart, p.id) for p in parts]
     assert all(r.paid_fen == r.amount_fen and r.status == PartState.SETTLED for r in rows)
     assert get(world, Receivable, rid).status == ReceivableStatus.SETTLED
+
+
+def test_a_partly_repaid_loan_becomes_overdue_and_a_repaid_one_passes_the_payment_to_the_sme(world: World) -> None:
+    partly = world.disbursed("800000.00")
+    early = world.disbursed("400000.00")
+    fs.repay_loan(world.uow(), world.sme, partly.id, "100000.00", "p")
+    with Session(world.engine) as s:
+        owed = fs.loan_outstanding(s, early.id).total_fen
+    fs.repay_loan(world.uow(), world.sme, early.id, yuan(owed), "all")
+    world.clock.advance(timedelta(days=91))
+    assert fs.maturity_sweep(world.uow()).marked_overdue == 1
+    assert get(world, Loan, partly.id).status == LoanStatus.OVERDUE
+    # the debtor still pays the receivable behind the repaid loan: all of it goes to the SME
+    part = get(world, ReceivablePart, early.part_id)
+    pay = fs.pay_receivable(world.uow(), world.core, part.receivable_id, "1000000.00", "m")
+    assert pay.allocation[0]["loan"] == {"excess_fen": 100_000_000}
+    row = get(world, Loan, early.id)
+    assert row.status == LoanStatus.REPAID and row.repaid_fen == owed
+    assert get(world, Receivable, part.receivable_id).status == ReceivableStatus.SETTLED
+    with Session(world.engine) as s:
+        bal = fs.balances(s, loan_id=early.id)
+    assert bal[f"sme_settlement:{world.sme.organisation_id}"] == -(40_000_000 - early.fee_fen) - 100_000_000
+    ledger_is_sound(world)
