@@ -34,6 +34,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            # Let SQLAlchemy, not the driver, open transactions: pysqlite otherwise starts one only at the first
+            # write, so a SAVEPOINT issued first would commit on release (the documented SQLAlchemy recipe).
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
 
         return engine
     kwargs["pool_pre_ping"] = True
