@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -90,7 +91,9 @@ def register_receivable(uow: UnitOfWork, actor: Actor, data: ReceivableInput | M
     with uow:
         debtor_id = data.debtor_id
         if data.contract_id is not None:
-            contract = uow.session.get(Contract, data.contract_id)
+            contract = uow.session.exec(
+                select(Contract).where(Contract.id == data.contract_id).with_for_update()  # serialise the sum below
+            ).first()
             if contract is None or contract.supplier_id != actor.organisation_id:
                 raise NotFound.of("合同", "Contract", data.contract_id)
             if contract.status == ContractStatus.TERMINATED:
@@ -100,6 +103,20 @@ def register_receivable(uow: UnitOfWork, actor: Actor, data: ReceivableInput | M
                     "债务人必须是合同的采购方", "The debtor must be the contract's buyer", detail={"field": "debtor_id"}
                 )
             debtor_id = contract.buyer_id
+            registered = uow.session.exec(
+                select(sa.func.coalesce(sa.func.sum(Receivable.face_fen), 0)).where(
+                    Receivable.contract_id == contract.id, Receivable.status != ReceivableStatus.CANCELLED
+                )
+            ).one()
+            face = yuan_to_fen(data.face)
+            if registered + face > contract.amount_fen:
+                raise RuleViolation(
+                    f"该合同已登记应收账款{format_yuan(registered)}，再登记{format_yuan(face)}将超过合同金额"
+                    f"{format_yuan(contract.amount_fen)}",
+                    f"{format_yuan(registered)} is already registered on this contract; another {format_yuan(face)} "
+                    f"would exceed the contract amount of {format_yuan(contract.amount_fen)}",
+                    detail={"registered_fen": registered, "contract_fen": contract.amount_fen},
+                )
         if debtor_id is None:
             raise InvalidInput(
                 "请填写债务人（核心企业）或关联合同",
