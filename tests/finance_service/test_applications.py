@@ -634,3 +634,14 @@ def test_a_debtor_in_default_stops_new_financing_against_it(world: World) -> Non
     # another debtor is not affected
     ok = fs.run_risk_check(world.uow(), world.apply(world.confirmed_part(core=world.core2).id).id)
     assert ok.status == APP_STATUS.RISK_CHECKED
+
+
+def test_the_bank_may_reject_an_application_whose_sme_never_answered(world: World) -> None:
+    part = world.confirmed_part()
+    app = world.apply(part.id)
+    fs.run_risk_check(world.uow(), app.id)
+    fs.request_info(world.uow(), world.reviewer, app.id, "请补充验收单")
+    world.clock.advance(timedelta(hours=30))
+    done = fs.reject(world.uow(), world.reviewer, app.id, "未在期限内补充材料")
+    assert done.status == ApplicationStatus.REJECTED
+    assert line_used(world) == 0 and exposure_used(world) == 0
