@@ -802,7 +802,7 @@ def disburse(uow: UnitOfWork, actor: Actor, application_id: int, idempotency_key
             "disbursed",
             actor_id=user_id,
             loan_id=loan.id,
-            hours=round(breach.elapsed.total_seconds() / 3600, 2),
+            elapsed_s=breach.elapsed // timedelta(seconds=1),  # whole seconds: no float in the hash chain
         )
         uow.audit(
             "loan",
