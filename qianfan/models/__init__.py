@@ -33,7 +33,7 @@ from qianfan.models.finance import (
 from qianfan.models.market import Offer, OfferKind, OfferStatus, Order, OrderKind, OrderStatus
 from qianfan.models.organisation import Organisation, OrgKind, Qualification, User, UserRole
 from qianfan.models.services import ListingStatus, Mentor, NeedStatus, ServiceNeed, ServicePackage
-from qianfan.models.system import AuditEvent, OutboxEvent
+from qianfan.models.system import AuditEvent, DeadLetter, Notification, OutboxEvent
 
 __all__ = [
     "ApplicationStage",
@@ -44,6 +44,7 @@ __all__ = [
     "Contract",
     "ContractStatus",
     "CreditLine",
+    "DeadLetter",
     "ExposureLimit",
     "FinanceApplication",
     "IntentOrder",
@@ -58,6 +59,7 @@ __all__ = [
     "Match",
     "Mentor",
     "NeedStatus",
+    "Notification",
     "Offer",
     "OfferKind",
     "OfferStatus",

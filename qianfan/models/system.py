@@ -38,3 +38,40 @@ class AuditEvent(SQLModel, table=True):
     at: datetime = timestamp()
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+
+
+class Notification(SQLModel, table=True):
+    """An in-app inbox entry for one user; ``dedupe_key`` makes a notification idempotent per user."""
+
+    __tablename__ = "notification"
+    __table_args__ = (sa.UniqueConstraint("user_id", "dedupe_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    kind: str = Field(max_length=48, index=True)
+    title: str = Field(max_length=200)
+    title_en: str = Field(default="", max_length=200)
+    body: str = Field(default="", sa_type=sa.Text)
+    link: str = Field(default="", max_length=300)
+    dedupe_key: str = Field(max_length=128)
+    created_at: datetime = timestamp(index=True)
+    read_at: datetime | None = timestamp(nullable=True)
+    emailed_at: datetime | None = timestamp(nullable=True)
+
+
+class DeadLetter(SQLModel, table=True):
+    """A background task that kept failing after its retries: kept for the programme office to see and replay."""
+
+    __tablename__ = "dead_letter"
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: str = Field(max_length=64, unique=True)
+    task_name: str = Field(max_length=128, index=True)
+    task_args: list[Any] = Field(default_factory=list, sa_type=sa.JSON)
+    task_kwargs: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    error: str = Field(default="", sa_type=sa.Text)
+    attempts: int = Field(default=0)
+    failed_at: datetime = timestamp(index=True)
+    replayed_at: datetime | None = timestamp(nullable=True)
+    replay_count: int = Field(default=0)
