@@ -44,6 +44,11 @@ from typing import Generic, TypeVar
 
 from qianfan.errors import InvalidInput, RuleViolation
 
+# The states are the tables' own column enums, so a stored status is a state of its machine with no conversion.
+from qianfan.models.finance import ApplicationStatus as ApplicationState
+from qianfan.models.finance import LoanStatus as LoanState
+from qianfan.models.finance import ReceivableStatus as ReceivableState
+
 S = TypeVar("S", bound=StrEnum)
 E = TypeVar("E", bound=StrEnum)
 
@@ -94,16 +99,6 @@ class StateMachine(Generic[S, E]):
 
 
 # --- Receivable ----------------------------------------------------------------------------------------------
-
-
-class ReceivableState(StrEnum):
-    REGISTERED = "registered"
-    CONFIRMED = "confirmed"
-    SPLIT = "split"
-    PARTLY_TRANSFERRED = "partly_transferred"
-    FINANCED = "financed"
-    SETTLED = "settled"
-    CANCELLED = "cancelled"
 
 
 class ReceivableEvent(StrEnum):
@@ -207,20 +202,6 @@ def check_transfer_before_maturity(due_date: date, today: date) -> None:
 
 
 # --- Finance application -------------------------------------------------------------------------------------
-
-
-class ApplicationState(StrEnum):
-    SUBMITTED = "submitted"
-    RISK_CHECKED = "risk_checked"
-    UNDER_REVIEW = "under_review"
-    INFO_REQUESTED = "info_requested"
-    AWAITING_SECOND_APPROVAL = "awaiting_second_approval"
-    APPROVED = "approved"
-    OFFER_SIGNED = "offer_signed"
-    DISBURSED = "disbursed"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-    EXPIRED = "expired"
 
 
 class ApplicationEvent(StrEnum):
@@ -334,13 +315,6 @@ def check_second_approver(first_approver_id: str, second_approver_id: str) -> No
 
 
 # --- Loan ----------------------------------------------------------------------------------------------------
-
-
-class LoanState(StrEnum):
-    DISBURSED = "disbursed"
-    REPAID_PARTIALLY = "repaid_partially"
-    OVERDUE = "overdue"
-    REPAID = "repaid"
 
 
 class LoanEvent(StrEnum):

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from finance import ledger, pricing, sla
-from finance.states import FINANCE_APPLICATION, ApplicationEvent, ApplicationState
+from finance.states import FINANCE_APPLICATION, ApplicationEvent
 from qianfan.clock import to_local
 from qianfan.config import get_settings
 from qianfan.errors import InvalidInput, NotFound, PermissionDenied
@@ -227,7 +227,7 @@ def bank_review_used(session: Session, application_id: int, now: datetime) -> ti
 
 
 def transition(app: FinanceApplication, event: ApplicationEvent) -> None:
-    app.status = ApplicationStatus(FINANCE_APPLICATION.transition(ApplicationState(app.status.value), event).value)
+    app.status = FINANCE_APPLICATION.transition(app.status, event)
     app.version += 1
 
 

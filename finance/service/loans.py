@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from finance import ledger, pricing
 from finance.service import common
-from finance.states import LOAN, LoanEvent, LoanState
+from finance.states import LOAN, LoanEvent
 from qianfan import events
 from qianfan.errors import Conflict, InvalidInput, NotFound
 from qianfan.models import LedgerLeg, LedgerPosting, Loan, LoanStatus, OrgKind
@@ -62,7 +62,7 @@ def loan_outstanding(session: Session, loan_id: int) -> ledger.Outstanding:
 
 
 def _loan_event(loan: Loan, event: LoanEvent) -> None:
-    loan.status = LoanStatus(LOAN.transition(LoanState(loan.status.value), event).value)
+    loan.status = LOAN.transition(loan.status, event)
     loan.version += 1
 
 

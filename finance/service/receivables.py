@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from finance import receivables as rules
 from finance.service import common
 from finance.service.loans import apply_to_loan
-from finance.states import RECEIVABLE, ApplicationEvent, ReceivableEvent, ReceivableState, check_confirmer
+from finance.states import RECEIVABLE, ApplicationEvent, ReceivableEvent, check_confirmer
 from qianfan import events
 from qianfan.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
 from qianfan.models import (
@@ -59,13 +59,13 @@ class ConfirmInput(Input):
 
 
 def _transition(receivable: Receivable, event: ReceivableEvent) -> None:
-    receivable.status = ReceivableStatus(RECEIVABLE.transition(ReceivableState(receivable.status.value), event).value)
+    receivable.status = RECEIVABLE.transition(receivable.status, event)
     receivable.version += 1
 
 
 def _maybe(receivable: Receivable, event: ReceivableEvent) -> None:
     """Apply a receivable-level event where the state machine allows it (a split receivable stays split…)."""
-    if RECEIVABLE.can(ReceivableState(receivable.status.value), event):
+    if RECEIVABLE.can(receivable.status, event):
         _transition(receivable, event)
 
 
