@@ -65,6 +65,7 @@ from sqlmodel import Session, col, select
 
 from finance import service as fs
 from finance import sla
+from finance.service.common import OPEN_STATES
 from qianfan.clock import SHANGHAI, FrozenClock, to_local
 from qianfan.creditcode import ALPHABET, make_credit_code
 from qianfan.db import make_engine
@@ -98,18 +99,6 @@ HOURLY_WEIGHTS = (
 )  # fmt: skip
 WORK_START_H, WORK_END_H = 9, 18
 SME_START_H, SME_END_H = 8, 22
-
-_OPEN = frozenset(
-    {
-        ApplicationStatus.SUBMITTED,
-        ApplicationStatus.RISK_CHECKED,
-        ApplicationStatus.UNDER_REVIEW,
-        ApplicationStatus.INFO_REQUESTED,
-        ApplicationStatus.AWAITING_SECOND_APPROVAL,
-        ApplicationStatus.APPROVED,
-        ApplicationStatus.OFFER_SIGNED,
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -654,7 +643,7 @@ def figures(sim: Simulation, stopped: datetime) -> dict[str, Any]:
             counts[1] += 1
     submitted = len(rows)
     rejected = status[ApplicationStatus.REJECTED.value]
-    open_at_end = sum(status[s.value] for s in _OPEN)
+    open_at_end = sum(status[s.value] for s in OPEN_STATES)
     not_rejected = submitted - rejected
     # breach_party is set only when the 48 hours are exceeded (finance.service.common.record_breach); sla_status
     # "breached" alone may be a stage budget overrun (see the report of the run).
