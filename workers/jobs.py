@@ -1,0 +1,200 @@
+"""The work behind each task, as plain functions of a :class:`~workers.context.Context` and ids.
+
+The Celery tasks (:mod:`workers.tasks`) only call these; tests call them directly.  Every job re-reads state by
+id and is safe to run twice: matches are upserted by :func:`matcher.service.match_order` (a no-op when nothing
+changed), notifications are unique per user and dedupe key, the finance use cases return early when the work is
+done.  A row that is gone (or an order no longer open) makes a job a no-op, not a failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+import finance.service as finance
+from matcher import service as matching
+from qianfan.errors import NotFound, RuleViolation
+from qianfan.models import Match, Offer, OfferStatus, Order, OrderStatus
+from qianfan.services.notifications import notify
+from workers.context import Context
+from workers.notices import notices_for
+
+log = logging.getLogger(__name__)
+
+#: The SMEs told about a new or changed order: those of its best N stored matches.
+NOTIFY_TOP = 5
+#: Open orders an offer is matched against when it is listed or changed.
+OFFER_ORDERS = 10
+
+
+# ------------------------------------------------------------------------------------------ matching
+
+
+def match_key(order_id: int, offer_id: int) -> str:
+    return f"match:order:{order_id}:offer:{offer_id}"
+
+
+def _notify_matches(ctx: Context, order_id: int, rows: list[Match], top: int = NOTIFY_TOP) -> int:
+    """Tell the SMEs of the best *top* matches of an order (once per order and offer, ever)."""
+    best = [r.offer_id for r in sorted(rows, key=lambda r: r.rank)[:top]]
+    if not best:
+        return 0
+    with Session(ctx.engine) as s:
+        order = s.get(Order, order_id)
+        offers = {o.id: o for o in s.exec(select(Offer).where(col(Offer.id).in_(best))).all()}
+    if order is None:
+        return 0
+    sent = 0
+    for offer_id in best:
+        offer = offers.get(offer_id)
+        if offer is None:
+            continue
+        sent += notify(
+            ctx.uow(),
+            [offer.organisation_id],
+            kind="order.matched",
+            title=f"新订单“{order.title}”与您的“{offer.title}”匹配",
+            title_en=f"A new order “{order.title}” matches your offer “{offer.title}”",
+            link=f"/orders/{order_id}",
+            dedupe_key=match_key(order_id, offer_id),
+        )
+    return sent
+
+
+def _store_matches(ctx: Context, order_id: int) -> list[Match] | None:
+    """:func:`matcher.service.match_order`, or ``None`` when the order is gone or no longer open."""
+    try:
+        return matching.match_order(ctx.engine, ctx.clock, order_id, store=ctx.store)
+    except (NotFound, RuleViolation) as exc:
+        log.info("order %s not matched: %s", order_id, exc)
+        return None
+
+
+def match_order(ctx: Context, order_id: int) -> int:
+    """Store the order's best matches and tell their SMEs; returns the number of stored matches."""
+    ctx.store.sync()  # offers listed through other processes a moment ago are in the ranking
+    rows = _store_matches(ctx, order_id)
+    if rows is None:
+        return 0
+    _notify_matches(ctx, order_id, rows)
+    return len(rows)
+
+
+def index_offer(ctx: Context, offer_id: int) -> bool:
+    """Add, replace or remove the offer in this process's index; True if it changed."""
+    return ctx.store.index_offer(offer_id)
+
+
+def match_offer(ctx: Context, offer_id: int) -> int:
+    """Index a new or changed offer and match it against the open orders it fits best: their stored matches are
+    refreshed, the SME is told of each order where it now ranks in the top, and the order's firm of the new
+    supplier.  Returns how many orders now list the offer among their matches."""
+    store = ctx.store
+    store.index_offer(offer_id)
+    with Session(ctx.engine) as s:
+        offer = s.get(Offer, offer_id)
+    if offer is None or offer.status != OfferStatus.ACTIVE:
+        return 0
+    try:
+        page = matching.rank_orders_for_offer(ctx.engine, ctx.clock, offer_id, limit=OFFER_ORDERS)
+    except NotFound:
+        return 0
+    listed = 0
+    for item in page.items:
+        rows = _store_matches(ctx, item.id)
+        if rows is None:
+            continue
+        _notify_matches(ctx, item.id, rows)
+        mine = [r for r in rows if r.offer_id == offer_id]
+        if not mine:
+            continue
+        listed += 1
+        if mine[0].rank <= NOTIFY_TOP and item.organisation_id is not None:
+            notify(
+                ctx.uow(),
+                [item.organisation_id],
+                kind="offer.matched",
+                title=f"新的供应商产品“{offer.title}”匹配您的订单“{item.title}”",
+                title_en=f"A new supplier offer “{offer.title}” matches your order “{item.title}”",
+                link=f"/orders/{item.id}",
+                dedupe_key=f"match:offer:{offer_id}:order:{item.id}",
+            )
+    return listed
+
+
+def remove_offer(ctx: Context, offer_id: int) -> int:
+    """Drop a withdrawn offer from the index and re-match the open orders that listed it; returns how many."""
+    ctx.store.index_offer(offer_id)
+    with Session(ctx.engine) as s:
+        order_ids = s.exec(
+            select(Match.order_id)
+            .join(Order, col(Order.id) == col(Match.order_id))
+            .where(Match.offer_id == offer_id, Order.status == OrderStatus.OPEN)
+        ).all()
+    for order_id in sorted(set(order_ids)):
+        _store_matches(ctx, order_id)
+    return len(set(order_ids))
+
+
+def refit(ctx: Context) -> dict[str, Any]:
+    """Rebuild the offer index (fresh idf, records, qualification validity) and retrain the feedback weights."""
+    documents = ctx.store.refit()
+    model = matching.retrain_feedback(ctx.engine, ctx.clock, store=ctx.store)
+    return {"documents": documents, "feedback": None if model is None else model.reason}
+
+
+# ------------------------------------------------------------------------------------------ finance
+
+
+def risk_check(ctx: Context, application_id: int) -> str | None:
+    """The automatic risk check of a submitted application; returns its status afterwards."""
+    try:
+        app = finance.run_risk_check(ctx.uow(), application_id)
+    except NotFound:
+        log.info("finance application %s is gone; no risk check", application_id)
+        return None
+    return app.status.value
+
+
+def sla_sweep(ctx: Context) -> dict[str, int]:
+    return asdict(finance.sla_sweep(ctx.uow()))
+
+
+def maturity_sweep(ctx: Context) -> dict[str, int]:
+    return asdict(finance.maturity_sweep(ctx.uow()))
+
+
+# ------------------------------------------------------------------------------------------ notifications
+
+
+def event_key(topic: str, payload: dict[str, Any], outbox_id: int | None) -> str:
+    """The dedupe key of an event's notices: its outbox id (a re-sent event has the same), else its content."""
+    if outbox_id is not None:
+        return f"event:{outbox_id}"
+    digest = hashlib.sha256(json.dumps([topic, payload], sort_keys=True, default=str).encode()).hexdigest()[:24]
+    return f"event:{topic}:{digest}"
+
+
+def notify_event(ctx: Context, topic: str, payload: dict[str, Any], outbox_id: int | None = None) -> int:
+    """Write the notices an event causes; returns how many inbox entries were created (0 on a replay)."""
+    with Session(ctx.engine) as s:
+        notices = notices_for(s, topic, payload)
+    key = event_key(topic, payload, outbox_id)
+    created = 0
+    for i, notice in enumerate(notices):
+        created += notify(
+            ctx.uow(),
+            notice.organisation_ids,
+            kind=notice.kind,
+            title=notice.title,
+            title_en=notice.title_en,
+            body=notice.body,
+            link=notice.link,
+            dedupe_key=key if i == 0 else f"{key}:{i}",
+        )
+    return created
