@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run install dev migrate seed serve test test-fast lint format typecheck imports check bench-quality bench-speed bench-feedback bench-finance clean
+.PHONY: run worker beat relay install dev migrate seed serve test test-fast lint format typecheck imports check bench-quality bench-speed bench-feedback bench-finance clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,23 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
 
-## run: install, migrate the embedded SQLite database, load the demo data, serve on http://127.0.0.1:8000
+## run: install, migrate the embedded SQLite database, load the demo data, serve on http://127.0.0.1:8000 with a
+## Celery worker and beat beside it on the embedded broker (var/broker.db); all three stop together
 run: install
 	$(BIN)/qianfan db upgrade
 	$(BIN)/qianfan seed
-	$(BIN)/qianfan serve --host $(HOST) --port $(PORT)
+	$(BIN)/qianfan run --host $(HOST) --port $(PORT)
+
+## worker / beat / relay: one background process each (QUEUES=matching,finance,notifications,default)
+QUEUES ?= matching,finance,notifications,default
+worker: install
+	$(BIN)/qianfan worker --queues $(QUEUES)
+
+beat: install
+	$(BIN)/qianfan beat
+
+relay: install
+	$(BIN)/qianfan relay
 
 migrate: install
 	$(BIN)/qianfan db upgrade

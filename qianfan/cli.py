@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -26,6 +27,8 @@ bench_app = typer.Typer(help="性能基准 / benchmarks (needs the bench extra f
 app.add_typer(bench_app, name="bench")
 simulate_app = typer.Typer(help="模拟 / simulations over the real use cases", no_args_is_help=True)
 app.add_typer(simulate_app, name="simulate")
+deadletters_app = typer.Typer(help="失败任务 / background tasks that kept failing", no_args_is_help=True)
+app.add_typer(deadletters_app, name="deadletters")
 
 err = Console(stderr=True)
 out = Console()
@@ -232,6 +235,141 @@ def simulate_finance(
         json_file.parent.mkdir(parents=True, exist_ok=True)
         json_file.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         out.print(f"已写入 / written: {json_file}")
+
+
+# ------------------------------------------------------------------------------------------ background workers
+
+
+@app.command()
+def worker(
+    queues: Annotated[
+        str, typer.Option(help="逗号分隔的队列 / comma-separated queues")
+    ] = "matching,finance,notifications,default",
+    concurrency: Annotated[int, typer.Option(min=1, help="并发进程数 / worker processes (or threads)")] = 2,
+    pool: Annotated[str, typer.Option(help="prefork | threads | solo")] = "prefork",
+    name: Annotated[str | None, typer.Option(help="节点名 / node name (unique per machine)")] = None,
+    loglevel: Annotated[str, typer.Option(help="DEBUG | INFO | WARNING")] = "INFO",
+) -> None:
+    """启动后台任务进程 / Run a Celery worker on the given queues (broker: QIANFAN_BROKER_URL)."""
+    import os
+
+    from workers.celery_app import QUEUES
+    from workers.celery_app import app as celery
+
+    chosen = [q.strip() for q in queues.split(",") if q.strip()]
+    unknown = sorted(set(chosen) - set(QUEUES))
+    if not chosen or unknown:
+        raise typer.BadParameter(f"未知队列 / unknown queues: {', '.join(unknown) or '-'}; known: {', '.join(QUEUES)}")
+    node = name or f"{'-'.join(chosen)}.{os.getpid()}@%h"
+    celery.worker_main(
+        ["worker", "-Q", ",".join(chosen), "-c", str(concurrency), "-P", pool, "-n", node, "-l", loglevel]
+    )
+
+
+@app.command()
+def beat(loglevel: Annotated[str, typer.Option(help="DEBUG | INFO | WARNING")] = "INFO") -> None:
+    """启动定时调度 / Run celery beat: outbox relay, SLA sweep, maturity sweep, nightly refit (run exactly one)."""
+    from workers.celery_app import app as celery
+
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    celery.start(["beat", "-l", loglevel, "-s", str(settings.var_dir / "celerybeat-schedule")])
+
+
+@app.command()
+def relay(
+    once: Annotated[bool, typer.Option("--once", help="转发一次后退出 / relay the pending events and exit")] = False,
+    interval: Annotated[float, typer.Option(min=0.1, help="轮询间隔秒 / seconds between runs")] = 1.0,
+) -> None:
+    """把发件箱事件转发到消息队列 / Relay committed outbox events to the broker."""
+    import logging
+
+    from qianfan.db import get_engine
+    from workers.celery_app import app as celery
+    from workers.relay import relay_forever, relay_once
+
+    if once:
+        result = relay_once(get_engine(), celery)
+        out.print(f"已转发 {result.dispatched} 个事件 / relayed {result.dispatched} events")
+        if result.failed:
+            _fail(f"消息队列不可用，事件保留待下次转发 / broker unavailable, events kept: {result.error}")
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    out.print("发件箱转发中，Ctrl-C 退出 / relaying the outbox, Ctrl-C to stop")
+    with contextlib.suppress(KeyboardInterrupt):
+        relay_forever(get_engine(), celery, interval=interval)
+
+
+@deadletters_app.command("list")
+def deadletters_list(
+    all_: Annotated[bool, typer.Option("--all", help="包括已重放的 / include replayed ones")] = False,
+) -> None:
+    """列出失败任务 / List the dead letters (tasks that failed after their retries)."""
+    from qianfan.db import session_scope
+    from qianfan.services.notifications import dead_letters
+
+    with session_scope() as session:
+        rows = dead_letters(session, include_replayed=all_)
+    if not rows:
+        out.print("没有失败任务 / no dead letters")
+        return
+    for row in rows:
+        first = (row.error or "").splitlines()[0][:120] if row.error else ""
+        replayed = f" replayed×{row.replay_count}" if row.replay_count else ""
+        out.print(
+            f"#{row.id} {row.failed_at:%Y-%m-%d %H:%M} {row.task_name} {row.task_kwargs or row.task_args} "
+            f"attempts={row.attempts}{replayed}: {first}",
+            markup=False,
+            highlight=False,
+        )
+
+
+@deadletters_app.command("replay")
+def deadletters_replay(dead_letter_id: Annotated[int, typer.Argument(help="失败任务编号 / dead letter id")]) -> None:
+    """由管委会重放失败任务 / Enqueue a dead letter's task again (as the programme office)."""
+    from workers import context
+    from workers.celery_app import app as celery
+    from workers.deadletters import replay
+
+    row, task_id = replay(context.current(), celery, dead_letter_id)
+    out.print(f"已重新入队 / re-enqueued {row.task_name} as {task_id}", markup=False)
+
+
+@app.command("run")
+def run_all(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    concurrency: Annotated[int, typer.Option(min=1, help="后台进程数 / worker processes")] = 2,
+) -> None:
+    """启动网页、后台任务与定时调度 / Serve the web app with a worker and beat beside it (stopped together)."""
+    import signal
+    import subprocess
+
+    import uvicorn
+
+    from qianfan.db import get_engine
+    from workers.celery_app import app as celery
+    from workers.relay import install_commit_kick
+
+    me = [sys.executable, "-m", "qianfan.cli"]
+    children = [
+        subprocess.Popen([*me, "worker", "--concurrency", str(concurrency), "--loglevel", "WARNING"]),
+        subprocess.Popen([*me, "beat", "--loglevel", "WARNING"]),
+    ]
+    install_commit_kick(get_engine, celery)  # events of web requests reach the broker at once, not at the next tick
+    out.print(f"千帆 Qianfan: http://{host}:{port}  (worker pid {children[0].pid}, beat pid {children[1].pid})")
+    try:
+        uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
 
 def main() -> None:
