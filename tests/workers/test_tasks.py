@@ -95,3 +95,38 @@ def test_a_bug_is_not_retried_and_is_recorded_once_per_task_id(engine: Engine, e
     assert calls == [8, 8]
     (letter,) = _letters(engine)
     assert letter.attempts == 1 and "ValueError: a bug" in letter.error
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, list[object], dict[str, object], str]] = []
+
+    def send_task(self, name: str, *, args: list[object], kwargs: dict[str, object], task_id: str) -> None:
+        self.sent.append((name, args, kwargs, task_id))
+
+
+def test_the_programme_office_replays_a_dead_letter(engine: Engine, clock: FrozenClock, tmp_path: Path) -> None:
+    from qianfan.errors import RuleViolation
+    from qianfan.models import OrgKind
+    from qianfan.services.notifications import record_dead_letter
+    from tests.workers.conftest import _org
+    from workers.deadletters import replay
+
+    ctx = Context(engine, clock, index_dir=tmp_path)
+    letter = record_dead_letter(
+        ctx.uow(),
+        task_id="ob9.match_order",
+        task_name="workers.tasks.matching.match_order",
+        args=[],
+        kwargs={"order_id": 3},
+        error="OperationalError",
+        attempts=7,
+    )
+    assert letter.id is not None
+    broker = _Recorder()
+    with pytest.raises(RuleViolation):
+        replay(ctx, broker, letter.id)  # type: ignore[arg-type]
+    _org(engine, clock, OrgKind.PROGRAMME_OFFICE)
+    row, task_id = replay(ctx, broker, letter.id)  # type: ignore[arg-type]
+    assert broker.sent == [("workers.tasks.matching.match_order", [], {"order_id": 3}, "ob9.match_order.r1")]
+    assert row.replay_count == 1 and row.replayed_at is not None and task_id == "ob9.match_order.r1"
