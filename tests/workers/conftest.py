@@ -4,7 +4,9 @@ use cases) and a dispatcher that runs relayed jobs in-process instead of publish
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+import os
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -22,12 +24,15 @@ from qianfan.services import marketplace as mkt
 from qianfan.services import organisations as orgs
 from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
+from tests.conftest import IN_CI
 from tests.services.conftest import credit_code
 from workers import jobs
 from workers.context import Context
 from workers.relay import Job, make_send
 
 _n = itertools.count(9000)
+
+REDIS_URL = os.environ.get("QIANFAN_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
 OFFERS = [
     ("政务大数据治理平台", "数据汇聚、清洗、质量评估与共享交换，服务数字政府", "ict.bigdata", ["大数据", "数据治理"]),
@@ -164,3 +169,25 @@ def ctx(engine: Engine, clock: Clock, tmp_path: Path) -> Context:
 @pytest.fixture
 def inline(ctx: Context) -> InlineWorker:
     return InlineWorker(ctx)
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A Redis database number nobody uses (claimed with a key), flushed afterwards."""
+    try:
+        import redis
+
+        for db in range(15, 0, -1):
+            client = redis.Redis.from_url(f"{REDIS_URL}/{db}", socket_connect_timeout=2)
+            if client.dbsize() == 0 and client.set("qianfan:test:claim", uuid.uuid4().hex, nx=True, ex=600):
+                break
+        else:
+            pytest.skip("no free Redis database number")
+    except Exception as exc:
+        if IN_CI:
+            pytest.fail(f"Redis is required under CI=true but unavailable: {exc}")
+        pytest.skip(f"Redis not available ({exc}); set QIANFAN_TEST_REDIS_URL to run these tests")
+    try:
+        yield f"{REDIS_URL}/{db}"
+    finally:
+        client.flushdb()

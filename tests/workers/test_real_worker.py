@@ -5,14 +5,7 @@ Under ``CI=true`` Redis is mandatory (the test fails without it), as PostgreSQL 
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,44 +18,14 @@ from qianfan.db import make_engine
 from qianfan.migrate import upgrade
 from qianfan.models import DeadLetter, Match, Notification
 from qianfan.outbox import pending_count
-from tests.conftest import IN_CI
 from tests.workers.conftest import build_market
+from tests.workers.procs import start_worker, stop
 from workers.celery_app import make_celery
 from workers.relay import relay_once
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:kombu.*", "ignore:.*noload.*")
 
-REDIS_URL = os.environ.get("QIANFAN_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 DEADLINE = 60.0
-
-
-def _start_worker(tmp_path: Path, database_url: str, broker_url: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "QIANFAN_ENV": "test",
-        "QIANFAN_DATABASE_URL": database_url,
-        "QIANFAN_BROKER_URL": broker_url,
-        "QIANFAN_VAR_DIR": str(tmp_path / "var"),
-    }
-    log = (tmp_path / "worker.log").open("wb")
-    return subprocess.Popen(
-        [sys.executable, "-m", "qianfan.cli", "worker", "--concurrency", "2", "--loglevel", "INFO"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its pool children are stopped with it
-    )
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Warm shutdown of the worker (SIGTERM to its main process), then SIGKILL to whatever is left of its group."""
-    if proc.poll() is None:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=15)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
 
 
 def _counts(engine: Engine, order_id: int) -> tuple[int, int]:
@@ -80,7 +43,7 @@ def _order_gets_matches_from_a_real_worker(tmp_path: Path, engine: Engine, datab
     clock = SystemClock()
     market = build_market(engine, clock)
     celery = make_celery(Settings(var_dir=tmp_path / "var", database_url=database_url, broker_url=broker))
-    proc = _start_worker(tmp_path, database_url, broker)
+    proc = start_worker(tmp_path, database_url, broker)
     try:
         started = time.monotonic()
         order_id = market.post_order()
@@ -106,7 +69,7 @@ def _order_gets_matches_from_a_real_worker(tmp_path: Path, engine: Engine, datab
             assert len(keys) == len(set(keys))
             assert s.exec(select(DeadLetter)).all() == []
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 def test_an_order_is_matched_by_a_real_worker_on_the_embedded_broker(tmp_path: Path) -> None:
@@ -118,28 +81,6 @@ def test_an_order_is_matched_by_a_real_worker_on_the_embedded_broker(tmp_path: P
         _order_gets_matches_from_a_real_worker(tmp_path, engine, database_url, broker)
     finally:
         engine.dispose()
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    """A Redis database number nobody uses (claimed with a key), flushed afterwards."""
-    try:
-        import redis
-
-        for db in range(15, 0, -1):
-            client = redis.Redis.from_url(f"{REDIS_URL}/{db}", socket_connect_timeout=2)
-            if client.dbsize() == 0 and client.set("qianfan:test:claim", uuid.uuid4().hex, nx=True, ex=600):
-                break
-        else:
-            pytest.skip("no free Redis database number")
-    except Exception as exc:
-        if IN_CI:
-            pytest.fail(f"Redis is required under CI=true but unavailable: {exc}")
-        pytest.skip(f"Redis not available ({exc}); set QIANFAN_TEST_REDIS_URL to run these tests")
-    try:
-        yield f"{REDIS_URL}/{db}"
-    finally:
-        client.flushdb()
 
 
 @pytest.mark.redis
