@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run worker beat relay install dev migrate seed serve test test-fast lint format typecheck imports check bench-quality bench-speed bench-feedback bench-finance clean
+.PHONY: run worker beat relay install dev migrate seed serve test test-fast lint format typecheck imports check bench-quality bench-speed bench-feedback bench-finance bench-workers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -96,6 +96,14 @@ SEED         ?= 0
 bench-finance: install
 	$(BIN)/qianfan simulate finance --applications $(APPLICATIONS) --reviewers $(REVIEWERS) --days $(DAYS) \
 		--banks $(BANKS) --seed $(SEED) $(if $(DATABASE),--database $(DATABASE)) --json var/bench-finance.json
+
+## bench-workers: two `qianfan worker --queues matching` processes drain 1,000 offer.listed jobs from Redis (scratch
+## PostgreSQL database and a free Redis database number unless DATABASE=url / BROKER=redis://…/n); no job twice
+DRAIN_OFFERS ?= 1000
+WORKERS      ?= 2
+bench-workers: install
+	$(BIN)/python -m bench.workers_drain --offers $(DRAIN_OFFERS) --workers $(WORKERS) \
+		$(if $(DATABASE),--database $(DATABASE)) $(if $(BROKER),--broker $(BROKER)) --json var/bench-workers.json
 
 clean:
 	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache
