@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # An SME's total finance exposure on the platform when the programme office has set none for it (yuan).
     sme_exposure_limit: Decimal = Decimal("50000000.00")
     sql_echo: bool = False
+    # Seconds before Redis delivers again a task whose worker died holding it (longer than any task runs).
+    broker_visibility_timeout: int = Field(default=7200, ge=1)
 
     @field_validator("timezone")
     @classmethod

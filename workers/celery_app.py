@@ -29,8 +29,9 @@ WORKER_QUEUES = ",".join(QUEUES)
 
 #: Seconds between two outbox relays by beat.
 RELAY_EVERY = 3.0
-#: How long Redis waits before delivering an unacknowledged task again (a worker died holding it).  Longer than
-#: any task (the nightly refit included), or a slow task would be started twice.
+#: How long Redis waits before delivering an unacknowledged task again (a worker died holding it), by default
+#: (``QIANFAN_BROKER_VISIBILITY_TIMEOUT``).  Longer than any task (the nightly refit included), or a slow task would
+#: be started twice.
 VISIBILITY_TIMEOUT = 2 * 3600
 
 TASK_MODULES = (
@@ -57,12 +58,12 @@ def broker_file(broker_url: str) -> Path | None:
     return Path(url.database)
 
 
-def _transport_options(broker_url: str) -> dict[str, Any]:
+def _transport_options(broker_url: str, visibility_timeout: int = VISIBILITY_TIMEOUT) -> dict[str, Any]:
     if broker_file(broker_url) is not None:
         # kombu hands these to sqlalchemy.create_engine: wait for the file lock instead of failing at once.
         return {"connect_args": {"timeout": 30}}
     if broker_url.startswith(("redis://", "rediss://")):
-        return {"visibility_timeout": VISIBILITY_TIMEOUT}
+        return {"visibility_timeout": visibility_timeout}
     return {}
 
 
@@ -100,7 +101,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
     exchange = Exchange("qianfan", type="direct")
     celery.conf.update(
         broker_url=settings.broker_url,
-        broker_transport_options=_transport_options(settings.broker_url),
+        broker_transport_options=_transport_options(settings.broker_url, settings.broker_visibility_timeout),
         broker_connection_retry_on_startup=True,
         result_backend=None,
         task_ignore_result=True,
