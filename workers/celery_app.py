@@ -74,6 +74,11 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "schedule": RELAY_EVERY,
             "options": {"expires": 30},
         },
+        "reconcile-lost-work": {
+            "task": "workers.tasks.system.reconcile",
+            "schedule": 300.0,
+            "options": {"expires": 280},
+        },
         "finance-sla-sweep": {
             "task": "workers.tasks.finance.sla_sweep",
             "schedule": 60.0,

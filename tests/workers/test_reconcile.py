@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy.engine import Engine
 
 from finance import service as fs
@@ -38,3 +39,18 @@ def test_an_order_without_any_match_is_not_retried_forever(engine: Engine, clock
     assert [j.kwargs for j in stale_jobs(engine, clock.now())] == [{"order_id": order_id}]
     clock.advance(ORDER_HORIZON)
     assert stale_jobs(engine, clock.now()) == []
+
+
+def test_the_reconcile_task_enqueues_the_lost_jobs(
+    engine: Engine, clock: FrozenClock, market: Market, ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import workers.tasks.system as system
+    from workers import context
+
+    order_id = market.post_order()
+    clock.advance(GRACE + timedelta(seconds=1))
+    sent: list[tuple[str, dict[str, object]]] = []
+    monkeypatch.setattr(system, "celery_dispatch", lambda app: lambda job, task_id: sent.append((job.task, job.kwargs)))
+    with context.use(ctx):
+        assert system.reconcile.run() == 1
+    assert sent == [(MATCH_ORDER, {"order_id": order_id})]

@@ -35,7 +35,8 @@ def test_the_app_is_built_from_settings(tmp_path: Path) -> None:
     assert route({}, "workers.tasks.system.relay_outbox")["queue"].name == "default"
     schedule = conf.beat_schedule
     assert schedule["relay-outbox"]["schedule"] <= 5 and schedule["finance-sla-sweep"]["schedule"] == 60
-    assert {"finance-maturity-sweep", "matcher-refit"} <= set(schedule)
+    assert {"finance-maturity-sweep", "matcher-refit", "reconcile-lost-work"} <= set(schedule)
+    assert schedule["reconcile-lost-work"]["task"] == "workers.tasks.system.reconcile"
     redis = make_celery(Settings(var_dir=tmp_path, broker_url="redis://127.0.0.1:6379/9"))
     assert redis.conf.broker_transport_options["visibility_timeout"] >= 3600
     assert broker_file("redis://127.0.0.1:6379/0") is None

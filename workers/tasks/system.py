@@ -7,7 +7,8 @@ import logging
 
 from workers import context
 from workers.celery_app import app
-from workers.relay import relay_once
+from workers.reconcile import stale_jobs
+from workers.relay import celery_dispatch, relay_once
 
 log = logging.getLogger(__name__)
 
@@ -19,3 +20,16 @@ def relay_outbox() -> int:
     except Exception:  # the database is unreachable: the next tick tries again
         log.warning("outbox relay failed; retrying at the next tick", exc_info=True)
         return 0
+
+
+@app.task(acks_late=False, ignore_result=True)
+def reconcile() -> int:
+    """Enqueue again the work whose task was lost (see :mod:`workers.reconcile`); returns how many jobs."""
+    ctx = context.current()
+    dispatch = celery_dispatch(app)
+    jobs = stale_jobs(ctx.engine, ctx.clock.now())
+    for job in jobs:
+        dispatch(job, None)
+    if jobs:
+        log.warning("reconcile: %d lost jobs enqueued again", len(jobs))
+    return len(jobs)
