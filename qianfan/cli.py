@@ -6,7 +6,7 @@ import contextlib
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -29,6 +29,8 @@ simulate_app = typer.Typer(help="模拟 / simulations over the real use cases", 
 app.add_typer(simulate_app, name="simulate")
 deadletters_app = typer.Typer(help="失败任务 / background tasks that kept failing", no_args_is_help=True)
 app.add_typer(deadletters_app, name="deadletters")
+jobs_app = typer.Typer(help="后台长任务与进度 / long background jobs and their progress", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 
 err = Console(stderr=True)
 out = Console()
@@ -333,6 +335,183 @@ def deadletters_replay(dead_letter_id: Annotated[int, typer.Argument(help="失�
 
     row, task_id = replay(context.current(), celery, dead_letter_id)
     out.print(f"已重新入队 / re-enqueued {row.task_name} as {task_id}", markup=False)
+
+
+# ------------------------------------------------------------------------------------------ long jobs
+
+_STATUS_ZH = {"queued": "排队中", "running": "运行中", "succeeded": "已完成", "failed": "失败"}
+_USER_OPTION = typer.Option("--user", help="以该用户身份（默认管委会）/ act as this user (default: programme office)")
+
+
+def _cli_actor(username: str | None) -> Any:
+    """The user named *username* (with their organisation), else the programme office acting without a person."""
+    from sqlmodel import select
+
+    from qianfan.db import session_scope
+    from qianfan.models import Organisation, User
+    from qianfan.services.actors import Actor
+    from workers import context
+    from workers.deadletters import office_actor
+
+    if username is None:
+        return office_actor(context.current())
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.username == username)).first()
+        org = session.get(Organisation, user.organisation_id) if user is not None else None
+    if user is None or org is None:
+        _fail(f"用户不存在 / no such user: {username}")
+    assert user is not None and org is not None
+    return Actor.for_user(user, org)
+
+
+def _elapsed(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _job_line(job: Any, now: Any) -> str:
+    from qianfan.services.jobs import elapsed_seconds, percent
+
+    pct = percent(job)
+    total = "?" if job.total is None else str(job.total)
+    share = "-" if pct is None else f"{pct:.0f}%"
+    return (
+        f"#{job.id} {job.kind} {_STATUS_ZH.get(job.status.value, job.status.value)} / {job.status.value} "
+        f"{job.done}/{total} {share} 用时 / elapsed {_elapsed(elapsed_seconds(job, now))}"
+    )
+
+
+@jobs_app.command("list")
+def jobs_list(
+    user: Annotated[str | None, _USER_OPTION] = None,
+    active: Annotated[bool, typer.Option("--active", help="仅未完成的 / only queued or running")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="最多显示 / at most this many")] = 50,
+) -> None:
+    """列出后台长任务 / List the long jobs you may see (newest first)."""
+    from qianfan.db import session_scope
+    from qianfan.services.jobs import jobs_of
+
+    actor = _cli_actor(user)
+    with session_scope() as session:
+        rows = jobs_of(session, actor, active_only=active, limit=limit)
+    if not rows:
+        out.print("没有后台任务 / no jobs")
+        return
+    now = SystemClock().now()
+    for job in rows:
+        out.print(_job_line(job, now), markup=False, highlight=False)
+
+
+@jobs_app.command("show")
+def jobs_show(
+    job_id: Annotated[int, typer.Argument(help="任务编号 / job id")],
+    user: Annotated[str | None, _USER_OPTION] = None,
+) -> None:
+    """显示一个后台任务 / Show one job: status, done/total, percent, elapsed, last message."""
+    from qianfan.db import session_scope
+    from qianfan.services.jobs import job_for
+
+    actor = _cli_actor(user)
+    with session_scope() as session:
+        job = job_for(session, actor, job_id)
+    now = SystemClock().now()
+    out.print(_job_line(job, now), markup=False, highlight=False)
+    out.print(f"任务 / task: {job.task_id}", markup=False, highlight=False)
+    out.print(f"创建 / created: {job.created_at:%Y-%m-%d %H:%M:%S} UTC", markup=False, highlight=False)
+    if job.finished_at is not None:
+        out.print(f"结束 / finished: {job.finished_at:%Y-%m-%d %H:%M:%S} UTC", markup=False, highlight=False)
+    if job.message:
+        out.print(f"信息 / message: {job.message}", markup=False, highlight=False)
+
+
+def _enqueue_job(kind: str, task: str, user: str | None, kwargs: dict[str, Any]) -> int:
+    """Record the job as started by the caller, then enqueue its task under the same id; returns the job id."""
+    import uuid
+
+    from qianfan.services.jobs import start_job
+    from workers import context
+    from workers.celery_app import app as celery
+
+    actor = _cli_actor(user)
+    task_id = f"{kind.rsplit('.', 1)[-1]}-{uuid.uuid4().hex[:20]}"
+    job = start_job(context.current().uow(), kind, task_id, actor)
+    try:
+        celery.send_task(task, kwargs=kwargs, task_id=task_id)
+    except Exception as exc:
+        from qianfan.services.jobs import finish
+
+        finish(context.current().uow(), task_id, False, f"入队失败 / could not enqueue: {exc}")
+        _fail(f"消息队列不可用 / broker unavailable: {exc}")
+    assert job.id is not None
+    return job.id
+
+
+def _wait_for(job_id: int, user: str | None, timeout: float) -> None:
+    """Poll the job and draw a progress bar until it finishes (exit 1 if it failed or *timeout* passed)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from qianfan.db import session_scope
+    from qianfan.services.jobs import job_for
+
+    actor = _cli_actor(user)
+    deadline = time.monotonic() + timeout
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    ) as bar:
+        shown = bar.add_task(f"#{job_id}", total=None)
+        while True:
+            with session_scope() as session:
+                job = job_for(session, actor, job_id)
+            label = f"#{job_id} {_STATUS_ZH.get(job.status.value, '')} / {job.status.value}"
+            bar.update(shown, description=label, completed=job.done, total=job.total)
+            if job.status.finished:
+                break
+            if time.monotonic() > deadline:
+                _fail(f"等待超时，任务仍在进行 / timed out waiting; job #{job_id} is still {job.status.value}")
+            time.sleep(0.5)
+    out.print(_job_line(job, SystemClock().now()), markup=False, highlight=False)
+    if job.message:
+        out.print(job.message, markup=False, highlight=False)
+    if job.status.value == "failed":
+        raise typer.Exit(1)
+
+
+_WAIT_OPTION = typer.Option("--wait", help="等待并显示进度条（需后台进程）/ wait with a progress bar (needs a worker)")
+_TIMEOUT_OPTION = typer.Option(min=1.0, help="--wait 的最长秒数 / give up waiting after this many seconds")
+
+
+@app.command()
+def refit(
+    user: Annotated[str | None, _USER_OPTION] = None,
+    wait: Annotated[bool, _WAIT_OPTION] = False,
+    timeout: Annotated[float, _TIMEOUT_OPTION] = 3600.0,
+) -> None:
+    """重建撮合索引 / Enqueue a matcher refit (index rebuild + feedback weights) and print its job id."""
+    from qianfan.services.jobs import REFIT
+
+    job_id = _enqueue_job(REFIT, "workers.tasks.matching.refit", user, {})
+    out.print(f"已入队，任务编号 / enqueued, job id: {job_id}")
+    if wait:
+        _wait_for(job_id, user, timeout)
+
+
+@app.command()
+def rematch(
+    user: Annotated[str | None, _USER_OPTION] = None,
+    every: Annotated[int, typer.Option(min=1, help="每N个订单报告进度 / report progress every N orders")] = 25,
+    wait: Annotated[bool, _WAIT_OPTION] = False,
+    timeout: Annotated[float, _TIMEOUT_OPTION] = 3600.0,
+) -> None:
+    """重新匹配所有开放订单 / Enqueue re-matching every open order and print its job id."""
+    from qianfan.services.jobs import REMATCH_ORDERS
+
+    job_id = _enqueue_job(REMATCH_ORDERS, "workers.tasks.matching.rematch_orders", user, {"every": every})
+    out.print(f"已入队，任务编号 / enqueued, job id: {job_id}")
+    if wait:
+        _wait_for(job_id, user, timeout)
 
 
 @app.command("run")

@@ -11,6 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
@@ -18,8 +21,10 @@ from sqlmodel import Session, col, select
 
 import finance.service as finance
 from matcher import service as matching
-from qianfan.errors import NotFound, RuleViolation
+from qianfan.errors import Conflict, NotFound, RuleViolation
 from qianfan.models import Match, Offer, OfferStatus, Order, OrderStatus
+from qianfan.services import jobs as job_service
+from qianfan.services.actors import Actor
 from qianfan.services.notifications import notify
 from workers.context import Context
 from workers.notices import notices_for
@@ -30,6 +35,43 @@ log = logging.getLogger(__name__)
 NOTIFY_TOP = 5
 #: Open orders an offer is matched against when it is listed or changed.
 OFFER_ORDERS = 10
+#: Re-matching every open order reports its progress after this many orders.
+REMATCH_EVERY = 25
+
+
+# ------------------------------------------------------------------------------------------ long jobs
+
+
+Report = Callable[..., bool]
+"""``report(done, total=None, message="")``: record a long job's progress (see :func:`tracked`)."""
+
+
+def local_task_id(kind: str) -> str:
+    """A task id for a long job run outside a worker (tests, the command line)."""
+    return f"{kind.rsplit('.', 1)[-1]}-{uuid.uuid4().hex[:20]}"
+
+
+@contextmanager
+def tracked(ctx: Context, kind: str, task_id: str | None, started_by: Actor | None = None) -> Iterator[Report]:
+    """Run a long job under its :class:`~qianfan.models.Job` row: started (idempotent per task id), progress
+    through the yielded ``report``, then succeeded, or failed with the error (re-raised: a retry of the same task
+    id starts it again)."""
+    task_id = task_id or local_task_id(kind)
+    job_service.start_job(ctx.uow(), kind, task_id, started_by)
+
+    def report(done: int, total: int | None = None, message: str = "") -> bool:
+        return job_service.progress(ctx.engine, task_id, done, total, message, clock=ctx.clock)
+
+    report(0)
+    try:
+        yield report
+    except BaseException as exc:
+        try:
+            job_service.finish(ctx.uow(), task_id, False, f"{type(exc).__name__}: {exc}")
+        except Exception:  # the database is down: the job stays running, the broker retries the task
+            log.exception("could not mark job %s failed", task_id)
+        raise
+    job_service.finish(ctx.uow(), task_id, True)
 
 
 # ------------------------------------------------------------------------------------------ matching
@@ -141,11 +183,52 @@ def remove_offer(ctx: Context, offer_id: int) -> int:
     return len(set(order_ids))
 
 
-def refit(ctx: Context) -> dict[str, Any]:
-    """Rebuild the offer index (fresh idf, records, qualification validity) and retrain the feedback weights."""
-    documents = ctx.store.refit()
-    model = matching.retrain_feedback(ctx.engine, ctx.clock, store=ctx.store)
-    return {"documents": documents, "feedback": None if model is None else model.reason}
+def refit(ctx: Context, task_id: str | None = None, started_by: Actor | None = None) -> dict[str, Any]:
+    """Rebuild the offer index (fresh idf, records, qualification validity) and retrain the feedback weights,
+    recorded as a :data:`~qianfan.services.jobs.REFIT` job in two steps."""
+    with tracked(ctx, job_service.REFIT, task_id, started_by) as report:
+        report(0, 2, "重建产品索引 / rebuilding the offer index")
+        documents = ctx.store.refit()
+        report(1, 2, f"索引 {documents} 个产品，训练反馈权重 / {documents} offers indexed, retraining feedback")
+        model = matching.retrain_feedback(ctx.engine, ctx.clock, store=ctx.store)
+        reason = None if model is None else model.reason
+        report(2, 2, f"完成：{documents} 个产品 / done: {documents} offers indexed; feedback: {reason or '-'}")
+    return {"documents": documents, "feedback": reason}
+
+
+def open_order_ids(ctx: Context) -> list[int]:
+    with Session(ctx.engine) as s:
+        ids = s.exec(select(Order.id).where(Order.status == OrderStatus.OPEN).order_by(col(Order.id))).all()
+    return [i for i in ids if i is not None]
+
+
+def rematch_orders(
+    ctx: Context, task_id: str | None = None, started_by: Actor | None = None, every: int = REMATCH_EVERY
+) -> dict[str, int]:
+    """Match every open order again (after a refit, or new offers in bulk) and tell the SMEs newly in their top,
+    recorded as a :data:`~qianfan.services.jobs.REMATCH_ORDERS` job reporting every *every* orders.  An order
+    closed meanwhile, or being matched by another worker at the same moment, is skipped."""
+    every = max(1, every)
+    with tracked(ctx, job_service.REMATCH_ORDERS, task_id, started_by) as report:
+        order_ids = open_order_ids(ctx)
+        total = len(order_ids)
+        report(0, total, f"重新匹配 {total} 个订单 / re-matching {total} open orders")
+        ctx.store.sync()
+        matched = skipped = stored = 0
+        for done, order_id in enumerate(order_ids, start=1):
+            try:
+                rows = _store_matches(ctx, order_id)
+            except Conflict:  # matched by a concurrent task this very moment: its result stands
+                rows = None
+            if rows is None:
+                skipped += 1
+            else:
+                matched += 1
+                stored += len(rows)
+                _notify_matches(ctx, order_id, rows)
+            if done % every == 0 or done == total:
+                report(done, total, f"已匹配 {matched}，跳过 {skipped} / matched {matched}, skipped {skipped}")
+    return {"orders": total, "matched": matched, "skipped": skipped, "matches": stored}
 
 
 # ------------------------------------------------------------------------------------------ finance

@@ -33,7 +33,7 @@ from qianfan.models.finance import (
 from qianfan.models.market import Offer, OfferKind, OfferStatus, Order, OrderKind, OrderStatus
 from qianfan.models.organisation import Organisation, OrgKind, Qualification, User, UserRole
 from qianfan.models.services import ListingStatus, Mentor, NeedStatus, ServiceNeed, ServicePackage
-from qianfan.models.system import AuditEvent, DeadLetter, Notification, OutboxEvent
+from qianfan.models.system import AuditEvent, DeadLetter, Job, JobStatus, Notification, OutboxEvent
 
 __all__ = [
     "ApplicationStage",
@@ -51,6 +51,8 @@ __all__ = [
     "IntentStatus",
     "Interest",
     "InterestKind",
+    "Job",
+    "JobStatus",
     "LedgerLeg",
     "LedgerPosting",
     "ListingStatus",

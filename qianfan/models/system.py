@@ -1,12 +1,13 @@
 """Infrastructure tables: the transactional outbox and the hash-chained audit log."""
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from qianfan.models.base import timestamp
+from qianfan.models.base import enum_type, timestamp
 
 
 class OutboxEvent(SQLModel, table=True):
@@ -75,3 +76,35 @@ class DeadLetter(SQLModel, table=True):
     failed_at: datetime = timestamp(index=True)
     replayed_at: datetime | None = timestamp(nullable=True)
     replay_count: int = Field(default=0)
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+
+class Job(SQLModel, table=True):
+    """A long background job (a matcher refit, re-matching every open order) and its progress, one per task id:
+    visible to the user or organisation that started it and to the programme office."""
+
+    __tablename__ = "job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=48, index=True)
+    task_id: str = Field(max_length=64, unique=True)
+    started_by_user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    status: JobStatus = Field(default=JobStatus.QUEUED, sa_type=enum_type(JobStatus), index=True)
+    total: int | None = Field(default=None)
+    done: int = Field(default=0)
+    message: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = timestamp(index=True)
+    started_at: datetime | None = timestamp(nullable=True)
+    finished_at: datetime | None = timestamp(nullable=True)
+    updated_at: datetime = timestamp()

@@ -1,4 +1,4 @@
-"""Queue ``matching``: index offers, store matches for orders, refit the index."""
+"""Queue ``matching``: index offers, store matches for orders, refit the index, re-match every open order."""
 
 from __future__ import annotations
 
@@ -33,6 +33,13 @@ def index_offer(offer_id: int) -> bool:
     return jobs.index_offer(context.current(), offer_id)
 
 
-@app.task(base=QianfanTask, max_retries=2)
-def refit() -> dict[str, Any]:
-    return jobs.refit(context.current())
+@app.task(base=QianfanTask, bind=True, max_retries=2)
+def refit(self: QianfanTask) -> dict[str, Any]:
+    """Progress is recorded under this task's id (started by whoever enqueued it, or by nobody: beat)."""
+    return jobs.refit(context.current(), task_id=self.request.id)
+
+
+@app.task(base=QianfanTask, bind=True, autoretry_for=_RETRY, max_retries=2)
+def rematch_orders(self: QianfanTask, every: int = jobs.REMATCH_EVERY) -> dict[str, int]:
+    """Match every open order again, recording progress under this task's id."""
+    return jobs.rematch_orders(context.current(), task_id=self.request.id, every=every)
