@@ -319,6 +319,17 @@ def _children(
     return rows
 
 
+def _supersede(
+    uow: UnitOfWork, part: ReceivablePart, status: PartState, receivable: Receivable, event: ReceivableEvent
+) -> None:
+    """Retire a part replaced by its children and record the receivable-level event where the machine allows it."""
+    part.status = status
+    part.version += 1
+    uow.session.add(part)
+    _maybe(receivable, event)
+    uow.session.add(receivable)
+
+
 def split_part(
     uow: UnitOfWork, actor: Actor, part_id: int, amounts: Sequence[Yuan | str | int]
 ) -> list[ReceivablePart]:
@@ -328,11 +339,7 @@ def split_part(
         _require_held_before_due(uow, part, receivable)
         fen = rules.split(part.amount_fen, [yuan_to_fen(a) for a in amounts])
         children = _children(uow, part, fen, [part.holder_id] * len(fen))
-        part.status = PartState.SPLIT
-        part.version += 1
-        uow.session.add(part)
-        _maybe(receivable, ReceivableEvent.SPLIT)
-        uow.session.add(receivable)
+        _supersede(uow, part, PartState.SPLIT, receivable, ReceivableEvent.SPLIT)
         assert receivable.id is not None
         uow.audit(
             RECEIVABLE_TOPIC,
@@ -372,15 +379,12 @@ def transfer_part(
         amount_fen = part.amount_fen if amount is None else yuan_to_fen(amount)
         if amount_fen == part.amount_fen:
             (moved,) = _children(uow, part, [amount_fen], [to_id])
-            part.status = PartState.TRANSFERRED
+            superseded = PartState.TRANSFERRED
         else:
             kept_fen = rules.split(part.amount_fen, [amount_fen, part.amount_fen - amount_fen])[1]
             moved, _kept = _children(uow, part, [amount_fen, kept_fen], [to_id, part.holder_id])
-            part.status = PartState.SPLIT
-        part.version += 1
-        uow.session.add(part)
-        _maybe(receivable, ReceivableEvent.TRANSFER)
-        uow.session.add(receivable)
+            superseded = PartState.SPLIT
+        _supersede(uow, part, superseded, receivable, ReceivableEvent.TRANSFER)
         assert receivable.id is not None
         uow.audit(
             RECEIVABLE_TOPIC,
