@@ -7,12 +7,13 @@ or call a use case, and render; the business rules live below (``qianfan``, ``ma
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.engine import Engine
 
 import qianfan
 from api.errors import CatchAllMiddleware, install_error_handlers
-from api.middleware import SecurityHeadersMiddleware
-from api.routes import health, offers, orders, organisations, taxonomy
+from api.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from api.routes import auth, health, offers, orders, organisations, taxonomy
 from api.routes.docs import install_docs
 from qianfan.config import Settings, get_settings
 from qianfan.db import get_engine, make_engine
@@ -31,6 +32,7 @@ Every error has the shape `{"error", "message", "message_en", "detail"}`.
 
 OPENAPI_TAGS = [
     {"name": "health", "description": "健康检查 / Health"},
+    {"name": "auth", "description": "登录与令牌 / Log in and tokens"},
     {"name": "organisations", "description": "机构与资质 / Organisations and qualifications"},
     {"name": "orders", "description": "大企业订单 / Large firms' orders"},
     {"name": "offers", "description": "中小企业产品与服务 / SMEs' offers"},
@@ -65,11 +67,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_handlers(app)
     # Added innermost first: CatchAllMiddleware answers unexpected errors inside SecurityHeadersMiddleware, so
     # every response, a 500 included, carries the security headers.
-    # CORS stays closed: no CORSMiddleware until a setting lists allowed origins.
     app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    # CORS stays closed unless QIANFAN_CORS_ORIGINS lists the origins allowed to call from a browser.
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        )
     app.add_middleware(SecurityHeadersMiddleware)
 
     app.include_router(health.router)
+    app.include_router(auth.router)
     app.include_router(organisations.router)
     app.include_router(orders.router)
     app.include_router(offers.router)

@@ -21,12 +21,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qianfan.errors import (
+    AuthenticationFailed,
     Conflict,
     DomainError,
     InvalidInput,
     NotFound,
     PermissionDenied,
     RuleViolation,
+    TooManyRequests,
 )
 from qianfan.validation import field_errors_from
 
@@ -39,6 +41,8 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     Conflict: 409,
     RuleViolation: 422,
     PermissionDenied: 403,
+    AuthenticationFailed: 401,
+    TooManyRequests: 429,
     DomainError: 400,
 }
 
@@ -47,6 +51,7 @@ _LOCATIONS = frozenset({"query", "path", "header", "cookie", "body"})
 
 #: HTTP errors raised by the framework itself (unknown route, wrong method …).
 _HTTP_MESSAGES: dict[int, tuple[str, str, str]] = {
+    401: ("unauthenticated", "请先登录", "Authentication required"),
     404: ("not_found", "请求的地址不存在", "The requested URL was not found"),
     405: ("method_not_allowed", "不支持该请求方法", "Method not allowed for this URL"),
     406: ("not_acceptable", "无法提供所请求的格式", "The requested representation is not available"),
@@ -115,7 +120,12 @@ def log_unhandled(scope: Scope, exc: BaseException) -> str:
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return JSONResponse(exc.to_dict(), status_code=status_for(exc))
+    headers: dict[str, str] = {}
+    if isinstance(exc, AuthenticationFailed):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, TooManyRequests):
+        headers["Retry-After"] = str(exc.retry_after)
+    return JSONResponse(exc.to_dict(), status_code=status_for(exc), headers=headers)
 
 
 async def _request_validation_error(request: Request, exc: Exception) -> JSONResponse:

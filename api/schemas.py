@@ -89,6 +89,15 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     500: {"model": ErrorPublic, "description": "服务器内部错误 / Internal server error"},
 }
 
+#: Errors of every route that needs a logged-in user.
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    401: {"model": ErrorPublic, "description": "未登录或令牌无效 / Not logged in or invalid token"},
+    403: {"model": ErrorPublic, "description": "无权执行此操作 / Not allowed for this organisation or role"},
+    409: {"model": ErrorPublic, "description": "与当前状态冲突 / Conflicts with the current state"},
+    413: {"model": ErrorPublic, "description": "请求内容过大 / Request payload too large"},
+}
+
 
 class Page(BaseModel, Generic[T]):
     """One page of a list."""

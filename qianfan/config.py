@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     # Seconds before Redis delivers again a task whose worker died holding it (longer than any task runs).
     broker_visibility_timeout: int = Field(default=7200, ge=1)
+    # Authentication: bearer tokens, login rate limit and lockout.
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=7, ge=1, le=90)
+    login_max_failures: int = Field(default=5, ge=1)  # failed logins in a row before the account locks
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    login_attempts_per_minute: int = Field(default=30, ge=1)  # per client address, successful or not
+    # HTTP: largest request body accepted, and the origins allowed to call the API from a browser (none).
+    max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    cors_origins: list[str] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod

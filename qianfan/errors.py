@@ -61,3 +61,19 @@ class RuleViolation(DomainError):
 
 class PermissionDenied(DomainError):
     code = "permission_denied"
+
+
+class AuthenticationFailed(DomainError):
+    """No valid credentials: a wrong password, an expired or revoked token, or none at all."""
+
+    code = "unauthenticated"
+
+
+class TooManyRequests(DomainError):
+    """Too many attempts in a short time (login rate limit, account lockout); ``retry_after`` seconds."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message_zh: str, message_en: str, *, retry_after: int, detail: Any = None) -> None:
+        super().__init__(message_zh, message_en, detail=detail if detail is not None else {"retry_after": retry_after})
+        self.retry_after = retry_after

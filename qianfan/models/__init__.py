@@ -1,5 +1,6 @@
 """All tables, imported here so that ``SQLModel.metadata`` (and alembic) sees every one."""
 
+from qianfan.models.auth import ApiToken, IdempotencyRecord, LoginAttempt, TokenKind
 from qianfan.models.deal import (
     Contract,
     ContractStatus,
@@ -36,6 +37,7 @@ from qianfan.models.services import ListingStatus, Mentor, NeedStatus, ServiceNe
 from qianfan.models.system import AuditEvent, DeadLetter, Job, JobStatus, Notification, OutboxEvent
 
 __all__ = [
+    "ApiToken",
     "ApplicationStage",
     "ApplicationStatus",
     "Approval",
@@ -47,6 +49,7 @@ __all__ = [
     "DeadLetter",
     "ExposureLimit",
     "FinanceApplication",
+    "IdempotencyRecord",
     "IntentOrder",
     "IntentStatus",
     "Interest",
@@ -58,6 +61,7 @@ __all__ = [
     "ListingStatus",
     "Loan",
     "LoanStatus",
+    "LoginAttempt",
     "Match",
     "Mentor",
     "NeedStatus",
@@ -82,6 +86,7 @@ __all__ = [
     "ServiceNeed",
     "ServicePackage",
     "Signature",
+    "TokenKind",
     "User",
     "UserRole",
 ]

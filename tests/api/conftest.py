@@ -268,3 +268,40 @@ def assert_no_floats(value: Any) -> None:
             assert_no_floats(item)
     else:
         assert not isinstance(value, float), value
+
+
+# ---------------------------------------------------------------------------------------------- logged-in users
+
+#: One password for every test user, hashed once (argon2 is slow on purpose).
+TEST_PASSWORD = "qianfan-test-pass"
+_TEST_PASSWORD_HASH: list[str] = []
+
+
+def add_user(session: Session, org: Organisation, username: str, role: Any = None, **fields: Any) -> Any:
+    """A user of *org* with :data:`TEST_PASSWORD`."""
+    from qianfan.models import User, UserRole
+    from qianfan.security import hash_password
+
+    if not _TEST_PASSWORD_HASH:
+        _TEST_PASSWORD_HASH.append(hash_password(TEST_PASSWORD))
+    assert org.id is not None
+    user = User(
+        organisation_id=org.id,
+        username=username,
+        display_name=fields.pop("display_name", username),
+        role=role or UserRole.ADMIN,
+        password_hash=_TEST_PASSWORD_HASH[0],
+        created_at=T0,
+        **fields,
+    )
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def login(client: TestClient, username: str, password: str = TEST_PASSWORD) -> dict[str, str]:
+    """Log in through the token endpoint; the ``Authorization`` header to send."""
+    response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -1,0 +1,125 @@
+"""Logging in (OAuth2 password flow → bearer tokens), refreshing, logging out, and who am I."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import PrincipalDep
+from api.deps import ClockDep, EngineDep, SettingsDep
+from api.schemas import AUTH_RESPONSES, ErrorPublic, OrganisationPublic
+from qianfan.clock import to_local
+from qianfan.errors import InvalidInput
+from qianfan.models import OrgKind, UserRole
+from qianfan.services import auth
+from qianfan.uow import UnitOfWork
+
+router = APIRouter(prefix="/api/v1", tags=["auth"], responses=AUTH_RESPONSES)
+
+
+class TokenPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "qf_2yQ…",
+                    "token_type": "bearer",
+                    "expires_in": 900,
+                    "refresh_token": "qf_Hk9…",
+                    "refresh_expires_in": 604800,
+                }
+            ]
+        }
+    )
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="访问令牌有效秒数 / seconds the access token is valid")
+    refresh_token: str
+    refresh_expires_in: int = Field(description="刷新令牌有效秒数 / seconds the refresh token is valid")
+
+
+class MePublic(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    email: str | None
+    role: UserRole
+    organisation: OrganisationPublic
+    kind: OrgKind = Field(description="所属机构类型 / kind of the user's organisation")
+    last_login_at: datetime | None
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _token_body(pair: auth.TokenPair, now: datetime) -> TokenPublic:
+    return TokenPublic(
+        access_token=pair.access_token,
+        expires_in=int((pair.access_expires_at - now).total_seconds()),
+        refresh_token=pair.refresh_token,
+        refresh_expires_in=int((pair.refresh_expires_at - now).total_seconds()),
+    )
+
+
+@router.post(
+    "/auth/token",
+    response_model=TokenPublic,
+    summary="登录获取令牌 / Log in for a bearer token",
+    responses={
+        401: {"model": ErrorPublic, "description": "用户名或密码错误 / Wrong username or password"},
+        429: {"model": ErrorPublic, "description": "尝试过于频繁或账户已锁定 / Rate limited or account locked"},
+    },
+)
+def issue_token(
+    request: Request,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    response: Response,
+    grant_type: Annotated[
+        Literal["password", "refresh_token"], Form(description="password 或 refresh_token / grant type")
+    ] = "password",
+    username: Annotated[str, Form(max_length=64, examples=["demo-sme"])] = "",
+    password: Annotated[str, Form(max_length=256)] = "",
+    refresh_token: Annotated[str, Form(max_length=200)] = "",
+) -> TokenPublic:
+    """OAuth2 token endpoint (form-encoded).  ``grant_type=password`` with ``username`` and ``password``;
+    ``grant_type=refresh_token`` with ``refresh_token`` spends it for a new pair."""
+    response.headers["Cache-Control"] = "no-store"
+    if grant_type == "refresh_token":
+        if not refresh_token:
+            raise InvalidInput("缺少 refresh_token", "refresh_token is required", detail=[{"field": "refresh_token"}])
+        pair = auth.refresh(UnitOfWork(engine, clock), refresh_token, settings)
+    else:
+        if not username or not password:
+            raise InvalidInput(
+                "请填写用户名和密码", "username and password are required", detail=[{"field": "username"}]
+            )
+        pair = auth.login(UnitOfWork(engine, clock), username, password, _client_address(request), settings)
+    return _token_body(pair, clock.now())
+
+
+@router.post("/auth/logout", status_code=204, summary="退出登录（吊销令牌）/ Log out (revoke the tokens)")
+def logout(principal: PrincipalDep, engine: EngineDep, clock: ClockDep) -> Response:
+    auth.logout(UnitOfWork(engine, clock), principal.token)
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=MePublic, summary="当前用户 / The logged-in user")
+def me(principal: PrincipalDep, settings: SettingsDep) -> MePublic:
+    user = principal.user
+    return MePublic(
+        id=principal.user_id,
+        username=user.username,
+        display_name=user.display_name,
+        email=user.email,
+        role=user.role,
+        organisation=OrganisationPublic.from_model(principal.organisation, settings.tz),
+        kind=principal.kind,
+        last_login_at=None if user.last_login_at is None else to_local(user.last_login_at, settings.tz),
+    )
