@@ -65,6 +65,16 @@ def _kind_for(app: FastAPI, method: str, path: str) -> str:
     return OrgKind.PROGRAMME_OFFICE.value
 
 
+def _fuzz(operation: Any, headers: dict[str, str], statuses: dict[int, int]) -> None:
+    @given(case=operation.as_strategy())
+    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    def run(case: Any) -> None:
+        response = case.call_and_validate(headers=headers, checks=CHECKS)
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+    run()
+
+
 def test_every_operation_conforms(fuzz_app: tuple[FastAPI, dict[str, str]]) -> None:
     app, tokens = fuzz_app
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
@@ -79,19 +89,8 @@ def test_every_operation_conforms(fuzz_app: tuple[FastAPI, dict[str, str]]) -> N
         if operation.path == "/api/v1/auth/logout":
             headers = {"Authorization": "Bearer qf_not-a-real-token"}  # never log the fuzzing users out
 
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=MAX_EXAMPLES,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        def run(case: Any, headers: dict[str, str] = headers) -> None:
-            response = case.call_and_validate(headers=headers, checks=CHECKS)
-            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-
         try:
-            run()
+            _fuzz(operation, headers, statuses)
         except Exception as exc:
             failures[f"{operation.method.upper()} {operation.path}"] = str(exc)[:2000]
     print(f"schemathesis: {operations} operations, {MAX_EXAMPLES} examples each at most, {len(failures)} failing")
