@@ -89,6 +89,11 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "schedule": crontab(minute=7),
             "options": {"expires": 3000},
         },
+        "purge-auth-records": {
+            "task": "workers.tasks.system.purge_auth_records",
+            "schedule": crontab(hour=3, minute=17),
+            "options": {"expires": 6 * 3600},
+        },
         "matcher-refit": {
             "task": "workers.tasks.matching.refit",
             "schedule": crontab(hour=2, minute=30),

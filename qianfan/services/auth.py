@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select, update
@@ -270,3 +270,37 @@ def remember_response(
             uow.commit()
         except IntegrityError:
             uow.rollback()
+
+
+# ------------------------------------------------------------------------------------------ housekeeping
+
+#: How long records outlive their use: login attempts (for the audit of break-in attempts), idempotency answers
+#: (clients retry within minutes; a day's margin), tokens after they expire or are revoked.
+LOGIN_ATTEMPTS_KEPT = timedelta(days=30)
+IDEMPOTENCY_KEPT = timedelta(days=7)
+TOKENS_KEPT = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Purged:
+    tokens: int
+    login_attempts: int
+    idempotency_records: int
+
+
+def purge(uow: UnitOfWork) -> Purged:
+    """Delete expired tokens, old login attempts and old idempotency answers (run daily by the workers)."""
+    with uow:
+        now = uow.clock.now()
+        s = uow.session
+        tokens = s.exec(
+            delete(ApiToken).where(
+                or_(col(ApiToken.expires_at) < now - TOKENS_KEPT, col(ApiToken.revoked_at) < now - TOKENS_KEPT)
+            )
+        ).rowcount
+        attempts = s.exec(delete(LoginAttempt).where(col(LoginAttempt.at) < now - LOGIN_ATTEMPTS_KEPT)).rowcount
+        records = s.exec(
+            delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < now - IDEMPOTENCY_KEPT)
+        ).rowcount
+        uow.commit()
+        return Purged(tokens, attempts, records)

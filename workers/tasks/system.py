@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+from qianfan.services import auth
+from qianfan.uow import UnitOfWork
 from workers import context
 from workers.celery_app import app
 from workers.reconcile import stale_jobs
@@ -33,3 +35,15 @@ def reconcile() -> int:
     if jobs:
         log.warning("reconcile: %d lost jobs enqueued again", len(jobs))
     return len(jobs)
+
+
+@app.task(acks_late=False, ignore_result=True)
+def purge_auth_records() -> dict[str, int]:
+    """Daily: expired tokens, login attempts older than 30 days, idempotency answers older than 7 days."""
+    ctx = context.current()
+    purged = auth.purge(UnitOfWork(ctx.engine, ctx.clock))
+    return {
+        "tokens": purged.tokens,
+        "login_attempts": purged.login_attempts,
+        "idempotency_records": purged.idempotency_records,
+    }
