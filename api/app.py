@@ -15,6 +15,9 @@ from api.errors import CatchAllMiddleware, install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from api.routes import auth, health, offers, orders, organisations, taxonomy
 from api.routes.docs import install_docs
+from api.routes.finance import router as finance_router
+from api.routes.loans import router as loans_router
+from api.routes.receivables import router as receivables_router
 from qianfan.config import Settings, get_settings
 from qianfan.db import get_engine, make_engine
 
@@ -37,6 +40,10 @@ OPENAPI_TAGS = [
     {"name": "orders", "description": "大企业订单 / Large firms' orders"},
     {"name": "offers", "description": "中小企业产品与服务 / SMEs' offers"},
     {"name": "taxonomy", "description": "产业分类、分园、资质 / Categories, branch parks, qualifications"},
+    {"name": "receivables", "description": "应收账款：登记、确权、拆分、转让、付款 / Receivables"},
+    {"name": "finance", "description": "融资申请与48小时审批放款 / Finance applications and the 48-hour path"},
+    {"name": "finance-setup", "description": "融资产品、授信与敞口限额 / Products, credit lines, exposure limits"},
+    {"name": "loans", "description": "贷款、还款与账簿 / Loans, repayments and the ledger"},
 ]
 
 
@@ -85,5 +92,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(orders.router)
     app.include_router(offers.router)
     app.include_router(taxonomy.router)
+    app.include_router(receivables_router)
+    app.include_router(finance_router)
+    app.include_router(loans_router)
     install_docs(app)
     return app

@@ -1,0 +1,627 @@
+"""Finance applications (融资申请) and their 48-hour path — quote, apply, risk report, the bank's review queue and
+decisions, the offer and its e-signature, disbursement, the timeline — and the banks' set-up (products, credit
+lines) and the programme office's SME exposure limits.
+
+Who sees an application: the applicant SME, the bank it is addressed to, and the programme office (read-only).
+Another organisation's application is answered with 404; large firms and service providers get 403.  The automatic
+risk check runs in the worker after submission; over HTTP its report is read.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from api.auth import BankDep, OfficeDep, Principal, SmeDep, require_kind
+from api.deps import ClockDep, EngineDep, PageParams, Pagination, SessionDep, SettingsDep
+from api.finance_schemas import (
+    ApplicationPublic,
+    Body,
+    CreditLinePublic,
+    ExposureLimitPublic,
+    FinanceOfferPublic,
+    LoanPublic,
+    ProductPublic,
+    QueueItemPublic,
+    QuotePublic,
+    RateString,
+    RiskReportPublic,
+    SignaturePublic,
+    TimelinePublic,
+    YuanIn,
+    use_case_key,
+)
+from api.idempotency import IdempotencyKey, RequiredIdempotencyKey, idempotent
+from api.params import MAX_ID, Id, sort_choice, sort_schema
+from api.routes.loans import loan_public
+from api.schemas import AUTH_RESPONSES, Page, yuan_string
+from finance import service as fs
+from finance.pricing import DayCount
+from finance.service import common
+from finance.service.applications import _QUEUE_STATES as QUEUE_STATES
+from qianfan.config import Settings
+from qianfan.errors import Conflict, NotFound
+from qianfan.models import ApplicationStatus, BankProduct, CreditLine, FinanceApplication, OrgKind
+from qianfan.uow import UnitOfWork
+from qianfan.validation import Description, Name
+
+router = APIRouter(prefix="/api/v1/finance", tags=["finance"], responses=AUTH_RESPONSES)
+
+AppReaderDep = Annotated[Principal, Depends(require_kind(OrgKind.SME, OrgKind.BANK, OrgKind.PROGRAMME_OFFICE))]
+ProductReaderDep = Annotated[
+    Principal,
+    Depends(require_kind(OrgKind.SME, OrgKind.LARGE_FIRM, OrgKind.BANK, OrgKind.PROGRAMME_OFFICE)),
+]
+LineReaderDep = Annotated[Principal, Depends(require_kind(OrgKind.BANK, OrgKind.PROGRAMME_OFFICE))]
+ApplicationId = Annotated[int, Path(ge=1, le=MAX_ID, description="融资申请编号 / application id")]
+OrgId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+#: A limit in yuan that may be zero (closing a line): a string exact to the fen.
+LimitYuan = Annotated[
+    str,
+    Field(
+        pattern=r"^\d{1,13}(\.\d{1,2})?$",
+        description="额度（元，字符串，可为0）/ limit in yuan as a string (0 allowed)",
+        examples=["100000000.00"],
+    ),
+]
+
+SORTS: dict[str, tuple[Any, ...]] = {
+    "-submitted_at": (col(FinanceApplication.submitted_at).desc(), col(FinanceApplication.id).desc()),
+    "submitted_at": (col(FinanceApplication.submitted_at).asc(), col(FinanceApplication.id).asc()),
+    "deadline_at": (col(FinanceApplication.deadline_at).asc(), col(FinanceApplication.id).asc()),
+    "-deadline_at": (col(FinanceApplication.deadline_at).desc(), col(FinanceApplication.id).desc()),
+    "-requested": (col(FinanceApplication.requested_fen).desc(), col(FinanceApplication.id).desc()),
+    "requested": (col(FinanceApplication.requested_fen).asc(), col(FinanceApplication.id).asc()),
+}
+DEFAULT_SORT = "-submitted_at"
+_SORT_KEYS = tuple(SORTS)
+ApplicationSort = Annotated[str, BeforeValidator(sort_choice(_SORT_KEYS)), sort_schema(_SORT_KEYS, DEFAULT_SORT)]
+
+
+class ApplicationQuery(PageParams):
+    status: ApplicationStatus | None = Field(None, description="状态 / status")
+    sla_status: str | None = Field(
+        None, pattern=r"^(on_track|at_risk|breached)$", description="时效标记（按最近一次巡检）/ stored SLA flag"
+    )
+    bank_id: Id | None = None
+    applicant_id: Id | None = None
+    core_enterprise_id: Id | None = None
+    submitted_from: date | None = Field(None, description="提交日期不早于（北京时间）/ submitted on or after (Beijing)")
+    submitted_to: date | None = Field(None, description="提交日期不晚于（北京时间）/ submitted on or before (Beijing)")
+    sort: ApplicationSort = Field(DEFAULT_SORT, description="排序 / sort order")
+
+
+class QuoteQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    part_id: Id = Field(description="应收账款份额 / the receivable part")
+    bank_id: Id = Field(description="银行 / the bank")
+    product_id: Id | None = Field(None, description="融资产品（银行只有一个时可省略）/ product (optional if only one)")
+
+
+# ---------------------------------------------------------------------------------------------- bodies
+
+
+class ApplicationCreate(Body):
+    part_id: Id = Field(description="应收账款份额 / the receivable part to finance")
+    bank_id: Id
+    product_id: Id | None = None
+    amount: YuanIn = Field(description="申请金额（元）/ amount requested (yuan)")
+
+
+class ApproveBody(Body):
+    amount: YuanIn | None = Field(None, description="批准金额（元，默认申请金额）/ amount (default: requested)")
+    annual_rate: RateString | None = Field(None, description="年利率（默认LPR+利差）/ rate (default LPR + spread)")
+    note: Description = ""
+
+
+class RejectBody(Body):
+    reason: Description = Field(description="拒绝理由 / reason", examples=["核心企业近期付款记录不佳"])
+
+
+class InfoRequestBody(Body):
+    question: Description = Field(description="需补充的材料 / what is needed", examples=["请补充验收单扫描件"])
+
+
+class InfoAnswerBody(Body):
+    answer: Description = Field(description="补充内容 / the answer", examples=["验收单已上传，编号YS-2026-118"])
+
+
+class SignBody(Body):
+    terms_hash: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="所见要约条款的 SHA-256 / SHA-256 of the terms shown (hex)"
+    )
+
+
+class ProductCreate(Body):
+    code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$", examples=["RF1"])
+    name: Name = Field(examples=["千帆应收账款融资"])
+    advance_rate: RateString = Field(description="融资比例（0–1）/ advance rate (0–1)", examples=["0.9"])
+    day_count: DayCount | None = None
+    spreads_bp: dict[str, int | None] | None = Field(
+        None, description="各风险等级利差（基点；null 为不予融资）/ spread per grade (bp; null: not financed)"
+    )
+    arrangement_fee_bp: int | None = Field(None, ge=0, le=1000)
+    fee_min: YuanIn | None = None
+    fee_max: YuanIn | None = None
+    four_eyes_threshold: YuanIn | None = Field(None, description="须双人审批的金额 / amount needing two approvers")
+    max_tenor_months: int | None = Field(None, ge=1, le=12)
+
+
+class LimitBody(Body):
+    limit: LimitYuan
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def _scope(principal: Principal) -> list[Any]:
+    org = principal.organisation_id
+    if principal.kind == OrgKind.SME:
+        return [col(FinanceApplication.applicant_id) == org]
+    if principal.kind == OrgKind.BANK:
+        return [col(FinanceApplication.bank_id) == org]
+    return []  # the programme office
+
+
+def _visible(session: Session, principal: Principal, application_id: int) -> FinanceApplication:
+    app = session.exec(
+        select(FinanceApplication).where(col(FinanceApplication.id) == application_id, *_scope(principal))
+    ).first()
+    if app is None:
+        raise NotFound.of("融资申请", "Finance application", application_id)
+    return app
+
+
+def _public(app: FinanceApplication, settings: Settings, clock_now: datetime) -> ApplicationPublic:
+    return ApplicationPublic.from_model(app, settings.tz, clock_now)
+
+
+def _start_of(day: date, settings: Settings) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=settings.tz)
+
+
+# ---------------------------------------------------------------------------------------------- applications: reads
+
+
+@router.get(
+    "/applications/quote",
+    response_model=QuotePublic,
+    summary="融资试算：可申请最高金额及约束限额（中小企业）/ Quote: the maximum and the binding limit (SME)",
+)
+def quote(query: Annotated[QuoteQuery, Query()], principal: SmeDep, engine: EngineDep, clock: ClockDep) -> QuotePublic:
+    result = fs.quote(UnitOfWork(engine, clock), principal.actor, query.part_id, query.bank_id, query.product_id)
+    return QuotePublic(
+        part_id=query.part_id,
+        bank_id=query.bank_id,
+        product_id=result.product_id,
+        max_amount_fen=result.max_amount_fen,
+        max_amount=yuan_string(result.max_amount_fen),
+        binding_constraint=result.binding_constraint,
+        limits_fen=dict(result.limits_fen),
+        limits={k: yuan_string(v) for k, v in result.limits_fen.items()},
+        due_date=result.due_date,
+    )
+
+
+@router.get(
+    "/applications",
+    response_model=Page[ApplicationPublic],
+    summary="融资申请列表 / List finance applications",
+    description="中小企业：本企业的申请；银行：向本行提出的；管委会：全部。\n\n"
+    "SME: its own; bank: those addressed to it; programme office: all.",
+)
+def list_applications(
+    query: Annotated[ApplicationQuery, Query()],
+    principal: AppReaderDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> Page[ApplicationPublic]:
+    conditions = _scope(principal)
+    for field in ("status", "sla_status", "bank_id", "applicant_id", "core_enterprise_id"):
+        value = getattr(query, field)
+        if value is not None:
+            conditions.append(col(getattr(FinanceApplication, field)) == value)
+    if query.submitted_from is not None:
+        conditions.append(col(FinanceApplication.submitted_at) >= _start_of(query.submitted_from, settings))
+    if query.submitted_to is not None:
+        end = _start_of(query.submitted_to, settings) + timedelta(days=1)
+        conditions.append(col(FinanceApplication.submitted_at) < end)
+    total = session.exec(select(func.count()).select_from(FinanceApplication).where(*conditions)).one()
+    rows = session.exec(
+        select(FinanceApplication)
+        .where(*conditions)
+        .order_by(*SORTS[query.sort])
+        .offset(query.offset)
+        .limit(query.limit)
+    ).all()
+    now = clock.now()
+    return Page[ApplicationPublic](
+        items=[_public(a, settings, now) for a in rows], total=total, limit=query.limit, offset=query.offset
+    )
+
+
+@router.get(
+    "/applications/review-queue",
+    response_model=Page[QueueItemPublic],
+    summary="银行审核队列（按48小时时限排序）/ The bank's review queue, nearest deadline first",
+    description="待审核、审核中、待复核与待补充材料的申请；待中小企业补充材料的排在最后。\n\n"
+    "Risk-checked, under review, awaiting second approval and waiting for information (listed last).",
+)
+def review_queue(
+    page: Pagination, principal: BankDep, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> Page[QueueItemPublic]:
+    now = clock.now()
+    items = fs.review_queue(session, principal.actor, now, limit=page.offset + page.limit)[page.offset :]
+    total = session.exec(
+        select(func.count())
+        .select_from(FinanceApplication)
+        .where(
+            col(FinanceApplication.bank_id) == principal.organisation_id,
+            col(FinanceApplication.status).in_(QUEUE_STATES),
+        )
+    ).one()
+    return Page[QueueItemPublic](
+        items=[
+            QueueItemPublic(
+                **ApplicationPublic.fields_from(item.application, settings.tz, now),
+                overall_left_seconds=item.overall_left // timedelta(seconds=1),
+            )
+            for item in items
+        ],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/applications/{application_id}", response_model=ApplicationPublic, summary="融资申请详情 / Application")
+def get_application(
+    application_id: ApplicationId,
+    principal: AppReaderDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> ApplicationPublic:
+    return _public(_visible(session, principal, application_id), settings, clock.now())
+
+
+@router.get(
+    "/applications/{application_id}/risk-report",
+    response_model=RiskReportPublic,
+    summary="自动风控报告 / The automatic risk report",
+)
+def risk_report(
+    application_id: ApplicationId, principal: AppReaderDep, session: SessionDep, settings: SettingsDep
+) -> RiskReportPublic:
+    return RiskReportPublic.from_model(_visible(session, principal, application_id), settings.tz)
+
+
+@router.get(
+    "/applications/{application_id}/offer",
+    response_model=FinanceOfferPublic,
+    summary="融资要约：条款及其 SHA-256（供签署）/ The offer: terms and their SHA-256 to sign",
+    responses={409: {"description": "尚未批准，没有要约 / not approved yet: no offer"}},
+)
+def get_offer(
+    application_id: ApplicationId, principal: AppReaderDep, session: SessionDep, settings: SettingsDep
+) -> FinanceOfferPublic:
+    app = _visible(session, principal, application_id)
+    if app.offer_terms is None:
+        raise Conflict(
+            "该申请尚未获批，没有融资要约",
+            "The application has not been approved: there is no offer yet",
+            detail={"status": app.status.value},
+        )
+    return FinanceOfferPublic.from_model(app, settings.tz)
+
+
+@router.get(
+    "/applications/{application_id}/timeline",
+    response_model=TimelinePublic,
+    summary="48小时时间线：各阶段用时、时限与时效状态 / The 48-hour timeline: stages, due times, SLA status",
+)
+def timeline(
+    application_id: ApplicationId,
+    principal: AppReaderDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> TimelinePublic:
+    app = _visible(session, principal, application_id)
+    assert app.id is not None
+    return TimelinePublic.from_model(app, common.intervals(session, app.id), settings.tz, clock.now())
+
+
+# ---------------------------------------------------------------------------------------------- applications: writes
+
+
+@router.post(
+    "/applications",
+    response_model=ApplicationPublic,
+    status_code=201,
+    summary="申请融资（中小企业；建议带幂等键）/ Apply for finance (SME; Idempotency-Key recommended)",
+    description="锁定份额、占用银行授信与企业敞口并启动48小时计时。同一幂等键与相同请求返回第一次的结果。\n\n"
+    "Reserves the part, the bank's line and the SME's exposure and starts the 48-hour clock. The same key and "
+    "request replays the first answer (`Idempotent-Replayed: true`).",
+)
+def apply(
+    request: Request,
+    body: ApplicationCreate,
+    principal: SmeDep,
+    key: IdempotencyKey,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> JSONResponse:
+    def run() -> ApplicationPublic:
+        data = {**body.model_dump(), "idempotency_key": use_case_key(key) if key else None}
+        app = fs.apply_for_finance(UnitOfWork(engine, clock), principal.actor, data)
+        return _public(app, settings, clock.now())
+
+    return idempotent(request, principal, key, body, run, clock=clock, status_code=201)
+
+
+@router.post(
+    "/applications/{application_id}/start-review",
+    response_model=ApplicationPublic,
+    summary="开始审核（银行）/ Start the review (bank)",
+)
+def start_review(
+    application_id: ApplicationId, principal: BankDep, engine: EngineDep, clock: ClockDep, settings: SettingsDep
+) -> ApplicationPublic:
+    app = fs.start_review(UnitOfWork(engine, clock), principal.actor, application_id)
+    return _public(app, settings, clock.now())
+
+
+@router.post(
+    "/applications/{application_id}/approve",
+    response_model=ApplicationPublic,
+    summary="批准（银行；大额须另一人复核；建议带幂等键）/ Approve (bank; four-eyes above the threshold)",
+)
+def approve(
+    request: Request,
+    application_id: ApplicationId,
+    principal: BankDep,
+    key: IdempotencyKey,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    body: ApproveBody | None = None,
+) -> JSONResponse:
+    body = body or ApproveBody()
+
+    def run() -> ApplicationPublic:
+        data: dict[str, Any] = {"note": body.note}
+        if body.amount is not None:
+            data["amount"] = body.amount
+        if body.annual_rate is not None:
+            data["annual_rate"] = Decimal(body.annual_rate)
+        app = fs.approve(UnitOfWork(engine, clock), principal.actor, application_id, data)
+        return _public(app, settings, clock.now())
+
+    return idempotent(request, principal, key, body, run, clock=clock)
+
+
+@router.post(
+    "/applications/{application_id}/reject",
+    response_model=ApplicationPublic,
+    summary="拒绝（银行）/ Reject (bank)",
+)
+def reject(
+    application_id: ApplicationId,
+    body: RejectBody,
+    principal: BankDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> ApplicationPublic:
+    app = fs.reject(UnitOfWork(engine, clock), principal.actor, application_id, body.reason)
+    return _public(app, settings, clock.now())
+
+
+@router.post(
+    "/applications/{application_id}/request-info",
+    response_model=ApplicationPublic,
+    summary="要求补充材料（银行）/ Ask the SME for information (bank)",
+)
+def request_info(
+    application_id: ApplicationId,
+    body: InfoRequestBody,
+    principal: BankDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> ApplicationPublic:
+    app = fs.request_info(UnitOfWork(engine, clock), principal.actor, application_id, body.question)
+    return _public(app, settings, clock.now())
+
+
+@router.post(
+    "/applications/{application_id}/provide-info",
+    response_model=ApplicationPublic,
+    summary="补充材料（中小企业）/ Provide the information (SME)",
+)
+def provide_info(
+    application_id: ApplicationId,
+    body: InfoAnswerBody,
+    principal: SmeDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> ApplicationPublic:
+    app = fs.provide_info(UnitOfWork(engine, clock), principal.actor, application_id, body.answer)
+    return _public(app, settings, clock.now())
+
+
+@router.post(
+    "/applications/{application_id}/withdraw",
+    response_model=ApplicationPublic,
+    summary="撤回申请（中小企业，签约前）/ Withdraw (SME, before signing)",
+)
+def withdraw(
+    application_id: ApplicationId, principal: SmeDep, engine: EngineDep, clock: ClockDep, settings: SettingsDep
+) -> ApplicationPublic:
+    app = fs.withdraw(UnitOfWork(engine, clock), principal.actor, application_id)
+    return _public(app, settings, clock.now())
+
+
+@router.post(
+    "/applications/{application_id}/sign",
+    response_model=SignaturePublic,
+    summary="签署融资要约（中小企业，提交所见条款的哈希）/ Sign the offer (SME sends the terms' hash)",
+)
+def sign(
+    request: Request,
+    application_id: ApplicationId,
+    body: SignBody,
+    principal: SmeDep,
+    key: IdempotencyKey,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> JSONResponse:
+    def run() -> SignaturePublic:
+        signature = fs.sign_offer(UnitOfWork(engine, clock), principal.actor, application_id, body.terms_hash)
+        return SignaturePublic.from_model(signature, settings.tz)
+
+    return idempotent(request, principal, key, body, run, clock=clock)
+
+
+@router.post(
+    "/applications/{application_id}/disburse",
+    response_model=LoanPublic,
+    status_code=201,
+    summary="放款（银行；必须带幂等键，只放款一次）/ Disburse (bank; Idempotency-Key required; exactly once)",
+)
+def disburse(
+    request: Request,
+    application_id: ApplicationId,
+    principal: BankDep,
+    key: RequiredIdempotencyKey,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> JSONResponse:
+    def run() -> LoanPublic:
+        loan = fs.disburse(UnitOfWork(engine, clock), principal.actor, application_id, use_case_key(key))
+        with Session(engine) as session:
+            return loan_public(session, loan, settings)
+
+    return idempotent(request, principal, key, None, run, clock=clock, status_code=201)
+
+
+# ---------------------------------------------------------------------------------------------- set-up
+
+
+@router.get(
+    "/products",
+    response_model=Page[ProductPublic],
+    summary="银行融资产品 / Banks' finance products",
+    tags=["finance-setup"],
+)
+def list_products(
+    page: Pagination,
+    principal: ProductReaderDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    bank_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="银行 / bank")] = None,
+) -> Page[ProductPublic]:
+    conditions: list[Any] = []
+    if principal.kind != OrgKind.BANK:
+        conditions.append(col(BankProduct.is_active).is_(True))  # a bank also sees its own inactive products
+    else:
+        own = col(BankProduct.bank_id) == principal.organisation_id
+        conditions.append(or_(col(BankProduct.is_active).is_(True), own))
+    if bank_id is not None:
+        conditions.append(col(BankProduct.bank_id) == bank_id)
+    total = session.exec(select(func.count()).select_from(BankProduct).where(*conditions)).one()
+    rows = session.exec(
+        select(BankProduct).where(*conditions).order_by(col(BankProduct.id)).offset(page.offset).limit(page.limit)
+    ).all()
+    return Page[ProductPublic](
+        items=[ProductPublic.from_model(r, settings.tz) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.post(
+    "/products",
+    response_model=ProductPublic,
+    status_code=201,
+    summary="新建融资产品（银行管理员）/ Create a finance product (bank admin)",
+    tags=["finance-setup"],
+)
+def create_product(
+    body: ProductCreate, principal: BankDep, engine: EngineDep, clock: ClockDep, settings: SettingsDep
+) -> ProductPublic:
+    data = body.model_dump(exclude_none=True)
+    data["advance_rate"] = Decimal(body.advance_rate)
+    row = fs.create_product(UnitOfWork(engine, clock), principal.actor, data)
+    return ProductPublic.from_model(row, settings.tz)
+
+
+@router.get(
+    "/credit-lines",
+    response_model=Page[CreditLinePublic],
+    summary="核心企业授信额度（银行：本行；管委会：全部）/ Credit lines (bank: its own; office: all)",
+    tags=["finance-setup"],
+)
+def list_credit_lines(
+    page: Pagination, principal: LineReaderDep, session: SessionDep, settings: SettingsDep
+) -> Page[CreditLinePublic]:
+    conditions: list[Any] = []
+    if principal.kind == OrgKind.BANK:
+        conditions.append(col(CreditLine.bank_id) == principal.organisation_id)
+    total = session.exec(select(func.count()).select_from(CreditLine).where(*conditions)).one()
+    rows = session.exec(
+        select(CreditLine).where(*conditions).order_by(col(CreditLine.id)).offset(page.offset).limit(page.limit)
+    ).all()
+    return Page[CreditLinePublic](
+        items=[CreditLinePublic.from_model(r, settings.tz) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.put(
+    "/credit-lines/{core_enterprise_id}",
+    response_model=CreditLinePublic,
+    summary="设定对核心企业的授信额度（银行管理员或审批人）/ Set the line for a core enterprise (bank admin/approver)",
+    tags=["finance-setup"],
+)
+def set_credit_line(
+    core_enterprise_id: OrgId,
+    body: LimitBody,
+    principal: BankDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> CreditLinePublic:
+    line = fs.set_credit_line(UnitOfWork(engine, clock), principal.actor, core_enterprise_id, body.limit)
+    return CreditLinePublic.from_model(line, settings.tz)
+
+
+@router.put(
+    "/exposure-limits/{sme_id}",
+    response_model=ExposureLimitPublic,
+    summary="设定中小企业融资敞口限额（管委会）/ Set an SME's exposure limit (programme office)",
+    tags=["finance-setup"],
+)
+def set_exposure_limit(
+    sme_id: OrgId, body: LimitBody, principal: OfficeDep, engine: EngineDep, clock: ClockDep
+) -> ExposureLimitPublic:
+    limit_fen = fs.set_exposure_limit(UnitOfWork(engine, clock), principal.actor, sme_id, body.limit)
+    return ExposureLimitPublic(sme_id=sme_id, limit_fen=limit_fen, limit=yuan_string(limit_fen))

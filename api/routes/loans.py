@@ -1,0 +1,240 @@
+"""Loans (贷款) after disbursement: what is owed, repayments, the ledger, and direct repayment.
+
+Who sees a loan: its bank, its borrower SME, the debtor large firm of the financed receivable, and the programme
+office (read-only).  Another organisation's loan is answered with 404; service providers get 403.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BeforeValidator, Field
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from api.auth import Principal, require_kind
+from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
+from api.finance_schemas import (
+    Body,
+    LedgerPostingPublic,
+    LoanPublic,
+    RepaymentPublic,
+    SchedulePublic,
+    YuanIn,
+    use_case_key,
+)
+from api.idempotency import RequiredIdempotencyKey, idempotent
+from api.params import MAX_ID, Id, sort_choice, sort_schema
+from api.schemas import AUTH_RESPONSES, Page
+from finance import service as fs
+from qianfan.clock import to_local
+from qianfan.errors import NotFound
+from qianfan.models import LedgerLeg, LedgerPosting, Loan, LoanStatus, OrgKind, ReceivablePart
+from qianfan.uow import UnitOfWork
+
+router = APIRouter(prefix="/api/v1/loans", tags=["loans"], responses=AUTH_RESPONSES)
+
+ReaderDep = Annotated[
+    Principal,
+    Depends(require_kind(OrgKind.SME, OrgKind.LARGE_FIRM, OrgKind.BANK, OrgKind.PROGRAMME_OFFICE)),
+]
+PayerDep = Annotated[Principal, Depends(require_kind(OrgKind.SME, OrgKind.LARGE_FIRM))]
+LoanId = Annotated[int, Path(ge=1, le=MAX_ID, description="贷款编号 / loan id")]
+
+SORTS: dict[str, tuple[Any, ...]] = {
+    "due_date": (col(Loan.due_date).asc(), col(Loan.id).asc()),
+    "-due_date": (col(Loan.due_date).desc(), col(Loan.id).desc()),
+    "-disbursed_at": (col(Loan.disbursed_at).desc(), col(Loan.id).desc()),
+    "disbursed_at": (col(Loan.disbursed_at).asc(), col(Loan.id).asc()),
+    "-principal": (col(Loan.principal_fen).desc(), col(Loan.id).desc()),
+    "principal": (col(Loan.principal_fen).asc(), col(Loan.id).asc()),
+}
+DEFAULT_SORT = "due_date"
+_SORT_KEYS = tuple(SORTS)
+LoanSort = Annotated[str, BeforeValidator(sort_choice(_SORT_KEYS)), sort_schema(_SORT_KEYS, DEFAULT_SORT)]
+
+
+class LoanQuery(PageParams):
+    status: LoanStatus | None = Field(None, description="状态 / status")
+    bank_id: Id | None = None
+    sme_id: Id | None = None
+    core_enterprise_id: Id | None = None
+    due_from: date | None = Field(None, description="到期日不早于 / due on or after")
+    due_to: date | None = Field(None, description="到期日不晚于 / due on or before")
+    sort: LoanSort = Field(DEFAULT_SORT, description="排序 / sort order")
+
+
+class RepaymentBody(Body):
+    amount: YuanIn = Field(description="还款金额（元）/ amount repaid (yuan)")
+
+
+def _scope(principal: Principal) -> list[Any]:
+    org = principal.organisation_id
+    column = {OrgKind.BANK: Loan.bank_id, OrgKind.SME: Loan.sme_id, OrgKind.LARGE_FIRM: Loan.core_enterprise_id}
+    if principal.kind in column:
+        return [col(column[principal.kind]) == org]
+    return []  # the programme office
+
+
+def _with_receivable() -> Any:
+    return select(Loan, ReceivablePart.receivable_id).join(ReceivablePart, col(ReceivablePart.id) == col(Loan.part_id))
+
+
+def _visible(session: Session, principal: Principal, loan_id: int) -> tuple[Loan, int]:
+    row = session.exec(_with_receivable().where(col(Loan.id) == loan_id, *_scope(principal))).first()
+    if row is None:
+        raise NotFound.of("贷款", "Loan", loan_id)
+    loan, receivable_id = row
+    return loan, receivable_id
+
+
+def loan_public(session: Session, loan: Loan, settings: Any) -> LoanPublic:
+    receivable_id = session.exec(
+        select(ReceivablePart.receivable_id).where(col(ReceivablePart.id) == loan.part_id)
+    ).one()
+    return LoanPublic.from_model(loan, receivable_id, settings.tz)
+
+
+def _postings(session: Session, *conditions: Any) -> list[tuple[LedgerPosting, list[LedgerLeg]]]:
+    postings = session.exec(
+        select(LedgerPosting).where(*conditions).order_by(col(LedgerPosting.occurred_at), col(LedgerPosting.id))
+    ).all()
+    ids = [p.id for p in postings]
+    legs: dict[int, list[LedgerLeg]] = {}
+    if ids:
+        for leg in session.exec(
+            select(LedgerLeg).where(col(LedgerLeg.posting_id).in_(ids)).order_by(col(LedgerLeg.id))
+        ).all():
+            legs.setdefault(leg.posting_id, []).append(leg)
+    return [(p, legs.get(p.id or 0, [])) for p in postings]
+
+
+def _repayment_conditions(loan_id: int) -> list[Any]:
+    return [
+        col(LedgerPosting.loan_id) == loan_id,
+        or_(
+            col(LedgerPosting.ref).startswith(f"loan:{loan_id}:repay:", autoescape=True),
+            col(LedgerPosting.ref).startswith("payment:", autoescape=True),
+        ),
+    ]
+
+
+@router.get(
+    "",
+    response_model=Page[LoanPublic],
+    summary="贷款列表 / List loans",
+    description="银行：本行的贷款；中小企业：本企业借入的；大企业：其应收账款上的；管委会：全部。\n\n"
+    "Bank: its own loans; SME: its borrowings; large firm: loans on receivables it owes; office: all.",
+)
+def list_loans(
+    query: Annotated[LoanQuery, Query()], principal: ReaderDep, session: SessionDep, settings: SettingsDep
+) -> Page[LoanPublic]:
+    conditions = [*_scope(principal)]
+    for field in ("status", "bank_id", "sme_id", "core_enterprise_id"):
+        value = getattr(query, field)
+        if value is not None:
+            conditions.append(col(getattr(Loan, field)) == value)
+    if query.due_from is not None:
+        conditions.append(col(Loan.due_date) >= query.due_from)
+    if query.due_to is not None:
+        conditions.append(col(Loan.due_date) <= query.due_to)
+    total = session.exec(select(func.count()).select_from(Loan).where(*conditions)).one()
+    rows = session.exec(
+        _with_receivable().where(*conditions).order_by(*SORTS[query.sort]).offset(query.offset).limit(query.limit)
+    ).all()
+    return Page[LoanPublic](
+        items=[LoanPublic.from_model(loan, rid, settings.tz) for loan, rid in rows],
+        total=total,
+        limit=query.limit,
+        offset=query.offset,
+    )
+
+
+@router.get("/{loan_id}", response_model=LoanPublic, summary="贷款详情 / Loan")
+def get_loan(loan_id: LoanId, principal: ReaderDep, session: SessionDep, settings: SettingsDep) -> LoanPublic:
+    loan, receivable_id = _visible(session, principal, loan_id)
+    return LoanPublic.from_model(loan, receivable_id, settings.tz)
+
+
+@router.get(
+    "/{loan_id}/schedule",
+    response_model=SchedulePublic,
+    summary="待还本金、利息、费用、罚息与到期日 / Outstanding principal, interest, fees, penalty and due date",
+    description="按账簿计算；逾期罚息由到期日批处理按日计提。\n\n"
+    "Read from the ledger; penalty interest is accrued daily by the maturity sweep.",
+)
+def loan_schedule(
+    loan_id: LoanId, principal: ReaderDep, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> SchedulePublic:
+    loan, _ = _visible(session, principal, loan_id)
+    owed = fs.loan_outstanding(session, loan_id)
+    return SchedulePublic.from_outstanding(loan, owed, to_local(clock.now(), settings.tz).date())
+
+
+@router.get(
+    "/{loan_id}/repayments",
+    response_model=list[RepaymentPublic],
+    summary="还款记录 / Repayments of a loan",
+)
+def list_repayments(
+    loan_id: LoanId, principal: ReaderDep, session: SessionDep, settings: SettingsDep
+) -> list[RepaymentPublic]:
+    loan, _ = _visible(session, principal, loan_id)
+    return [
+        RepaymentPublic.from_rows(posting, legs, loan, settings.tz)
+        for posting, legs in _postings(session, *_repayment_conditions(loan_id))
+    ]
+
+
+@router.get(
+    "/{loan_id}/ledger",
+    response_model=list[LedgerPostingPublic],
+    summary="贷款账簿（含分录）/ The loan's ledger postings with their legs",
+)
+def loan_ledger(
+    loan_id: LoanId, principal: ReaderDep, session: SessionDep, settings: SettingsDep
+) -> list[LedgerPostingPublic]:
+    _visible(session, principal, loan_id)
+    return [
+        LedgerPostingPublic.from_rows(posting, legs, settings.tz)
+        for posting, legs in _postings(session, col(LedgerPosting.loan_id) == loan_id)
+    ]
+
+
+@router.post(
+    "/{loan_id}/repayments",
+    response_model=RepaymentPublic,
+    status_code=201,
+    summary="还款（债务人或借款企业；需幂等键）/ Repay (debtor or borrower; Idempotency-Key required)",
+    description="按 罚息 → 利息 → 费用 → 本金 的顺序冲抵；超过应还总额的金额被拒绝。"
+    "同一幂等键与相同请求返回第一次的结果。\n\n"
+    "Applied penalty → interest → fees → principal; more than is owed is refused. The same key and request "
+    "replays the first answer (`Idempotent-Replayed: true`).",
+)
+def repay_loan(
+    request: Request,
+    loan_id: LoanId,
+    body: RepaymentBody,
+    principal: PayerDep,
+    key: RequiredIdempotencyKey,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> JSONResponse:
+    service_key = use_case_key(key)
+
+    def run() -> RepaymentPublic:
+        fs.repay_loan(UnitOfWork(engine, clock), principal.actor, loan_id, body.amount, service_key)
+        with Session(engine) as session:
+            loan = session.get(Loan, loan_id)
+            posting = session.exec(
+                select(LedgerPosting).where(col(LedgerPosting.ref) == f"loan:{loan_id}:repay:{service_key}")
+            ).one()
+            ((_, legs),) = _postings(session, col(LedgerPosting.id) == posting.id)
+            assert loan is not None
+            return RepaymentPublic.from_rows(posting, legs, loan, settings.tz)
+
+    return idempotent(request, principal, key, body, run, clock=clock, status_code=201)

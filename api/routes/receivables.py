@@ -1,0 +1,388 @@
+"""Receivables (应收账款): register, confirm (确权, one by one or all-or-nothing in a batch), dispute, split and
+transfer parts, and the debtor's payment at maturity.
+
+Who sees what: an SME the receivables it registered or holds a part of; a large firm the receivables it owes; a
+bank only the receivables of finance applications addressed to it (its list is scoped to them, not refused); the
+programme office everything (read-only); service providers nothing (403).  Another organisation's receivable is
+answered with 404.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BeforeValidator, Field
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from api.auth import LargeFirmDep, Principal, SmeDep, require_kind
+from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
+from api.finance_schemas import (
+    BatchConfirmPublic,
+    Body,
+    PaymentPublic,
+    ReceivableDetail,
+    ReceivablePartPublic,
+    ReceivablePublic,
+    YuanIn,
+    use_case_key,
+)
+from api.idempotency import RequiredIdempotencyKey, idempotent
+from api.params import MAX_ID, Id, SearchText, sort_choice, sort_schema
+from api.schemas import AUTH_RESPONSES, Page
+from finance import service as fs
+from finance.receivables import MAX_INVOICES_PER_RECEIVABLE
+from qianfan.errors import NotFound
+from qianfan.models import FinanceApplication, OrgKind, Payment, Receivable, ReceivablePart, ReceivableStatus
+from qianfan.uow import UnitOfWork
+from qianfan.validation import Description, Title
+
+router = APIRouter(prefix="/api/v1/receivables", tags=["receivables"], responses=AUTH_RESPONSES)
+
+ReaderDep = Annotated[
+    Principal,
+    Depends(require_kind(OrgKind.SME, OrgKind.LARGE_FIRM, OrgKind.BANK, OrgKind.PROGRAMME_OFFICE)),
+]
+PartyDep = Annotated[Principal, Depends(require_kind(OrgKind.SME, OrgKind.LARGE_FIRM))]
+ReceivableId = Annotated[int, Path(ge=1, le=MAX_ID, description="应收账款编号 / receivable id")]
+PartId = Annotated[int, Path(ge=1, le=MAX_ID, description="份额编号 / part id")]
+
+SORTS: dict[str, tuple[Any, ...]] = {
+    "-registered_at": (col(Receivable.registered_at).desc(), col(Receivable.id).desc()),
+    "registered_at": (col(Receivable.registered_at).asc(), col(Receivable.id).asc()),
+    "due_date": (col(Receivable.due_date).asc(), col(Receivable.id).asc()),
+    "-due_date": (col(Receivable.due_date).desc(), col(Receivable.id).desc()),
+    "face": (col(Receivable.face_fen).asc(), col(Receivable.id).asc()),
+    "-face": (col(Receivable.face_fen).desc(), col(Receivable.id).desc()),
+}
+DEFAULT_SORT = "-registered_at"
+_SORT_KEYS = tuple(SORTS)
+ReceivableSort = Annotated[str, BeforeValidator(sort_choice(_SORT_KEYS)), sort_schema(_SORT_KEYS, DEFAULT_SORT)]
+
+
+class ReceivableQuery(PageParams):
+    status: ReceivableStatus | None = Field(None, description="状态 / status")
+    debtor_id: Id | None = Field(None, description="债务人 / debtor organisation id")
+    creditor_id: Id | None = Field(None, description="债权人 / creditor organisation id")
+    due_from: date | None = Field(None, description="到期日不早于 / due on or after")
+    due_to: date | None = Field(None, description="到期日不晚于 / due on or before")
+    q: SearchText = Field(None, description="标题包含 / title contains", examples=["货款"])
+    sort: ReceivableSort = Field(DEFAULT_SORT, description="排序 / sort order")
+
+
+# ---------------------------------------------------------------------------------------------- bodies
+
+
+class ReceivableCreate(Body):
+    title: Title = Field(examples=["智慧道路巡检系统 第一期货款"])
+    debtor_id: Id | None = Field(
+        None, description="债务人（核心企业）；有合同时取合同采购方 / debtor (or the contract's buyer)"
+    )
+    contract_id: Id | None = Field(None, description="关联合同 / the contract it arises from")
+    face: YuanIn = Field(description="票面金额（元）/ face amount (yuan)")
+    issue_date: date
+    due_date: date
+    invoice_numbers: list[str] = Field(
+        default_factory=list, max_length=MAX_INVOICES_PER_RECEIVABLE, examples=[["INV20261102001"]]
+    )
+
+
+class ConfirmBody(Body):
+    confirmed: YuanIn | None = Field(None, description="确权金额（元，默认票面金额）/ confirmed amount (default: face)")
+    irrevocable_undertaking: bool = Field(
+        False, description="不可撤销付款承诺（必须为 true）/ the irrevocable payment undertaking (must be true)"
+    )
+    undertaking: Description = Field("", description="承诺文字（可选）/ wording of the undertaking (optional)")
+
+
+class BatchItem(ConfirmBody):
+    receivable_id: Id
+
+
+class BatchConfirmBody(Body):
+    items: list[BatchItem] = Field(min_length=1, max_length=500)
+
+
+class ReasonBody(Body):
+    reason: Description = Field(description="理由 / reason", examples=["发票金额与验收单不符"])
+
+
+class SplitBody(Body):
+    amounts: list[YuanIn] = Field(
+        min_length=2, max_length=50, description="各份额金额（元），合计须等于原份额 / amounts summing to the part"
+    )
+
+
+class TransferBody(Body):
+    to_id: Id = Field(description="受让企业（中小企业）/ the SME receiving the part")
+    amount: YuanIn | None = Field(None, description="转让金额（元，默认整个份额）/ amount (default: the whole part)")
+
+
+class PaymentBody(Body):
+    amount: YuanIn = Field(description="付款金额（元）/ amount paid (yuan)")
+
+
+# ---------------------------------------------------------------------------------------------- scope
+
+
+def _scope(principal: Principal) -> list[Any]:
+    """The receivables this organisation may see, as SQL conditions."""
+    org = principal.organisation_id
+    if principal.kind == OrgKind.SME:
+        held = select(ReceivablePart.receivable_id).where(col(ReceivablePart.holder_id) == org)
+        return [or_(col(Receivable.creditor_id) == org, col(Receivable.id).in_(held))]
+    if principal.kind == OrgKind.LARGE_FIRM:
+        return [col(Receivable.debtor_id) == org]
+    if principal.kind == OrgKind.BANK:
+        applied = select(FinanceApplication.receivable_id).where(col(FinanceApplication.bank_id) == org)
+        return [col(Receivable.id).in_(applied)]
+    return []  # the programme office
+
+
+def _visible(session: Session, principal: Principal, receivable_id: int) -> Receivable:
+    row = session.exec(select(Receivable).where(col(Receivable.id) == receivable_id, *_scope(principal))).first()
+    if row is None:
+        raise NotFound.of("应收账款", "Receivable", receivable_id)
+    return row
+
+
+def _parts(session: Session, principal: Principal, receivable: Receivable) -> list[ReceivablePart]:
+    """Creditor, debtor and office see every part (superseded ones too); another holder only its own; a bank the
+    parts its applications are on."""
+    conditions: list[Any] = [col(ReceivablePart.receivable_id) == receivable.id]
+    org = principal.organisation_id
+    if principal.kind == OrgKind.BANK:
+        applied = select(FinanceApplication.part_id).where(
+            col(FinanceApplication.bank_id) == org, col(FinanceApplication.receivable_id) == receivable.id
+        )
+        conditions.append(col(ReceivablePart.id).in_(applied))
+    elif principal.kind != OrgKind.PROGRAMME_OFFICE and org not in (receivable.creditor_id, receivable.debtor_id):
+        conditions.append(col(ReceivablePart.holder_id) == org)
+    return list(session.exec(select(ReceivablePart).where(*conditions).order_by(col(ReceivablePart.id))).all())
+
+
+def _detail(session: Session, principal: Principal, receivable_id: int, settings: Any) -> ReceivableDetail:
+    receivable = _visible(session, principal, receivable_id)
+    return ReceivableDetail.from_rows(receivable, _parts(session, principal, receivable), settings.tz)
+
+
+def _fresh(session: Session) -> Session:
+    """End the request session's read snapshot so it sees what a use case just committed."""
+    session.rollback()
+    return session
+
+
+def _conditions(query: ReceivableQuery) -> list[Any]:
+    conditions: list[Any] = []
+    if query.status is not None:
+        conditions.append(col(Receivable.status) == query.status)
+    if query.debtor_id is not None:
+        conditions.append(col(Receivable.debtor_id) == query.debtor_id)
+    if query.creditor_id is not None:
+        conditions.append(col(Receivable.creditor_id) == query.creditor_id)
+    if query.due_from is not None:
+        conditions.append(col(Receivable.due_date) >= query.due_from)
+    if query.due_to is not None:
+        conditions.append(col(Receivable.due_date) <= query.due_to)
+    if query.q is not None:
+        conditions.append(col(Receivable.title).icontains(query.q, autoescape=True))
+    return conditions
+
+
+# ---------------------------------------------------------------------------------------------- reads
+
+
+@router.get(
+    "",
+    response_model=Page[ReceivablePublic],
+    summary="应收账款列表 / List receivables",
+    description="中小企业：登记或持有的；大企业：所欠的；银行：向本行申请融资的；管委会：全部。\n\n"
+    "SME: registered or held; large firm: owed; bank: those of applications addressed to it; office: all.",
+)
+def list_receivables(
+    query: Annotated[ReceivableQuery, Query()], principal: ReaderDep, session: SessionDep, settings: SettingsDep
+) -> Page[ReceivablePublic]:
+    conditions = [*_scope(principal), *_conditions(query)]
+    total = session.exec(select(func.count()).select_from(Receivable).where(*conditions)).one()
+    rows = session.exec(
+        select(Receivable).where(*conditions).order_by(*SORTS[query.sort]).offset(query.offset).limit(query.limit)
+    ).all()
+    return Page[ReceivablePublic](
+        items=[ReceivablePublic.from_model(r, settings.tz) for r in rows],
+        total=total,
+        limit=query.limit,
+        offset=query.offset,
+    )
+
+
+@router.get(
+    "/{receivable_id}",
+    response_model=ReceivableDetail,
+    summary="应收账款详情（份额、发票、确权）/ Receivable with parts, invoices and confirmation",
+)
+def get_receivable(
+    receivable_id: ReceivableId, principal: ReaderDep, session: SessionDep, settings: SettingsDep
+) -> ReceivableDetail:
+    return _detail(session, principal, receivable_id, settings)
+
+
+@router.get(
+    "/{receivable_id}/payments",
+    response_model=list[PaymentPublic],
+    summary="应收账款的付款记录 / Payments of a receivable",
+)
+def list_payments(
+    receivable_id: ReceivableId, principal: ReaderDep, session: SessionDep, settings: SettingsDep
+) -> list[PaymentPublic]:
+    _visible(session, principal, receivable_id)
+    rows = session.exec(
+        select(Payment).where(col(Payment.receivable_id) == receivable_id).order_by(col(Payment.id))
+    ).all()
+    return [PaymentPublic.from_model(r, settings.tz) for r in rows]
+
+
+# ---------------------------------------------------------------------------------------------- writes
+
+
+@router.post(
+    "",
+    response_model=ReceivableDetail,
+    status_code=201,
+    summary="登记应收账款（中小企业）/ Register a receivable (SME)",
+)
+def register_receivable(
+    body: ReceivableCreate,
+    principal: SmeDep,
+    session: SessionDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> ReceivableDetail:
+    row = fs.register_receivable(UnitOfWork(engine, clock), principal.actor, body.model_dump())
+    assert row.id is not None
+    return _detail(_fresh(session), principal, row.id, settings)
+
+
+@router.post(
+    "/confirm-batch",
+    response_model=BatchConfirmPublic,
+    summary="批量确权（全部成功或全部不执行）/ Confirm a batch, all or nothing",
+    description="任何一笔不能确权则全部不执行，并在 detail 中列出每一笔被拒绝的原因。\n\n"
+    "If any receivable cannot be confirmed none is, and `detail` lists every refusal.",
+)
+def confirm_batch(
+    body: BatchConfirmBody,
+    principal: LargeFirmDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> BatchConfirmPublic:
+    rows = fs.confirm_receivables(
+        UnitOfWork(engine, clock), principal.actor, [item.model_dump() for item in body.items]
+    )
+    return BatchConfirmPublic(confirmed=len(rows), items=[ReceivablePublic.from_model(r, settings.tz) for r in rows])
+
+
+@router.post(
+    "/{receivable_id}/confirm",
+    response_model=ReceivableDetail,
+    summary="确权（债务人）/ Confirm a receivable (the debtor)",
+)
+def confirm_receivable(
+    receivable_id: ReceivableId,
+    body: ConfirmBody,
+    principal: LargeFirmDep,
+    session: SessionDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> ReceivableDetail:
+    fs.confirm_receivable(
+        UnitOfWork(engine, clock), principal.actor, {"receivable_id": receivable_id, **body.model_dump()}
+    )
+    return _detail(_fresh(session), principal, receivable_id, settings)
+
+
+@router.post(
+    "/{receivable_id}/dispute",
+    response_model=ReceivableDetail,
+    summary="拒绝确权（债务人）或撤销登记（债权人）/ Dispute (debtor) or cancel one's registration (creditor)",
+)
+def dispute_receivable(
+    receivable_id: ReceivableId,
+    body: ReasonBody,
+    principal: PartyDep,
+    session: SessionDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> ReceivableDetail:
+    fs.dispute_receivable(UnitOfWork(engine, clock), principal.actor, receivable_id, body.reason)
+    return _detail(_fresh(session), principal, receivable_id, settings)
+
+
+@router.post(
+    "/parts/{part_id}/split",
+    response_model=list[ReceivablePartPublic],
+    status_code=201,
+    summary="拆分份额（持有人）/ Split a part (its holder)",
+)
+def split_part(
+    part_id: PartId,
+    body: SplitBody,
+    principal: SmeDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> list[ReceivablePartPublic]:
+    parts = fs.split_part(UnitOfWork(engine, clock), principal.actor, part_id, body.amounts)
+    return [ReceivablePartPublic.from_model(p, settings.tz) for p in parts]
+
+
+@router.post(
+    "/parts/{part_id}/transfer",
+    response_model=ReceivablePartPublic,
+    status_code=201,
+    summary="转让份额给供应商（持有人）/ Transfer a part to a supplier (its holder)",
+)
+def transfer_part(
+    part_id: PartId,
+    body: TransferBody,
+    principal: SmeDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> ReceivablePartPublic:
+    part = fs.transfer_part(UnitOfWork(engine, clock), principal.actor, part_id, body.to_id, body.amount)
+    return ReceivablePartPublic.from_model(part, settings.tz)
+
+
+@router.post(
+    "/{receivable_id}/payments",
+    response_model=PaymentPublic,
+    status_code=201,
+    summary="债务人付款（需幂等键）/ The debtor pays (Idempotency-Key required)",
+    description="付款按持有人比例分配；已融资份额的部分用于偿还贷款。同一幂等键与相同请求返回第一次的结果。\n\n"
+    "The payment is shared over the holders; a financed part's share repays its loan. The same key and request "
+    "replays the first answer (`Idempotent-Replayed: true`).",
+)
+def pay_receivable(
+    request: Request,
+    receivable_id: ReceivableId,
+    body: PaymentBody,
+    principal: LargeFirmDep,
+    key: RequiredIdempotencyKey,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> JSONResponse:
+    def run() -> PaymentPublic:
+        payment = fs.pay_receivable(
+            UnitOfWork(engine, clock), principal.actor, receivable_id, body.amount, use_case_key(key)
+        )
+        return PaymentPublic.from_model(payment, settings.tz)
+
+    return idempotent(request, principal, key, body, run, clock=clock, status_code=201)
