@@ -18,6 +18,7 @@ from api.routes.docs import install_docs
 from api.routes.finance import router as finance_router
 from api.routes.loans import router as loans_router
 from api.routes.receivables import router as receivables_router
+from api.routes.stats import router as stats_router
 from qianfan.config import Settings, get_settings
 from qianfan.db import get_engine, make_engine
 
@@ -44,6 +45,8 @@ OPENAPI_TAGS = [
     {"name": "finance", "description": "融资申请与48小时审批放款 / Finance applications and the 48-hour path"},
     {"name": "finance-setup", "description": "融资产品、授信与敞口限额 / Products, credit lines, exposure limits"},
     {"name": "loans", "description": "贷款、还款与账簿 / Loans, repayments and the ledger"},
+    {"name": "stats", "description": "千帆计划统计数据（管委会）/ The programme's figures (programme office)"},
+    {"name": "audit", "description": "审计哈希链（管委会）/ The audit hash chain (programme office)"},
 ]
 
 
@@ -95,5 +98,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(receivables_router)
     app.include_router(finance_router)
     app.include_router(loans_router)
+    app.include_router(stats_router)
     install_docs(app)
     return app
