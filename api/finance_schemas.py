@@ -2,7 +2,7 @@
 offers, loans, repayments and ledger postings — plus the request bodies of these routes.
 
 Money goes out twice and never as a float: integer fen (``face_fen``) and an exact yuan string (``face`` =
-``"1000000.00"``); rates are decimal strings (``"0.0350"``).  Datetimes are ISO-8601 in the display time zone
+``"1000000.00"``); rates are decimal strings (``"0.035"``).  Datetimes are ISO-8601 in the display time zone
 (Asia/Shanghai, ``+08:00``).  Amounts come in as yuan strings (or integers), exact to the fen.
 """
 
@@ -46,7 +46,7 @@ RateString = Annotated[
     Field(
         pattern=r"^\d+(\.\d+)?$",
         description="年利率（小数，字符串）/ annual rate as a decimal string",
-        examples=["0.0350"],
+        examples=["0.035"],
     ),
 ]
 
@@ -60,7 +60,8 @@ def _seconds(delta: timedelta) -> int:
 
 
 def _rate(value: Decimal | None) -> str | None:
-    return None if value is None else format(Decimal(value), "f")
+    """A rate as a decimal string without trailing zeros (the same on every database: ``"0.85"``, ``"0.035"``)."""
+    return None if value is None else format(Decimal(value).normalize(), "f")
 
 
 class Body(BaseModel):
@@ -289,7 +290,7 @@ class ProductPublic(BaseModel):
     bank_id: int
     code: str
     name: str
-    advance_rate: str = Field(description="融资比例（小数字符串）/ advance rate", examples=["0.9000"])
+    advance_rate: str = Field(description="融资比例（小数字符串）/ advance rate", examples=["0.9"])
     day_count: str = Field(examples=["ACT/360"])
     spreads_bp: dict[str, int | None] = Field(description="各风险等级的利差（基点；空为不予融资）/ spread per grade")
     arrangement_fee_bp: int
@@ -311,7 +312,7 @@ class ProductPublic(BaseModel):
             bank_id=row.bank_id,
             code=row.code,
             name=row.name,
-            advance_rate=format(Decimal(row.advance_rate), "f"),
+            advance_rate=_rate(row.advance_rate) or "0",
             day_count=row.day_count,
             spreads_bp=dict(row.spreads_bp),
             arrangement_fee_bp=row.arrangement_fee_bp,
@@ -394,7 +395,7 @@ class ApplicationPublic(BaseModel):
     requested: YuanString
     approved_fen: Fen | None
     approved: YuanString | None
-    annual_rate: str | None = Field(description="批准的年利率 / approved annual rate", examples=["0.0350"])
+    annual_rate: str | None = Field(description="批准的年利率 / approved annual rate", examples=["0.035"])
     status: ApplicationStatus
     risk_grade: str | None
     risk_score: int | None
@@ -647,7 +648,7 @@ class LoanPublic(BaseModel):
     penalty_accrued: YuanString
     repaid_fen: Fen
     repaid: YuanString
-    annual_rate: str = Field(examples=["0.0350"])
+    annual_rate: str = Field(examples=["0.035"])
     day_count: str = Field(examples=["ACT/360"])
     start_date: date
     due_date: date
@@ -679,7 +680,7 @@ class LoanPublic(BaseModel):
             penalty_accrued=yuan_string(row.penalty_accrued_fen),
             repaid_fen=row.repaid_fen,
             repaid=yuan_string(row.repaid_fen),
-            annual_rate=format(Decimal(row.annual_rate), "f"),
+            annual_rate=_rate(row.annual_rate) or "0",
             day_count=row.day_count,
             start_date=row.start_date,
             due_date=row.due_date,

@@ -99,6 +99,10 @@ class ApplicationQuery(PageParams):
     sort: ApplicationSort = Field(DEFAULT_SORT, description="排序 / sort order")
 
 
+class ProductQuery(PageParams):
+    bank_id: Id | None = Field(None, description="银行 / bank")
+
+
 class QuoteQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -358,10 +362,10 @@ def apply(
     request: Request,
     body: ApplicationCreate,
     principal: SmeDep,
-    key: IdempotencyKey,
     engine: EngineDep,
     clock: ClockDep,
     settings: SettingsDep,
+    key: IdempotencyKey = None,
 ) -> JSONResponse:
     def run() -> ApplicationPublic:
         data = {**body.model_dump(), "idempotency_key": use_case_key(key) if key else None}
@@ -392,11 +396,11 @@ def approve(
     request: Request,
     application_id: ApplicationId,
     principal: BankDep,
-    key: IdempotencyKey,
     engine: EngineDep,
     clock: ClockDep,
     settings: SettingsDep,
     body: ApproveBody | None = None,
+    key: IdempotencyKey = None,
 ) -> JSONResponse:
     body = body or ApproveBody()
 
@@ -485,10 +489,10 @@ def sign(
     application_id: ApplicationId,
     body: SignBody,
     principal: SmeDep,
-    key: IdempotencyKey,
     engine: EngineDep,
     clock: ClockDep,
     settings: SettingsDep,
+    key: IdempotencyKey = None,
 ) -> JSONResponse:
     def run() -> SignaturePublic:
         signature = fs.sign_offer(UnitOfWork(engine, clock), principal.actor, application_id, body.terms_hash)
@@ -530,11 +534,10 @@ def disburse(
     tags=["finance-setup"],
 )
 def list_products(
-    page: Pagination,
+    page: Annotated[ProductQuery, Query()],
     principal: ProductReaderDep,
     session: SessionDep,
     settings: SettingsDep,
-    bank_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="银行 / bank")] = None,
 ) -> Page[ProductPublic]:
     conditions: list[Any] = []
     if principal.kind != OrgKind.BANK:
@@ -542,8 +545,8 @@ def list_products(
     else:
         own = col(BankProduct.bank_id) == principal.organisation_id
         conditions.append(or_(col(BankProduct.is_active).is_(True), own))
-    if bank_id is not None:
-        conditions.append(col(BankProduct.bank_id) == bank_id)
+    if page.bank_id is not None:
+        conditions.append(col(BankProduct.bank_id) == page.bank_id)
     total = session.exec(select(func.count()).select_from(BankProduct).where(*conditions)).one()
     rows = session.exec(
         select(BankProduct).where(*conditions).order_by(col(BankProduct.id)).offset(page.offset).limit(page.limit)
