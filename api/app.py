@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 import qianfan
 from api.errors import CatchAllMiddleware, install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
-from api.routes import auth, health, offers, orders, organisations, taxonomy
+from api.routes import auth, deals, health, listings, offers, orders, organisations, taxonomy
 from api.routes.docs import install_docs
 from api.routes.finance import router as finance_router
 from api.routes.loans import router as loans_router
@@ -40,6 +40,8 @@ OPENAPI_TAGS = [
     {"name": "organisations", "description": "机构与资质 / Organisations and qualifications"},
     {"name": "orders", "description": "大企业订单 / Large firms' orders"},
     {"name": "offers", "description": "中小企业产品与服务 / SMEs' offers"},
+    {"name": "services", "description": "服务包、创业导师与服务需求 / Service packages, mentors and service needs"},
+    {"name": "deals", "description": "意向订单与合同 / Intent orders and contracts"},
     {"name": "taxonomy", "description": "产业分类、分园、资质 / Categories, branch parks, qualifications"},
     {"name": "receivables", "description": "应收账款：登记、确权、拆分、转让、付款 / Receivables"},
     {"name": "finance", "description": "融资申请与48小时审批放款 / Finance applications and the 48-hour path"},
@@ -94,6 +96,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(organisations.router)
     app.include_router(orders.router)
     app.include_router(offers.router)
+    for router in (*listings.routers, *deals.routers):
+        app.include_router(router)
     app.include_router(taxonomy.router)
     app.include_router(receivables_router)
     app.include_router(finance_router)

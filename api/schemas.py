@@ -15,6 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from qianfan import taxonomy
 from qianfan.clock import to_local
 from qianfan.models import (
+    Contract,
+    ContractStatus,
+    IntentOrder,
+    IntentStatus,
+    Interest,
+    InterestKind,
+    ListingStatus,
+    Mentor,
+    NeedStatus,
     Offer,
     OfferKind,
     OfferStatus,
@@ -24,6 +33,8 @@ from qianfan.models import (
     Organisation,
     OrgKind,
     Qualification,
+    ServiceNeed,
+    ServicePackage,
 )
 from qianfan.money import fen_to_yuan
 
@@ -235,6 +246,7 @@ class OrderPublic(BaseModel):
                     "deadline": "2026-12-31",
                     "required_qualifications": ["hnte", "emc"],
                     "status": "open",
+                    "version": 1,
                     "created_at": "2026-11-02T09:30:00+08:00",
                     "updated_at": "2026-11-02T09:30:00+08:00",
                     "closed_at": None,
@@ -257,6 +269,7 @@ class OrderPublic(BaseModel):
     deadline: date
     required_qualifications: list[str]
     status: OrderStatus
+    version: int = Field(description="版本号，修改时可用 If-Match 校验 / version, checked by If-Match on PATCH")
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
@@ -279,6 +292,7 @@ class OrderPublic(BaseModel):
             deadline=row.deadline,
             required_qualifications=list(row.required_qualifications),
             status=row.status,
+            version=row.version,
             created_at=to_local(row.created_at, tz),
             updated_at=to_local(row.updated_at, tz),
             closed_at=_local(row.closed_at, tz),
@@ -306,6 +320,7 @@ class OfferPublic(BaseModel):
                     "qualifications": ["hnte", "emc"],
                     "keywords": ["中央空调", "合同能源管理"],
                     "status": "active",
+                    "version": 1,
                     "created_at": "2026-11-02T09:30:00+08:00",
                     "updated_at": "2026-11-02T09:30:00+08:00",
                 }
@@ -329,6 +344,7 @@ class OfferPublic(BaseModel):
     qualifications: list[str]
     keywords: list[str]
     status: OfferStatus
+    version: int = Field(description="版本号，修改时可用 If-Match 校验 / version, checked by If-Match on PATCH")
     created_at: datetime
     updated_at: datetime
 
@@ -352,8 +368,313 @@ class OfferPublic(BaseModel):
             qualifications=list(row.qualifications),
             keywords=list(row.keywords),
             status=row.status,
+            version=row.version,
             created_at=to_local(row.created_at, tz),
             updated_at=to_local(row.updated_at, tz),
+        )
+
+
+# --- service listings ---------------------------------------------------------------------------------------
+
+
+class ServicePackagePublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 3,
+                    "organisation_id": 9,
+                    "organisation_name": "北京启航硬科技孵化器有限公司",
+                    "title": "硬科技初创企业融资辅导服务包",
+                    "description": "BP打磨、路演辅导与投资人对接。",
+                    "category": "services.incubation",
+                    "category_label": "科技服务 / 孵化加速",
+                    "value_fen": 5000000,
+                    "value": "50000.00",
+                    "status": "active",
+                    "created_at": "2026-11-02T09:30:00+08:00",
+                }
+            ]
+        }
+    )
+
+    id: int
+    organisation_id: int
+    organisation_name: str = Field(description="服务机构 / the service provider")
+    title: str
+    description: str
+    category: str
+    category_label: str
+    value_fen: Fen
+    value: YuanString
+    status: ListingStatus
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, row: ServicePackage, organisation_name: str, tz: ZoneInfo) -> ServicePackagePublic:
+        assert row.id is not None
+        return cls(
+            id=row.id,
+            organisation_id=row.organisation_id,
+            organisation_name=organisation_name,
+            title=row.title,
+            description=row.description,
+            category=row.category,
+            category_label=taxonomy.category_label(row.category),
+            value_fen=row.value_fen,
+            value=yuan_string(row.value_fen),
+            status=row.status,
+            created_at=to_local(row.created_at, tz),
+        )
+
+
+class MentorPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 4,
+                    "organisation_id": 9,
+                    "organisation_name": "北京启航硬科技孵化器有限公司",
+                    "name": "王立新",
+                    "headline": "连续创业者，专注工业互联网",
+                    "bio": "",
+                    "expertise": ["ict.iiot", "services.incubation"],
+                    "status": "active",
+                    "created_at": "2026-11-02T09:30:00+08:00",
+                }
+            ]
+        }
+    )
+
+    id: int
+    organisation_id: int
+    organisation_name: str = Field(description="所属服务机构 / the service provider")
+    name: str
+    headline: str
+    bio: str
+    expertise: list[str] = Field(description="擅长领域（类别代码）/ expertise (category codes)")
+    status: ListingStatus
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, row: Mentor, organisation_name: str, tz: ZoneInfo) -> MentorPublic:
+        assert row.id is not None
+        return cls(
+            id=row.id,
+            organisation_id=row.organisation_id,
+            organisation_name=organisation_name,
+            name=row.name,
+            headline=row.headline,
+            bio=row.bio,
+            expertise=list(row.expertise),
+            status=row.status,
+            created_at=to_local(row.created_at, tz),
+        )
+
+
+class ServiceNeedPublic(BaseModel):
+    id: int
+    organisation_id: int
+    organisation_name: str = Field(description="提出需求的企业 / the SME")
+    title: str
+    description: str
+    category: str
+    category_label: str
+    budget_fen: Fen | None
+    budget: YuanString | None
+    status: NeedStatus
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, row: ServiceNeed, organisation_name: str, tz: ZoneInfo) -> ServiceNeedPublic:
+        assert row.id is not None
+        return cls(
+            id=row.id,
+            organisation_id=row.organisation_id,
+            organisation_name=organisation_name,
+            title=row.title,
+            description=row.description,
+            category=row.category,
+            category_label=taxonomy.category_label(row.category),
+            budget_fen=row.budget_fen,
+            budget=None if row.budget_fen is None else yuan_string(row.budget_fen),
+            status=row.status,
+            created_at=to_local(row.created_at, tz),
+        )
+
+
+# --- matches ------------------------------------------------------------------------------------------------
+
+#: Scores are decimal strings with 4 places: like money, nothing crosses JSON as a float.
+ScoreString = Annotated[
+    str,
+    Field(
+        pattern=r"^-?\d+\.\d{4}$",
+        description="得分（4位小数的字符串）/ score as a 4-decimal string",
+        examples=["0.7312"],
+    ),
+]
+
+
+def score_string(value: float) -> str:
+    return f"{value:.4f}"
+
+
+class SharedTermPublic(BaseModel):
+    term: str = Field(examples=["中央空调"])
+    contribution: ScoreString
+
+
+class RankedPublic(BaseModel, Generic[T]):
+    """One ranked result with its explanation (why it ranks here)."""
+
+    rank: int = Field(description="名次（从1开始）/ rank, from 1", examples=[1])
+    score: ScoreString
+    contributions: dict[str, ScoreString] = Field(
+        description="各因素贡献 / contribution of each feature", examples=[{"text": "0.5120", "category": "0.2000"}]
+    )
+    shared_terms: list[SharedTermPublic]
+    why: str = Field(description="排名理由 / why it ranks here")
+    folded: list[int] = Field(description="合并的同一机构近似条目 / near-duplicates of the same owner folded in")
+    item: T
+
+
+# --- deals --------------------------------------------------------------------------------------------------
+
+
+class InterestPublic(BaseModel):
+    id: int
+    order_id: int
+    offer_id: int
+    kind: InterestKind = Field(description="interest 意向 / shortlist 入围 / rejection 淘汰")
+    organisation_id: int
+    note: str
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, row: Interest, tz: ZoneInfo) -> InterestPublic:
+        assert row.id is not None
+        return cls(
+            id=row.id,
+            order_id=row.order_id,
+            offer_id=row.offer_id,
+            kind=row.kind,
+            organisation_id=row.organisation_id,
+            note=row.note,
+            created_at=to_local(row.created_at, tz),
+        )
+
+
+class IntentOrderPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 5,
+                    "order_id": 7,
+                    "offer_id": 11,
+                    "buyer_id": 2,
+                    "buyer_name": "北京京能集团有限责任公司",
+                    "supplier_id": 5,
+                    "supplier_name": "北京绿能智控科技有限公司",
+                    "title": "园区楼宇中央空调节能改造",
+                    "amount_fen": 980000000,
+                    "amount": "9800000.00",
+                    "delivery_due": "2027-06-30",
+                    "terms": "分三期交付",
+                    "status": "proposed",
+                    "proposed_by_id": 2,
+                    "proposed_at": "2026-11-20T10:00:00+08:00",
+                    "buyer_signed_at": "2026-11-20T10:00:00+08:00",
+                    "supplier_signed_at": None,
+                    "version": 1,
+                    "contract_id": None,
+                }
+            ]
+        }
+    )
+
+    id: int
+    order_id: int
+    offer_id: int
+    buyer_id: int
+    buyer_name: str
+    supplier_id: int
+    supplier_name: str
+    title: str
+    amount_fen: Fen
+    amount: YuanString
+    delivery_due: date
+    terms: str
+    status: IntentStatus
+    proposed_by_id: int
+    proposed_at: datetime
+    buyer_signed_at: datetime | None
+    supplier_signed_at: datetime | None
+    version: int
+    contract_id: int | None = Field(description="双方签署后生成的合同 / the contract, once both have signed")
+
+    @classmethod
+    def from_model(
+        cls, row: IntentOrder, buyer_name: str, supplier_name: str, contract_id: int | None, tz: ZoneInfo
+    ) -> IntentOrderPublic:
+        assert row.id is not None
+        return cls(
+            id=row.id,
+            order_id=row.order_id,
+            offer_id=row.offer_id,
+            buyer_id=row.buyer_id,
+            buyer_name=buyer_name,
+            supplier_id=row.supplier_id,
+            supplier_name=supplier_name,
+            title=row.title,
+            amount_fen=row.amount_fen,
+            amount=yuan_string(row.amount_fen),
+            delivery_due=row.delivery_due,
+            terms=row.terms,
+            status=row.status,
+            proposed_by_id=row.proposed_by_id,
+            proposed_at=to_local(row.proposed_at, tz),
+            buyer_signed_at=_local(row.buyer_signed_at, tz),
+            supplier_signed_at=_local(row.supplier_signed_at, tz),
+            version=row.version,
+            contract_id=contract_id,
+        )
+
+
+class ContractPublic(BaseModel):
+    id: int
+    intent_order_id: int
+    buyer_id: int
+    buyer_name: str
+    supplier_id: int
+    supplier_name: str
+    title: str
+    amount_fen: Fen
+    amount: YuanString
+    delivery_due: date
+    status: ContractStatus
+    signed_at: datetime
+    delivered_at: datetime | None
+
+    @classmethod
+    def from_model(cls, row: Contract, buyer_name: str, supplier_name: str, tz: ZoneInfo) -> ContractPublic:
+        assert row.id is not None
+        return cls(
+            id=row.id,
+            intent_order_id=row.intent_order_id,
+            buyer_id=row.buyer_id,
+            buyer_name=buyer_name,
+            supplier_id=row.supplier_id,
+            supplier_name=supplier_name,
+            title=row.title,
+            amount_fen=row.amount_fen,
+            amount=yuan_string(row.amount_fen),
+            delivery_due=row.delivery_due,
+            status=row.status,
+            signed_at=to_local(row.signed_at, tz),
+            delivered_at=_local(row.delivered_at, tz),
         )
 
 

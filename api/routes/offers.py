@@ -1,32 +1,46 @@
-"""SMEs' offers (products, technologies, services)."""
+"""SMEs' offers (products, technologies, services): read, list, edit, withdraw, ranked orders, interest.
+
+Who sees what: an SME sees only its own offers (any status); large firms see every active offer; the programme
+office sees every offer of any status; service providers and banks are refused (403).  Another organisation's
+offer id answers 404, as does a withdrawn offer for a large firm.  Writes and the offer's ranked orders are for the
+owning SME.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
-from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
-from sqlalchemy import func
-from sqlmodel import col, select
+from fastapi import APIRouter, Body, Depends, Query
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from sqlmodel import Session, col, select
 
-from api.deps import PageParams, SessionDep, SettingsDep
-from api.params import (
-    MAX_ID,
-    CategoryFilter,
-    Id,
-    SearchText,
-    YuanSchema,
-    sort_choice,
-    sort_schema,
+from api.auth import Principal, SmeDep, require_kind
+from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
+from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_schema
+from api.routes.lists import (
+    IfMatch,
+    PathId,
+    QualifiedRankQuery,
+    category_conditions,
+    expected_version,
+    list_page,
+    ranked,
+    ranked_page,
 )
-from api.schemas import ERROR_RESPONSES, OfferPublic, Page
-from qianfan import taxonomy
+from api.schemas import AUTH_RESPONSES, InterestPublic, OfferPublic, OrderPublic, Page, RankedPublic
+from matcher import service as matching
 from qianfan.errors import NotFound
-from qianfan.models import Offer, OfferKind, OfferStatus, Organisation
+from qianfan.models import Offer, OfferKind, OfferStatus, Order, Organisation, OrgKind
 from qianfan.money import yuan_to_fen
+from qianfan.services import marketplace
+from qianfan.services.marketplace import OfferChanges, OfferInput
+from qianfan.uow import UnitOfWork
 from qianfan.validation import District, Yuan, bilingual
 
-router = APIRouter(prefix="/api/v1/offers", tags=["offers"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1/offers", tags=["offers"], responses=AUTH_RESPONSES)
+
+READERS = (OrgKind.SME, OrgKind.LARGE_FIRM, OrgKind.PROGRAMME_OFFICE)
+ReaderDep = Annotated[Principal, Depends(require_kind(*READERS))]
 
 OFFER_SORTS: dict[str, tuple[Any, ...]] = {
     "-created_at": (col(Offer.created_at).desc(), col(Offer.id).desc()),
@@ -42,6 +56,20 @@ _SORT_KEYS = tuple(OFFER_SORTS)
 
 OfferSort = Annotated[str, BeforeValidator(sort_choice(_SORT_KEYS)), sort_schema(_SORT_KEYS, DEFAULT_SORT)]
 PriceYuan = Annotated[Yuan, YuanSchema]
+
+_JOIN_SELLER = (Organisation, col(Organisation.id) == col(Offer.organisation_id))
+
+OFFER_EXAMPLE = {
+    "kind": "service",
+    "title": "中央空调AI节能控制系统",
+    "description": "基于负荷预测的冷站群控，节能率15%–30%。",
+    "category": "green.hvac",
+    "price_min": "500000.00",
+    "price_max": "15000000.00",
+    "capacity": 12,
+    "qualifications": ["hnte"],
+    "keywords": ["中央空调", "合同能源管理"],
+}
 
 
 class OfferQuery(PageParams):
@@ -76,15 +104,31 @@ class OfferQuery(PageParams):
         return value
 
 
+class InterestInput(BaseModel):
+    """The SME wants to bid for an order with this offer."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"order_id": 7, "note": "可在30天内完成现场勘查"}]}
+    )
+
+    order_id: Id
+    note: str = Field("", max_length=1000, description="备注 / note")
+
+
+def scope(principal: Principal) -> list[Any]:
+    """The offers *principal* may see: an SME only its own; a large firm only active ones; the office all."""
+    if principal.is_(OrgKind.SME):
+        return [col(Offer.organisation_id) == principal.organisation_id]
+    if principal.is_(OrgKind.LARGE_FIRM):
+        return [col(Offer.status) == OfferStatus.ACTIVE]
+    return []
+
+
 def _conditions(query: OfferQuery) -> list[Any]:
     conditions: list[Any] = [col(Offer.status) == (query.status or OfferStatus.ACTIVE)]
+    conditions += category_conditions(col(Offer.category), query.category)
     if query.kind is not None:
         conditions.append(col(Offer.kind) == query.kind)
-    if query.category is not None:
-        if query.category in taxonomy.CLUSTER_BY_CODE:
-            conditions.append(col(Offer.category).startswith(f"{query.category}.", autoescape=True))
-        else:
-            conditions.append(col(Offer.category) == query.category)
     if query.district is not None:
         conditions.append(col(Organisation.district) == query.district)
     if query.organisation_id is not None:
@@ -98,35 +142,153 @@ def _conditions(query: OfferQuery) -> list[Any]:
     return conditions
 
 
-_JOIN_SELLER = (Organisation, col(Organisation.id) == col(Offer.organisation_id))
+def _public(session: Session, offer: Offer, tz: Any) -> OfferPublic:
+    organisation = session.get(Organisation, offer.organisation_id)
+    assert organisation is not None
+    return OfferPublic.from_model(offer, organisation.name, tz)
 
 
 @router.get("", response_model=Page[OfferPublic], summary="供给列表 / List offers")
-def list_offers(query: Annotated[OfferQuery, Query()], session: SessionDep, settings: SettingsDep) -> Page[OfferPublic]:
-    conditions = _conditions(query)
-    total = session.exec(select(func.count()).select_from(Offer).join(*_JOIN_SELLER).where(*conditions)).one()
-    rows = session.exec(
-        select(Offer, Organisation.name)
-        .join(*_JOIN_SELLER)
-        .where(*conditions)
-        .order_by(*OFFER_SORTS[query.sort])
-        .offset(query.offset)
-        .limit(query.limit)
-    ).all()
-    return Page[OfferPublic](
-        items=[OfferPublic.from_model(offer, name, settings.tz) for offer, name in rows],
-        total=total,
-        limit=query.limit,
-        offset=query.offset,
+def list_offers(
+    query: Annotated[OfferQuery, Query()], principal: ReaderDep, session: SessionDep, settings: SettingsDep
+) -> Page[OfferPublic]:
+    """中小企业只能看到本企业的供给；大企业看到全部上架中的供给；管委会看到全部。
+
+    An SME lists only its own offers; large firms list every active offer; the programme office lists all.
+    """
+    return list_page(
+        session,
+        Offer,
+        query,
+        lambda row: OfferPublic.from_model(row[0], row[1], settings.tz),
+        conditions=[*_conditions(query), *scope(principal)],
+        order_by=OFFER_SORTS[query.sort],
+        joins=[_JOIN_SELLER],
+        columns=[Organisation.name],
     )
 
 
-@router.get("/{offer_id}", response_model=OfferPublic, summary="供给详情 / Offer")
-def get_offer(
-    offer_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: SessionDep, settings: SettingsDep
+@router.post("", response_model=OfferPublic, status_code=201, summary="发布供给 / List an offer")
+def list_offer(
+    data: Annotated[OfferInput, Body(openapi_examples={"service": {"value": OFFER_EXAMPLE}})],
+    principal: SmeDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> OfferPublic:
-    row = session.exec(select(Offer, Organisation.name).join(*_JOIN_SELLER).where(col(Offer.id) == offer_id)).first()
+    """仅限中小企业；所列资质须为本企业持有且在有效期内。/ SMEs only; claimed qualifications must be held and valid."""
+    offer = marketplace.list_offer(UnitOfWork(engine, clock), principal.actor, data)
+    return _public(session, offer, settings.tz)
+
+
+@router.get("/{offer_id}", response_model=OfferPublic, summary="供给详情 / Offer")
+def get_offer(offer_id: PathId, principal: ReaderDep, session: SessionDep, settings: SettingsDep) -> OfferPublic:
+    row = session.exec(
+        select(Offer, Organisation.name).join(*_JOIN_SELLER).where(col(Offer.id) == offer_id, *scope(principal))
+    ).first()
     if row is None:
         raise NotFound.of("供给", "Offer", offer_id)
     offer, name = row
     return OfferPublic.from_model(offer, name, settings.tz)
+
+
+@router.patch("/{offer_id}", response_model=OfferPublic, summary="修改供给 / Edit an offer")
+def edit_offer(
+    offer_id: PathId,
+    changes: Annotated[
+        OfferChanges, Body(openapi_examples={"price": {"value": {"price_min": "450000.00", "capacity": 15}}})
+    ],
+    principal: SmeDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    if_match: IfMatch = None,
+) -> OfferPublic:
+    """只改提交的字段；仅限上架中的本企业供给。带 `If-Match: "版本号"` 时，版本不符返回 409。
+
+    Changes only the fields sent, on an active offer of the caller's own.  With `If-Match: "<version>"` a stale
+    version answers 409.
+    """
+    offer = marketplace.edit_offer(
+        UnitOfWork(engine, clock), principal.actor, offer_id, changes, expected_version(if_match)
+    )
+    return _public(session, offer, settings.tz)
+
+
+@router.post("/{offer_id}/withdraw", response_model=OfferPublic, summary="下架供给 / Withdraw an offer")
+def withdraw_offer(
+    offer_id: PathId,
+    principal: SmeDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> OfferPublic:
+    """幂等。/ Idempotent."""
+    offer = marketplace.withdraw_offer(UnitOfWork(engine, clock), principal.actor, offer_id)
+    return _public(session, offer, settings.tz)
+
+
+@router.get(
+    "/{offer_id}/matches",
+    response_model=Page[RankedPublic[OrderPublic]],
+    summary="供给的匹配订单（含理由）/ Open orders ranked for an offer, with explanations",
+)
+def offer_matches(
+    offer_id: PathId,
+    query: Annotated[QualifiedRankQuery, Query()],
+    principal: SmeDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Page[RankedPublic[OrderPublic]]:
+    """开放中的订单按匹配度排序，要求本企业未持有资质的订单不显示；仅供给所属中小企业可查看。
+    筛选：`category`、`district`（订单所在分园）、`qualification`（订单要求）、`min_score`。
+
+    Open orders ranked for the offer (orders requiring a qualification the SME lacks are hidden); for the owning
+    SME only.  Filters: `category`, `district` (the order's), `qualification` (required by the order),
+    `min_score`.
+    """
+    filters = query.filters(qualifications=query.qualification)
+
+    def rank(offset: int, limit: int) -> matching.RankedPage:
+        return matching.rank_orders_for_offer(
+            engine, clock, offer_id, filters=filters, offset=offset, limit=limit, actor=principal.actor
+        )
+
+    items, total, first = ranked(rank, query)
+    ids = [item.id for item in items]
+    rows = (
+        session.exec(
+            select(Order, Organisation.name)
+            .join(Organisation, col(Organisation.id) == col(Order.organisation_id))
+            .where(col(Order.id).in_(ids))
+        ).all()
+        if ids
+        else []
+    )
+    orders = {order.id: OrderPublic.from_model(order, name, settings.tz) for order, name in rows if order.id}
+    return ranked_page(items, total, first, query, orders, lambda order: order)
+
+
+@router.post(
+    "/{offer_id}/interest",
+    response_model=InterestPublic,
+    summary="以此供给响应订单 / Express interest in an order with this offer",
+)
+def express_interest(
+    offer_id: PathId,
+    data: InterestInput,
+    principal: SmeDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> InterestPublic:
+    """幂等：重复提交返回同一条记录。/ Idempotent: sending it again returns the same record."""
+    interest = marketplace.express_interest(
+        UnitOfWork(engine, clock), principal.actor, data.order_id, offer_id, data.note
+    )
+    return InterestPublic.from_model(interest, settings.tz)

@@ -1,32 +1,48 @@
-"""Large firms' orders (采购订单 / 投资需求 / 并购需求)."""
+"""Large firms' orders (采购订单 / 投资需求 / 并购需求): read, post, edit, close, ranked matches, shortlist / reject.
+
+Who sees what: a large firm sees only its own orders (another firm's order id answers 404, as if it did not
+exist); SMEs, service providers and the programme office see every order; banks are refused (403).  Writes are for
+the owning large firm.  The ranked matches of an order are for its owner and the programme office.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
-from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
-from sqlalchemy import func
-from sqlmodel import col, select
+from fastapi import APIRouter, Body, Depends, Query
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from sqlmodel import Session, col, select
 
-from api.deps import PageParams, SessionDep, SettingsDep
-from api.params import (
-    MAX_ID,
-    CategoryFilter,
-    Id,
-    SearchText,
-    YuanSchema,
-    sort_choice,
-    sort_schema,
+from api.auth import LargeFirmDep, Principal, require_kind
+from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
+from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_schema
+from api.routes.lists import (
+    IfMatch,
+    OfferIndexDep,
+    PathId,
+    QualifiedRankQuery,
+    category_conditions,
+    expected_version,
+    list_page,
+    ranked,
+    ranked_page,
 )
-from api.schemas import ERROR_RESPONSES, OrderPublic, Page
-from qianfan import taxonomy
+from api.schemas import AUTH_RESPONSES, InterestPublic, OfferPublic, OrderPublic, Page, RankedPublic
+from matcher import service as matching
 from qianfan.errors import NotFound
-from qianfan.models import Order, OrderKind, OrderStatus, Organisation
+from qianfan.models import Offer, Order, OrderKind, OrderStatus, Organisation, OrgKind
 from qianfan.money import yuan_to_fen
+from qianfan.services import marketplace
+from qianfan.services.marketplace import OrderChanges, OrderInput
+from qianfan.uow import UnitOfWork
 from qianfan.validation import District, Yuan, bilingual
 
-router = APIRouter(prefix="/api/v1/orders", tags=["orders"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1/orders", tags=["orders"], responses=AUTH_RESPONSES)
+
+#: Who may read orders at all (banks may not).
+READERS = (OrgKind.LARGE_FIRM, OrgKind.SME, OrgKind.SERVICE_PROVIDER, OrgKind.PROGRAMME_OFFICE)
+ReaderDep = Annotated[Principal, Depends(require_kind(*READERS))]
+MatchReaderDep = Annotated[Principal, Depends(require_kind(OrgKind.LARGE_FIRM, OrgKind.PROGRAMME_OFFICE))]
 
 ORDER_SORTS: dict[str, tuple[Any, ...]] = {
     "-created_at": (col(Order.created_at).desc(), col(Order.id).desc()),
@@ -38,9 +54,21 @@ ORDER_SORTS: dict[str, tuple[Any, ...]] = {
 }
 DEFAULT_SORT = "-created_at"
 _SORT_KEYS = tuple(ORDER_SORTS)
-
 OrderSort = Annotated[str, BeforeValidator(sort_choice(_SORT_KEYS)), sort_schema(_SORT_KEYS, DEFAULT_SORT)]
 BudgetYuan = Annotated[Yuan, YuanSchema]
+
+_JOIN_BUYER = (Organisation, col(Organisation.id) == col(Order.organisation_id))
+
+ORDER_EXAMPLE = {
+    "kind": "procurement",
+    "title": "园区楼宇中央空调节能改造",
+    "description": "对12栋办公楼的中央空调系统进行节能改造，采用合同能源管理模式。",
+    "category": "green.hvac",
+    "budget": "12500000.00",
+    "district": "海淀园",
+    "deadline": "2026-12-31",
+    "required_qualifications": ["hnte", "emc"],
+}
 
 
 class OrderQuery(PageParams):
@@ -67,17 +95,30 @@ class OrderQuery(PageParams):
         return value
 
 
+class DecisionInput(BaseModel):
+    """The buyer's decision on an offer for its order."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"offer_id": 11, "note": "资质齐全，报价合理"}]}
+    )
+
+    offer_id: Id
+    note: str = Field("", max_length=1000, description="备注 / note")
+
+
+def scope(principal: Principal) -> list[Any]:
+    """The orders *principal* may see: a large firm only its own."""
+    if principal.is_(OrgKind.LARGE_FIRM):
+        return [col(Order.organisation_id) == principal.organisation_id]
+    return []
+
+
 def _conditions(query: OrderQuery) -> list[Any]:
-    conditions: list[Any] = []
+    conditions: list[Any] = category_conditions(col(Order.category), query.category)
     if query.kind is not None:
         conditions.append(col(Order.kind) == query.kind)
     if query.status is not None:
         conditions.append(col(Order.status) == query.status)
-    if query.category is not None:
-        if query.category in taxonomy.CLUSTER_BY_CODE:
-            conditions.append(col(Order.category).startswith(f"{query.category}.", autoescape=True))
-        else:
-            conditions.append(col(Order.category) == query.category)
     if query.district is not None:
         conditions.append(col(Order.district) == query.district)
     if query.organisation_id is not None:
@@ -91,36 +132,177 @@ def _conditions(query: OrderQuery) -> list[Any]:
     return conditions
 
 
-@router.get("", response_model=Page[OrderPublic], summary="订单列表 / List orders")
-def list_orders(query: Annotated[OrderQuery, Query()], session: SessionDep, settings: SettingsDep) -> Page[OrderPublic]:
-    conditions = _conditions(query)
-    total = session.exec(select(func.count()).select_from(Order).where(*conditions)).one()
-    rows = session.exec(
-        select(Order, Organisation.name)
-        .join(Organisation, col(Organisation.id) == col(Order.organisation_id))
-        .where(*conditions)
-        .order_by(*ORDER_SORTS[query.sort])
-        .offset(query.offset)
-        .limit(query.limit)
-    ).all()
-    return Page[OrderPublic](
-        items=[OrderPublic.from_model(order, name, settings.tz) for order, name in rows],
-        total=total,
-        limit=query.limit,
-        offset=query.offset,
-    )
-
-
-@router.get("/{order_id}", response_model=OrderPublic, summary="订单详情 / Order")
-def get_order(
-    order_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: SessionDep, settings: SettingsDep
-) -> OrderPublic:
+def read_order(session: Session, principal: Principal, order_id: int, settings_tz: Any) -> OrderPublic:
+    """One order as *principal* may see it (404 for a missing order and for one outside its scope alike)."""
     row = session.exec(
-        select(Order, Organisation.name)
-        .join(Organisation, col(Organisation.id) == col(Order.organisation_id))
-        .where(col(Order.id) == order_id)
+        select(Order, Organisation.name).join(*_JOIN_BUYER).where(col(Order.id) == order_id, *scope(principal))
     ).first()
     if row is None:
         raise NotFound.of("订单", "Order", order_id)
     order, name = row
-    return OrderPublic.from_model(order, name, settings.tz)
+    return OrderPublic.from_model(order, name, settings_tz)
+
+
+def _public(session: Session, order: Order, tz: Any) -> OrderPublic:
+    organisation = session.get(Organisation, order.organisation_id)
+    assert organisation is not None
+    return OrderPublic.from_model(order, organisation.name, tz)
+
+
+@router.get("", response_model=Page[OrderPublic], summary="订单列表 / List orders")
+def list_orders(
+    query: Annotated[OrderQuery, Query()], principal: ReaderDep, session: SessionDep, settings: SettingsDep
+) -> Page[OrderPublic]:
+    """大企业只能看到本企业的订单；中小企业、服务机构和管委会可看到全部订单。
+
+    A large firm lists only its own orders; SMEs, service providers and the programme office list all of them.
+    """
+    return list_page(
+        session,
+        Order,
+        query,
+        lambda row: OrderPublic.from_model(row[0], row[1], settings.tz),
+        conditions=[*_conditions(query), *scope(principal)],
+        order_by=ORDER_SORTS[query.sort],
+        joins=[_JOIN_BUYER],
+        columns=[Organisation.name],
+    )
+
+
+@router.post("", response_model=OrderPublic, status_code=201, summary="发布订单 / Post an order")
+def post_order(
+    data: Annotated[OrderInput, Body(openapi_examples={"procurement": {"value": ORDER_EXAMPLE}})],
+    principal: LargeFirmDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> OrderPublic:
+    """仅限大企业。/ Large firms only."""
+    order = marketplace.post_order(UnitOfWork(engine, clock), principal.actor, data)
+    return _public(session, order, settings.tz)
+
+
+@router.get("/{order_id}", response_model=OrderPublic, summary="订单详情 / Order")
+def get_order(order_id: PathId, principal: ReaderDep, session: SessionDep, settings: SettingsDep) -> OrderPublic:
+    return read_order(session, principal, order_id, settings.tz)
+
+
+@router.patch("/{order_id}", response_model=OrderPublic, summary="修改订单 / Edit an order")
+def edit_order(
+    order_id: PathId,
+    changes: Annotated[
+        OrderChanges, Body(openapi_examples={"budget": {"value": {"budget": "13000000.00", "deadline": "2027-01-15"}}})
+    ],
+    principal: LargeFirmDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    if_match: IfMatch = None,
+) -> OrderPublic:
+    """只改提交的字段；仅限开放中的本企业订单。带 `If-Match: "版本号"` 时，版本不符返回 409。
+
+    Changes only the fields sent, on an open order of the caller's own.  With `If-Match: "<version>"` a stale
+    version answers 409.
+    """
+    order = marketplace.edit_order(
+        UnitOfWork(engine, clock), principal.actor, order_id, changes, expected_version(if_match)
+    )
+    return _public(session, order, settings.tz)
+
+
+@router.post("/{order_id}/close", response_model=OrderPublic, summary="关闭订单 / Close an order")
+def close_order(
+    order_id: PathId,
+    principal: LargeFirmDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> OrderPublic:
+    """幂等：关闭已关闭的订单不改变任何内容。/ Idempotent: closing a closed order changes nothing."""
+    order = marketplace.close_order(UnitOfWork(engine, clock), principal.actor, order_id)
+    return _public(session, order, settings.tz)
+
+
+def _offers_by_id(session: Session, ids: list[int], tz: Any) -> dict[int, OfferPublic]:
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Offer, Organisation.name)
+        .join(Organisation, col(Organisation.id) == col(Offer.organisation_id))
+        .where(col(Offer.id).in_(ids))
+    ).all()
+    return {offer.id: OfferPublic.from_model(offer, name, tz) for offer, name in rows if offer.id is not None}
+
+
+@router.get(
+    "/{order_id}/matches",
+    response_model=Page[RankedPublic[OfferPublic]],
+    summary="订单的匹配供给（含理由）/ Offers ranked for an order, with explanations",
+)
+def order_matches(
+    order_id: PathId,
+    query: Annotated[QualifiedRankQuery, Query()],
+    principal: MatchReaderDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    store: OfferIndexDep,
+) -> Page[RankedPublic[OfferPublic]]:
+    """上架中的中小企业供给按匹配度排序，附每项得分构成与共同关键词；仅订单所属大企业与管委会可查看。
+    筛选：`category`、`district`（供方所在分园）、`qualification`（供方须持有）、`min_score`。
+
+    Active SME offers ranked for the order, each with its score breakdown and shared terms; for the order's owner
+    and the programme office.  Filters: `category`, `district` (the seller's), `qualification` (held by the
+    seller), `min_score`.
+    """
+    actor = principal.actor if principal.is_(OrgKind.LARGE_FIRM) else None
+    filters = query.filters(qualifications=query.qualification)
+
+    def rank(offset: int, limit: int) -> matching.RankedPage:
+        return matching.rank_offers_for_order(
+            engine, clock, order_id, filters=filters, offset=offset, limit=limit, actor=actor, store=store
+        )
+
+    items, total, first = ranked(rank, query)
+    offers = _offers_by_id(session, [item.id for item in items], settings.tz)
+    return ranked_page(items, total, first, query, offers, lambda offer: offer)
+
+
+def _decision(
+    kind: str, order_id: int, data: DecisionInput, principal: Principal, engine: Any, clock: Any, tz: Any
+) -> InterestPublic:
+    decide = marketplace.shortlist if kind == "shortlist" else marketplace.reject_offer
+    interest = decide(UnitOfWork(engine, clock), principal.actor, order_id, data.offer_id, data.note)
+    return InterestPublic.from_model(interest, tz)
+
+
+@router.post(
+    "/{order_id}/shortlist", response_model=InterestPublic, summary="供给入围 / Shortlist an offer for the order"
+)
+def shortlist(
+    order_id: PathId,
+    data: DecisionInput,
+    principal: LargeFirmDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> InterestPublic:
+    """幂等；取代此前对同一供给的淘汰。/ Idempotent; replaces an earlier rejection of the same offer."""
+    return _decision("shortlist", order_id, data, principal, engine, clock, settings.tz)
+
+
+@router.post("/{order_id}/reject", response_model=InterestPublic, summary="淘汰供给 / Reject an offer for the order")
+def reject(
+    order_id: PathId,
+    data: DecisionInput,
+    principal: LargeFirmDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> InterestPublic:
+    """幂等；取代此前对同一供给的入围。/ Idempotent; replaces an earlier shortlisting of the same offer."""
+    return _decision("reject", order_id, data, principal, engine, clock, settings.tz)

@@ -1,22 +1,26 @@
-"""Organisations (large firms, SMEs, service providers, banks) and their qualifications."""
+"""Organisations (large firms, SMEs, service providers, banks) and their qualifications.
+
+A directory: any logged-in user of any kind may read it (401 without a bearer token)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import Field
-from sqlalchemy import func, or_
+from sqlalchemy import or_
 from sqlmodel import col, select
 
+from api.auth import PrincipalDep
 from api.deps import ClockDep, PageParams, SessionDep, SettingsDep
-from api.params import MAX_ID, SearchText
-from api.schemas import ERROR_RESPONSES, OrganisationDetail, OrganisationPublic, Page
+from api.params import SearchText
+from api.routes.lists import PathId, list_page
+from api.schemas import AUTH_RESPONSES, OrganisationDetail, OrganisationPublic, Page
 from qianfan.errors import NotFound
 from qianfan.models import Organisation, OrgKind, Qualification
 from qianfan.validation import ClusterCode, District
 
-router = APIRouter(prefix="/api/v1/organisations", tags=["organisations"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1/organisations", tags=["organisations"], responses=AUTH_RESPONSES)
 
 
 class OrganisationQuery(PageParams):
@@ -46,18 +50,15 @@ def _conditions(query: OrganisationQuery) -> list[Any]:
 
 @router.get("", response_model=Page[OrganisationPublic], summary="机构列表 / List organisations")
 def list_organisations(
-    query: Annotated[OrganisationQuery, Query()], session: SessionDep, settings: SettingsDep
+    query: Annotated[OrganisationQuery, Query()], principal: PrincipalDep, session: SessionDep, settings: SettingsDep
 ) -> Page[OrganisationPublic]:
-    conditions = _conditions(query)
-    total = session.exec(select(func.count()).select_from(Organisation).where(*conditions)).one()
-    rows = session.exec(
-        select(Organisation).where(*conditions).order_by(col(Organisation.id)).offset(query.offset).limit(query.limit)
-    ).all()
-    return Page[OrganisationPublic](
-        items=[OrganisationPublic.from_model(row, settings.tz) for row in rows],
-        total=total,
-        limit=query.limit,
-        offset=query.offset,
+    return list_page(
+        session,
+        Organisation,
+        query,
+        lambda row: OrganisationPublic.from_model(row, settings.tz),
+        conditions=_conditions(query),
+        order_by=[col(Organisation.id)],
     )
 
 
@@ -67,7 +68,8 @@ def list_organisations(
     summary="机构详情（含资质）/ Organisation with its qualifications",
 )
 def get_organisation(
-    organisation_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    organisation_id: PathId,
+    principal: PrincipalDep,
     session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,

@@ -11,9 +11,37 @@ from sqlmodel import Session
 from api.deps import get_clock
 from qianfan.clock import FrozenClock
 from qianfan.models import OrgKind
-from tests.api.conftest import Market, TestClient, add_organisation, add_qualification, assert_error_shape
+from tests.api.conftest import (
+    Market,
+    TestClient,
+    add_organisation,
+    add_qualification,
+    add_user,
+    assert_error_shape,
+    login,
+)
 
 URL = "/api/v1/organisations"
+
+
+@pytest.fixture(autouse=True)
+def _logged_in(request: pytest.FixtureRequest, client: TestClient, session: Session) -> None:
+    """The directory is for any logged-in user: a large firm's user with the market, else a bank's."""
+    if "market" in request.fixturenames:
+        org = request.getfixturevalue("market").energy
+    else:
+        org = add_organisation(session, "北京中关村银行", kind=OrgKind.BANK)
+    add_user(session, org, "reader")
+    client.headers.update(login(client, "reader"))
+    session.commit()  # end the read transaction the refresh opened: the login has written since
+
+
+def test_requires_a_token(client: TestClient, market: Market) -> None:
+    for url in (URL, f"{URL}/{market.energy.id}"):
+        response = client.get(url, headers={"Authorization": ""})
+        assert response.status_code == 401
+        assert_error_shape(response.json(), "unauthenticated")
+        assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
 def test_list_shape_and_local_time(client: TestClient, market: Market) -> None:
@@ -38,25 +66,25 @@ def test_pagination(client: TestClient, market: Market) -> None:
     assert beyond["items"] == [] and beyond["total"] == 4
 
 
-@pytest.mark.parametrize(
-    ("params", "expected"),
-    [
-        ({"kind": "large_firm"}, ["energy", "tech"]),
-        ({"kind": "sme"}, ["green_sme", "data_sme"]),
-        ({"kind": "bank"}, []),
-        ({"district": "海淀园"}, ["tech", "green_sme"]),
-        ({"cluster": "green"}, ["energy", "green_sme"]),
-        ({"q": "科技"}, ["green_sme", "data_sme"]),
-        ({"q": "  云图 "}, ["data_sme"]),
-        ({"q": "greenctrl"}, ["green_sme"]),  # English name, case-insensitive
-        ({"q": "%"}, []),  # LIKE wildcards are escaped
-        ({"kind": "sme", "district": "海淀园", "cluster": "green"}, ["green_sme"]),
-    ],
-)
-def test_filters(client: TestClient, market: Market, params: dict[str, str], expected: list[str]) -> None:
-    body = client.get(URL, params=params).json()
-    assert [item["id"] for item in body["items"]] == [getattr(market, name).id for name in expected]
-    assert body["total"] == len(expected)
+FILTERS_CASES = [
+    ({"kind": "large_firm"}, ["energy", "tech"]),
+    ({"kind": "sme"}, ["green_sme", "data_sme"]),
+    ({"kind": "bank"}, []),
+    ({"district": "海淀园"}, ["tech", "green_sme"]),
+    ({"cluster": "green"}, ["energy", "green_sme"]),
+    ({"q": "科技"}, ["green_sme", "data_sme"]),
+    ({"q": "  云图 "}, ["data_sme"]),
+    ({"q": "greenctrl"}, ["green_sme"]),  # English name, case-insensitive
+    ({"q": "%"}, []),  # LIKE wildcards are escaped
+    ({"kind": "sme", "district": "海淀园", "cluster": "green"}, ["green_sme"]),
+]
+
+
+def test_filters(client: TestClient, market: Market) -> None:
+    for params, expected in FILTERS_CASES:
+        body = client.get(URL, params=params).json()
+        assert [item["id"] for item in body["items"]] == [getattr(market, name).id for name in expected]
+        assert body["total"] == len(expected)
 
 
 def test_detail_with_qualifications_valid_in_beijing_time(app: FastAPI, client: TestClient, session: Session) -> None:
@@ -104,6 +132,7 @@ def test_detail_qualification_validity_follows_the_clock(app: FastAPI, client: T
     add_qualification(session, org, "hnte", valid_until=date(2026, 11, 2))
     clock = FrozenClock(datetime(2026, 11, 2, 15, 59, tzinfo=UTC))  # 23:59 in Beijing on 11-02
     app.dependency_overrides[get_clock] = lambda: clock
+    client.headers.update(login(client, "reader"))  # a token issued at the new time (access tokens last 15 min)
     assert client.get(f"{URL}/{org.id}").json()["qualifications"][0]["valid"] is True
     clock.set(datetime(2026, 11, 2, 16, 0, tzinfo=UTC))  # 00:00 in Beijing on 11-03
     assert client.get(f"{URL}/{org.id}").json()["qualifications"][0]["valid"] is False
@@ -118,19 +147,19 @@ def test_detail_not_found(client: TestClient) -> None:
     assert body["message_en"] == "Organisation not found: 424242"
 
 
-@pytest.mark.parametrize(
-    ("params", "field"),
-    [
-        ({"kind": "giant"}, "kind"),
-        ({"district": "火星园"}, "district"),
-        ({"cluster": "cooking"}, "cluster"),
-        ({"q": "长" * 101}, "q"),
-        ({"sort": "name"}, "sort"),  # organisations have no sort parameter: unknown parameters are refused
-    ],
-)
-def test_invalid_filters(client: TestClient, params: dict[str, str], field: str) -> None:
-    response = client.get(URL, params=params)
-    assert response.status_code == 422
-    body = response.json()
-    assert_error_shape(body, "invalid_input")
-    assert [entry["field"] for entry in body["detail"]] == [field]
+INVALID_FILTERS_CASES = [
+    ({"kind": "giant"}, "kind"),
+    ({"district": "火星园"}, "district"),
+    ({"cluster": "cooking"}, "cluster"),
+    ({"q": "长" * 101}, "q"),
+    ({"sort": "name"}, "sort"),  # organisations have no sort parameter: unknown parameters are refused
+]
+
+
+def test_invalid_filters(client: TestClient) -> None:
+    for params, field in INVALID_FILTERS_CASES:
+        response = client.get(URL, params=params)
+        assert response.status_code == 422
+        body = response.json()
+        assert_error_shape(body, "invalid_input")
+        assert [entry["field"] for entry in body["detail"]] == [field]

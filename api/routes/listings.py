@@ -1,0 +1,407 @@
+"""Service listings: service packages (服务包) and mentors (创业导师) from service providers, and SMEs' service needs.
+
+Who sees what: any logged-in user reads the packages and mentors; service providers publish them.  A service need
+is posted by an SME and read by that SME (only its own; another SME's need answers 404), by service providers and
+by the programme office; large firms and banks are refused (403).  The packages and mentors ranked for a need are
+for the SME that posted it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query
+from pydantic import BeforeValidator, Field
+from sqlalchemy import String, cast, or_
+from sqlmodel import Session, col, select
+
+from api.auth import Principal, PrincipalDep, ProviderDep, SmeDep, require_kind
+from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
+from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_schema
+from api.routes.lists import PathId, RankQuery, category_conditions, list_page, ranked, ranked_page
+from api.schemas import AUTH_RESPONSES, MentorPublic, Page, RankedPublic, ServiceNeedPublic, ServicePackagePublic
+from matcher import service as matching
+from qianfan import taxonomy
+from qianfan.errors import NotFound
+from qianfan.models import ListingStatus, Mentor, NeedStatus, Organisation, OrgKind, ServiceNeed, ServicePackage
+from qianfan.money import yuan_to_fen
+from qianfan.services import marketplace
+from qianfan.services.marketplace import MentorInput, ServiceNeedInput, ServicePackageInput
+from qianfan.uow import UnitOfWork
+from qianfan.validation import Yuan
+
+packages_router = APIRouter(prefix="/api/v1/service-packages", tags=["services"], responses=AUTH_RESPONSES)
+mentors_router = APIRouter(prefix="/api/v1/mentors", tags=["services"], responses=AUTH_RESPONSES)
+needs_router = APIRouter(prefix="/api/v1/service-needs", tags=["services"], responses=AUTH_RESPONSES)
+routers = (packages_router, mentors_router, needs_router)
+
+NeedReaderDep = Annotated[
+    Principal, Depends(require_kind(OrgKind.SME, OrgKind.SERVICE_PROVIDER, OrgKind.PROGRAMME_OFFICE))
+]
+ValueYuan = Annotated[Yuan, YuanSchema]
+
+
+def _names(session: Session, organisation_id: int) -> str:
+    organisation = session.get(Organisation, organisation_id)
+    assert organisation is not None
+    return organisation.name
+
+
+# ------------------------------------------------------------------------------------------------ packages
+
+PACKAGE_SORTS: dict[str, tuple[Any, ...]] = {
+    "-created_at": (col(ServicePackage.created_at).desc(), col(ServicePackage.id).desc()),
+    "created_at": (col(ServicePackage.created_at).asc(), col(ServicePackage.id).asc()),
+    "value": (col(ServicePackage.value_fen).asc(), col(ServicePackage.id).asc()),
+    "-value": (col(ServicePackage.value_fen).desc(), col(ServicePackage.id).desc()),
+}
+_PACKAGE_KEYS = tuple(PACKAGE_SORTS)
+PackageSort = Annotated[str, BeforeValidator(sort_choice(_PACKAGE_KEYS)), sort_schema(_PACKAGE_KEYS, "-created_at")]
+_JOIN_PROVIDER = (Organisation, col(Organisation.id) == col(ServicePackage.organisation_id))
+
+
+class PackageQuery(PageParams):
+    status: ListingStatus = Field(ListingStatus.ACTIVE, description="状态 / status (default active)")
+    category: CategoryFilter | None = None
+    organisation_id: Id | None = Field(None, description="服务机构 / provider organisation id")
+    q: SearchText = Field(None, description="标题包含 / title contains", examples=["融资"])
+    max_value: ValueYuan | None = Field(None, description="最高价值（元）/ maximum value (yuan)")
+    sort: PackageSort = Field("-created_at", description="排序 / sort order")
+
+
+@packages_router.get("", response_model=Page[ServicePackagePublic], summary="服务包列表 / List service packages")
+def list_packages(
+    query: Annotated[PackageQuery, Query()], principal: PrincipalDep, session: SessionDep, settings: SettingsDep
+) -> Page[ServicePackagePublic]:
+    conditions: list[Any] = [col(ServicePackage.status) == query.status]
+    conditions += category_conditions(col(ServicePackage.category), query.category)
+    if query.organisation_id is not None:
+        conditions.append(col(ServicePackage.organisation_id) == query.organisation_id)
+    if query.q is not None:
+        conditions.append(col(ServicePackage.title).icontains(query.q, autoescape=True))
+    if query.max_value is not None:
+        conditions.append(col(ServicePackage.value_fen) <= yuan_to_fen(query.max_value))
+    return list_page(
+        session,
+        ServicePackage,
+        query,
+        lambda row: ServicePackagePublic.from_model(row[0], row[1], settings.tz),
+        conditions=conditions,
+        order_by=PACKAGE_SORTS[query.sort],
+        joins=[_JOIN_PROVIDER],
+        columns=[Organisation.name],
+    )
+
+
+@packages_router.post(
+    "", response_model=ServicePackagePublic, status_code=201, summary="发布服务包 / Publish a service package"
+)
+def publish_package(
+    data: Annotated[
+        ServicePackageInput,
+        Body(
+            openapi_examples={
+                "incubation": {
+                    "value": {
+                        "title": "硬科技初创企业融资辅导服务包",
+                        "description": "BP打磨、路演辅导与投资人对接。",
+                        "category": "services.incubation",
+                        "value": "50000.00",
+                    }
+                }
+            }
+        ),
+    ],
+    principal: ProviderDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ServicePackagePublic:
+    """仅限服务机构。/ Service providers only."""
+    package = marketplace.publish_service_package(UnitOfWork(engine, clock), principal.actor, data)
+    return ServicePackagePublic.from_model(package, _names(session, package.organisation_id), settings.tz)
+
+
+@packages_router.get("/{package_id}", response_model=ServicePackagePublic, summary="服务包详情 / Service package")
+def get_package(
+    package_id: PathId, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
+) -> ServicePackagePublic:
+    row = session.exec(
+        select(ServicePackage, Organisation.name).join(*_JOIN_PROVIDER).where(col(ServicePackage.id) == package_id)
+    ).first()
+    if row is None:
+        raise NotFound.of("服务包", "Service package", package_id)
+    return ServicePackagePublic.from_model(row[0], row[1], settings.tz)
+
+
+# ------------------------------------------------------------------------------------------------ mentors
+
+MENTOR_SORTS: dict[str, tuple[Any, ...]] = {
+    "-created_at": (col(Mentor.created_at).desc(), col(Mentor.id).desc()),
+    "created_at": (col(Mentor.created_at).asc(), col(Mentor.id).asc()),
+    "name": (col(Mentor.name).asc(), col(Mentor.id).asc()),
+}
+_MENTOR_KEYS = tuple(MENTOR_SORTS)
+MentorSort = Annotated[str, BeforeValidator(sort_choice(_MENTOR_KEYS)), sort_schema(_MENTOR_KEYS, "-created_at")]
+_JOIN_MENTOR_ORG = (Organisation, col(Organisation.id) == col(Mentor.organisation_id))
+
+
+class MentorQuery(PageParams):
+    status: ListingStatus = Field(ListingStatus.ACTIVE, description="状态 / status (default active)")
+    expertise: CategoryFilter | None = Field(
+        None, description="擅长类别，或产业集群 / expertise category, or cluster", examples=["ict.iiot"]
+    )
+    organisation_id: Id | None = Field(None, description="服务机构 / provider organisation id")
+    q: SearchText = Field(None, description="姓名或简介包含 / name or headline contains", examples=["创业"])
+    sort: MentorSort = Field("-created_at", description="排序 / sort order")
+
+
+def _expertise_condition(code: str) -> Any:
+    """``expertise`` is a JSON list of category codes; its text holds each code in double quotes."""
+    text = cast(col(Mentor.expertise), String)
+    if code in taxonomy.CLUSTER_BY_CODE:
+        return text.contains(f'"{code}.', autoescape=True)
+    return text.contains(f'"{code}"', autoescape=True)
+
+
+@mentors_router.get("", response_model=Page[MentorPublic], summary="创业导师列表 / List mentors")
+def list_mentors(
+    query: Annotated[MentorQuery, Query()], principal: PrincipalDep, session: SessionDep, settings: SettingsDep
+) -> Page[MentorPublic]:
+    conditions: list[Any] = [col(Mentor.status) == query.status]
+    if query.expertise is not None:
+        conditions.append(_expertise_condition(query.expertise))
+    if query.organisation_id is not None:
+        conditions.append(col(Mentor.organisation_id) == query.organisation_id)
+    if query.q is not None:
+        conditions.append(
+            or_(
+                col(Mentor.name).icontains(query.q, autoescape=True),
+                col(Mentor.headline).icontains(query.q, autoescape=True),
+            )
+        )
+    return list_page(
+        session,
+        Mentor,
+        query,
+        lambda row: MentorPublic.from_model(row[0], row[1], settings.tz),
+        conditions=conditions,
+        order_by=MENTOR_SORTS[query.sort],
+        joins=[_JOIN_MENTOR_ORG],
+        columns=[Organisation.name],
+    )
+
+
+@mentors_router.post("", response_model=MentorPublic, status_code=201, summary="发布创业导师 / Publish a mentor")
+def publish_mentor(
+    data: Annotated[
+        MentorInput,
+        Body(
+            openapi_examples={
+                "mentor": {
+                    "value": {
+                        "name": "王立新",
+                        "headline": "连续创业者，专注工业互联网",
+                        "bio": "曾创办两家工业软件企业。",
+                        "expertise": ["ict.iiot", "services.incubation"],
+                    }
+                }
+            }
+        ),
+    ],
+    principal: ProviderDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> MentorPublic:
+    """仅限服务机构。/ Service providers only."""
+    mentor = marketplace.publish_mentor(UnitOfWork(engine, clock), principal.actor, data)
+    return MentorPublic.from_model(mentor, _names(session, mentor.organisation_id), settings.tz)
+
+
+@mentors_router.get("/{mentor_id}", response_model=MentorPublic, summary="创业导师详情 / Mentor")
+def get_mentor(mentor_id: PathId, principal: PrincipalDep, session: SessionDep, settings: SettingsDep) -> MentorPublic:
+    row = session.exec(
+        select(Mentor, Organisation.name).join(*_JOIN_MENTOR_ORG).where(col(Mentor.id) == mentor_id)
+    ).first()
+    if row is None:
+        raise NotFound.of("创业导师", "Mentor", mentor_id)
+    return MentorPublic.from_model(row[0], row[1], settings.tz)
+
+
+# ------------------------------------------------------------------------------------------------ needs
+
+NEED_SORTS: dict[str, tuple[Any, ...]] = {
+    "-created_at": (col(ServiceNeed.created_at).desc(), col(ServiceNeed.id).desc()),
+    "created_at": (col(ServiceNeed.created_at).asc(), col(ServiceNeed.id).asc()),
+}
+_NEED_KEYS = tuple(NEED_SORTS)
+NeedSort = Annotated[str, BeforeValidator(sort_choice(_NEED_KEYS)), sort_schema(_NEED_KEYS, "-created_at")]
+_JOIN_NEED_ORG = (Organisation, col(Organisation.id) == col(ServiceNeed.organisation_id))
+
+
+class NeedQuery(PageParams):
+    status: NeedStatus | None = Field(None, description="状态 / status")
+    category: CategoryFilter | None = None
+    organisation_id: Id | None = Field(None, description="提出需求的企业 / SME organisation id")
+    q: SearchText = Field(None, description="标题包含 / title contains", examples=["知识产权"])
+    sort: NeedSort = Field("-created_at", description="排序 / sort order")
+
+
+class PackageRankQuery(RankQuery):
+    max_value: ValueYuan | None = Field(None, description="服务包最高价值（元）/ maximum package value (yuan)")
+
+
+def need_scope(principal: Principal) -> list[Any]:
+    """An SME sees only its own needs; service providers and the programme office see all."""
+    if principal.is_(OrgKind.SME):
+        return [col(ServiceNeed.organisation_id) == principal.organisation_id]
+    return []
+
+
+@needs_router.get("", response_model=Page[ServiceNeedPublic], summary="服务需求列表 / List service needs")
+def list_needs(
+    query: Annotated[NeedQuery, Query()], principal: NeedReaderDep, session: SessionDep, settings: SettingsDep
+) -> Page[ServiceNeedPublic]:
+    """中小企业只能看到本企业的需求；服务机构与管委会可看到全部；大企业与银行无权访问。
+
+    An SME lists only its own needs; service providers and the programme office list all; large firms and banks
+    are refused.
+    """
+    conditions: list[Any] = category_conditions(col(ServiceNeed.category), query.category)
+    if query.status is not None:
+        conditions.append(col(ServiceNeed.status) == query.status)
+    if query.organisation_id is not None:
+        conditions.append(col(ServiceNeed.organisation_id) == query.organisation_id)
+    if query.q is not None:
+        conditions.append(col(ServiceNeed.title).icontains(query.q, autoescape=True))
+    return list_page(
+        session,
+        ServiceNeed,
+        query,
+        lambda row: ServiceNeedPublic.from_model(row[0], row[1], settings.tz),
+        conditions=[*conditions, *need_scope(principal)],
+        order_by=NEED_SORTS[query.sort],
+        joins=[_JOIN_NEED_ORG],
+        columns=[Organisation.name],
+    )
+
+
+@needs_router.post("", response_model=ServiceNeedPublic, status_code=201, summary="发布服务需求 / Post a service need")
+def post_need(
+    data: Annotated[
+        ServiceNeedInput,
+        Body(
+            openapi_examples={
+                "ip": {
+                    "value": {
+                        "title": "发明专利布局与申请代理",
+                        "description": "围绕边缘计算网关布局5–8件发明专利。",
+                        "category": "services.consulting",
+                        "budget": "80000.00",
+                    }
+                }
+            }
+        ),
+    ],
+    principal: SmeDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ServiceNeedPublic:
+    """仅限中小企业。/ SMEs only."""
+    need = marketplace.post_service_need(UnitOfWork(engine, clock), principal.actor, data)
+    return ServiceNeedPublic.from_model(need, _names(session, need.organisation_id), settings.tz)
+
+
+@needs_router.get("/{need_id}", response_model=ServiceNeedPublic, summary="服务需求详情 / Service need")
+def get_need(
+    need_id: PathId, principal: NeedReaderDep, session: SessionDep, settings: SettingsDep
+) -> ServiceNeedPublic:
+    row = session.exec(
+        select(ServiceNeed, Organisation.name)
+        .join(*_JOIN_NEED_ORG)
+        .where(col(ServiceNeed.id) == need_id, *need_scope(principal))
+    ).first()
+    if row is None:
+        raise NotFound.of("服务需求", "Service need", need_id)
+    return ServiceNeedPublic.from_model(row[0], row[1], settings.tz)
+
+
+@needs_router.get(
+    "/{need_id}/packages",
+    response_model=Page[RankedPublic[ServicePackagePublic]],
+    summary="需求的匹配服务包 / Service packages ranked for a need",
+)
+def need_packages(
+    need_id: PathId,
+    query: Annotated[PackageRankQuery, Query()],
+    principal: SmeDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Page[RankedPublic[ServicePackagePublic]]:
+    """仅限发布该需求的中小企业。筛选：`category`、`district`（服务机构所在分园）、`max_value`、`min_score`。
+
+    For the SME that posted the need.  Filters: `category`, `district` (the provider's), `max_value`, `min_score`.
+    """
+    max_fen = None if query.max_value is None else yuan_to_fen(query.max_value)
+    filters = query.filters(max_price_fen=max_fen)
+
+    def rank(offset: int, limit: int) -> matching.RankedPage:
+        return matching.rank_packages_for_need(
+            engine, clock, need_id, filters=filters, offset=offset, limit=limit, actor=principal.actor
+        )
+
+    items, total, first = ranked(rank, query)
+    ids = [item.id for item in items]
+    rows = (
+        session.exec(
+            select(ServicePackage, Organisation.name).join(*_JOIN_PROVIDER).where(col(ServicePackage.id).in_(ids))
+        ).all()
+        if ids
+        else []
+    )
+    packages = {p.id: ServicePackagePublic.from_model(p, name, settings.tz) for p, name in rows if p.id}
+    return ranked_page(items, total, first, query, packages, lambda package: package)
+
+
+@needs_router.get(
+    "/{need_id}/mentors",
+    response_model=Page[RankedPublic[MentorPublic]],
+    summary="需求的匹配创业导师 / Mentors ranked for a need",
+)
+def need_mentors(
+    need_id: PathId,
+    query: Annotated[RankQuery, Query()],
+    principal: SmeDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Page[RankedPublic[MentorPublic]]:
+    """仅限发布该需求的中小企业。筛选：`category`（导师擅长任一类别）、`district`、`min_score`。
+
+    For the SME that posted the need.  Filters: `category` (any of the mentor's expertise), `district`,
+    `min_score`.
+    """
+    filters = query.filters()
+
+    def rank(offset: int, limit: int) -> matching.RankedPage:
+        return matching.rank_mentors_for_need(
+            engine, clock, need_id, filters=filters, offset=offset, limit=limit, actor=principal.actor
+        )
+
+    items, total, first = ranked(rank, query)
+    ids = [item.id for item in items]
+    rows = (
+        session.exec(select(Mentor, Organisation.name).join(*_JOIN_MENTOR_ORG).where(col(Mentor.id).in_(ids))).all()
+        if ids
+        else []
+    )
+    mentors = {m.id: MentorPublic.from_model(m, name, settings.tz) for m, name in rows if m.id}
+    return ranked_page(items, total, first, query, mentors, lambda mentor: mentor)
