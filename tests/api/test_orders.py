@@ -1,12 +1,12 @@
-"""GET /api/v1/orders and /api/v1/orders/{id}: filters, sorting, pages and errors, read by the programme office
-(which sees every order).  Writes, matches and tenant scoping are in test_orders_write.py-style tests below."""
+"""/api/v1/orders: reads (filters, sorting, pages, errors) by the programme office, which sees every order; then
+tenant scoping, posting, editing, closing, shortlisting and rejecting.  Ranked matches: test_matches_api.py."""
 
 from __future__ import annotations
 
 import pytest
 from sqlmodel import Session
 
-from qianfan.models import OrgKind
+from qianfan.models import Organisation, OrgKind
 from tests.api.conftest import (
     Market,
     TestClient,
@@ -224,3 +224,216 @@ def test_invalid_path_id(client: TestClient) -> None:
         body = response.json()
         assert_error_shape(body, "invalid_input")
         assert body["detail"][0]["field"] == "order_id"
+
+
+# ------------------------------------------------------------------------------------- tenancy, writes, decisions
+
+
+class Logins:
+    """Users of the given organisations, each logged in once per test (argon2 makes a login cost ~0.2 s)."""
+
+    def __init__(self, client: TestClient, session: Session) -> None:
+        self.client, self.session = client, session
+        self.headers: dict[int | None, dict[str, str]] = {}
+
+    def __call__(self, org: Organisation) -> dict[str, str]:
+        if org.id not in self.headers:
+            add_user(self.session, org, f"user{org.id}")
+            self.headers[org.id] = login(self.client, f"user{org.id}")
+            self.session.commit()  # the login wrote: end the session's read transaction
+        return self.headers[org.id]
+
+    def kind(self, kind: OrgKind) -> dict[str, str]:
+        """A user of a new organisation of *kind*."""
+        return self(add_organisation(self.session, f"某{kind.value}机构", kind=kind))
+
+
+@pytest.fixture
+def users(client: TestClient, session: Session) -> Logins:
+    return Logins(client, session)
+
+
+NEW_ORDER = {
+    "kind": "procurement",
+    "title": "  智慧园区能耗监测平台  ",
+    "description": "覆盖20栋楼宇的分项计量与能耗分析",
+    "category": "green.hvac",
+    "budget": "1500000.50",
+    "district": "朝阳园",
+    "deadline": "2026-12-20",
+    "required_qualifications": ["hnte", "hnte"],
+}
+
+
+def test_every_order_route_needs_a_token(client: TestClient, market: Market) -> None:
+    anonymous = {"Authorization": ""}
+    oid = market.hvac_order.id
+    for method, url in [
+        ("GET", URL),
+        ("GET", f"{URL}/{oid}"),
+        ("POST", URL),
+        ("PATCH", f"{URL}/{oid}"),
+        ("POST", f"{URL}/{oid}/close"),
+        ("GET", f"{URL}/{oid}/matches"),
+        ("POST", f"{URL}/{oid}/shortlist"),
+        ("POST", f"{URL}/{oid}/reject"),
+    ]:
+        response = client.request(method, url, headers=anonymous, json={})
+        assert response.status_code == 401, (method, url)
+        assert_error_shape(response.json(), "unauthenticated")
+
+
+def test_a_large_firm_sees_only_its_own_orders(client: TestClient, market: Market, users: Logins) -> None:
+    energy = users(market.energy)
+    body = client.get(URL, headers=energy).json()
+    assert _names(body, market) == ["storage_merger", "hvac_order"] and body["total"] == 2
+    # Asking for another firm's orders by filter gives nothing; by id, a 404 that says nothing about it.
+    assert client.get(URL, headers=energy, params={"organisation_id": market.tech.id}).json()["total"] == 0
+    response = client.get(f"{URL}/{market.datahub_order.id}", headers=energy)
+    assert response.status_code == 404
+    assert_error_shape(response.json(), "not_found")
+    assert "城市数据中台" not in response.text
+    missing = client.get(f"{URL}/987654", headers=energy).json()
+    assert {k: v for k, v in missing.items() if k not in ("message", "message_en")} == {
+        k: v for k, v in response.json().items() if k not in ("message", "message_en")
+    }
+
+
+def test_smes_and_providers_see_all_orders_banks_are_refused(client: TestClient, market: Market, users: Logins) -> None:
+    for headers in (users(market.green_sme), users.kind(OrgKind.SERVICE_PROVIDER)):
+        assert client.get(URL, headers=headers).json()["total"] == 4
+        assert client.get(f"{URL}/{market.datahub_order.id}", headers=headers).status_code == 200
+    bank = users.kind(OrgKind.BANK)
+    for url in (URL, f"{URL}/{market.hvac_order.id}"):
+        response = client.get(url, headers=bank)
+        assert response.status_code == 403
+        assert_error_shape(response.json(), "permission_denied")
+
+
+def test_post_order(client: TestClient, market: Market, users: Logins) -> None:
+    response = client.post(URL, headers=users(market.energy), json=NEW_ORDER)
+    assert response.status_code == 201, response.text
+    order = response.json()
+    assert_no_floats(order)
+    assert order["organisation_id"] == market.energy.id
+    assert order["organisation_name"] == "北京京能集团有限责任公司"
+    assert order["title"] == "智慧园区能耗监测平台"
+    assert (order["budget_fen"], order["budget"]) == (150_000_050, "1500000.50")
+    assert order["required_qualifications"] == ["hnte"]
+    assert (order["status"], order["version"]) == ("open", 1)
+    assert order["created_at"] == "2026-11-02T09:30:00+08:00"
+    assert client.get(f"{URL}/{order['id']}", headers=users(market.energy)).json() == order
+
+
+def test_only_large_firms_post_orders(client: TestClient, market: Market, users: Logins) -> None:
+    for headers in (users(market.green_sme), users.kind(OrgKind.PROGRAMME_OFFICE)):
+        response = client.post(URL, headers=headers, json=NEW_ORDER)
+        assert response.status_code == 403
+        assert_error_shape(response.json(), "permission_denied")
+
+
+def test_post_order_validation_is_bilingual(client: TestClient, market: Market, users: Logins) -> None:
+    energy = users(market.energy)
+    for change, field in [
+        ({"budget": "1.001"}, "budget"),
+        ({"budget": 1500000.5}, "budget"),  # a float amount is refused
+        ({"title": ""}, "title"),
+        ({"category": "ict.cooking"}, "category"),
+        ({"district": "火星园"}, "district"),
+        ({"deadline": "tomorrow"}, "deadline"),
+        ({"required_qualifications": ["nobel"]}, "required_qualifications.0"),
+        ({"budget_fen": 100}, "budget_fen"),  # unknown fields are refused
+    ]:
+        response = client.post(URL, headers=energy, json={**NEW_ORDER, **change})
+        assert response.status_code == 422, (change, response.text)
+        body = response.json()
+        assert_error_shape(body, "invalid_input")
+        assert body["detail"][0]["field"] == field, change
+        assert body["message"] != body["message_en"]
+    past = client.post(URL, headers=energy, json={**NEW_ORDER, "deadline": "2026-11-02"})
+    assert past.status_code == 422
+    assert_error_shape(past.json(), "rule_violated")
+    assert client.get(URL, headers=energy).json()["total"] == 2  # nothing was stored
+
+
+def test_edit_order(client: TestClient, market: Market, users: Logins) -> None:
+    energy = users(market.energy)
+    url = f"{URL}/{market.hvac_order.id}"
+    response = client.patch(url, headers=energy, json={"budget": "13000000", "deadline": "2027-01-15"})
+    assert response.status_code == 200, response.text
+    order = response.json()
+    assert (order["budget_fen"], order["budget"], order["deadline"]) == (1_300_000_000, "13000000.00", "2027-01-15")
+    assert order["version"] == 2 and order["title"] == "园区中央空调节能改造"  # untouched fields stay
+
+    stale = client.patch(url, headers={**energy, "If-Match": '"1"'}, json={"title": "新标题"})
+    assert stale.status_code == 409
+    assert_error_shape(stale.json(), "conflict")
+    fresh = client.patch(url, headers={**energy, "If-Match": '"2"'}, json={"title": "新标题"})
+    assert fresh.status_code == 200 and fresh.json()["version"] == 3
+    bad = client.patch(url, headers={**energy, "If-Match": "yesterday"}, json={"title": "x"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "If-Match"
+
+
+def test_edit_order_of_another_firm_or_by_another_kind(client: TestClient, market: Market, users: Logins) -> None:
+    foreign = client.patch(f"{URL}/{market.datahub_order.id}", headers=users(market.energy), json={"title": "x"})
+    assert foreign.status_code == 404
+    assert_error_shape(foreign.json(), "not_found")
+    assert "城市数据中台" not in foreign.text
+    sme = client.patch(f"{URL}/{market.hvac_order.id}", headers=users(market.green_sme), json={"title": "x"})
+    assert sme.status_code == 403
+    closed = client.patch(f"{URL}/{market.cloud_investment.id}", headers=users(market.tech), json={"title": "x"})
+    assert closed.status_code == 422
+    assert_error_shape(closed.json(), "rule_violated")
+    invalid = client.patch(f"{URL}/{market.hvac_order.id}", headers=users(market.energy), json={"status": "closed"})
+    assert invalid.status_code == 422 and invalid.json()["detail"][0]["field"] == "status"
+
+
+def test_close_order(client: TestClient, market: Market, users: Logins) -> None:
+    energy = users(market.energy)
+    url = f"{URL}/{market.hvac_order.id}/close"
+    first = client.post(url, headers=energy)
+    assert first.status_code == 200
+    order = first.json()
+    assert order["status"] == "closed" and order["closed_at"] == "2026-11-02T09:30:00+08:00"
+    again = client.post(url, headers=energy)
+    assert again.status_code == 200 and again.json() == order  # idempotent
+    foreign = client.post(f"{URL}/{market.datahub_order.id}/close", headers=energy)
+    assert foreign.status_code == 404
+    assert client.get(f"{URL}/{market.datahub_order.id}", headers=users(market.tech)).json()["status"] == "open"
+
+
+def test_shortlist_and_reject(client: TestClient, market: Market, users: Logins) -> None:
+    energy = users(market.energy)
+    offer_id = market.hvac_offer.id
+    url = f"{URL}/{market.hvac_order.id}"
+    shortlisted = client.post(f"{url}/shortlist", headers=energy, json={"offer_id": offer_id, "note": "资质齐全"})
+    assert shortlisted.status_code == 200, shortlisted.text
+    body = shortlisted.json()
+    assert (body["kind"], body["offer_id"], body["order_id"], body["note"]) == (
+        "shortlist",
+        offer_id,
+        market.hvac_order.id,
+        "资质齐全",
+    )
+    assert client.post(f"{url}/shortlist", headers=energy, json={"offer_id": offer_id}).json()["id"] == body["id"]
+    rejected = client.post(f"{url}/reject", headers=energy, json={"offer_id": offer_id})
+    assert rejected.status_code == 200 and rejected.json()["kind"] == "rejection"
+
+
+def test_shortlist_refusals(client: TestClient, market: Market, users: Logins) -> None:
+    energy = users(market.energy)
+    body = {"offer_id": market.governance_offer.id}
+    foreign = client.post(f"{URL}/{market.datahub_order.id}/shortlist", headers=energy, json=body)
+    assert foreign.status_code == 404
+    sme = client.post(f"{URL}/{market.hvac_order.id}/reject", headers=users(market.green_sme), json=body)
+    assert sme.status_code == 403
+    withdrawn = {"offer_id": market.gateway_offer.id}
+    gone = client.post(f"{URL}/{market.hvac_order.id}/shortlist", headers=energy, json=withdrawn)
+    assert gone.status_code == 422
+    assert_error_shape(gone.json(), "rule_violated")
+    unknown = client.post(f"{URL}/{market.hvac_order.id}/shortlist", headers=energy, json={"offer_id": 987654})
+    assert unknown.status_code == 404
+    for bad, field in [({}, "offer_id"), ({"offer_id": 0}, "offer_id"), ({**body, "note": "长" * 1001}, "note")]:
+        response = client.post(f"{URL}/{market.hvac_order.id}/shortlist", headers=energy, json=bad)
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["field"] == field
