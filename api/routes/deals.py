@@ -17,6 +17,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BeforeValidator, Field
 from sqlalchemy import or_
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -84,6 +85,13 @@ def _intent_rows(session: Session, *conditions: Any) -> Any:
 def _intent_public(row: Any, tz: Any) -> IntentOrderPublic:
     intent, buyer, supplier, contract_id = row
     return IntentOrderPublic.from_model(intent, buyer, supplier, contract_id, tz)
+
+
+def _after_write(engine: Engine, principal: Principal, intent_id: int, tz: Any) -> IntentOrderPublic:
+    """Read what a use case just committed in a new session: the request's session may hold an older snapshot
+    (SQLite keeps the one its first read took until the transaction ends)."""
+    with Session(engine) as session:
+        return read_intent(session, principal, intent_id, tz)
 
 
 def read_intent(session: Session, principal: Principal, intent_id: int, tz: Any) -> IntentOrderPublic:
@@ -170,7 +178,6 @@ def propose_intent(
     principal: PartyDep,
     engine: EngineDep,
     clock: ClockDep,
-    session: SessionDep,
     settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -179,7 +186,7 @@ def propose_intent(
     def run() -> IntentOrderPublic:
         intent = marketplace.propose_intent_order(UnitOfWork(engine, clock), principal.actor, data)
         assert intent.id is not None
-        return read_intent(session, principal, intent.id, settings.tz)
+        return _after_write(engine, principal, intent.id, settings.tz)
 
     return idempotent(request, principal, idempotency_key, data, run, clock=clock, status_code=201)
 
@@ -202,7 +209,6 @@ def sign_intent(
     principal: PartyDep,
     engine: EngineDep,
     clock: ClockDep,
-    session: SessionDep,
     settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -213,7 +219,7 @@ def sign_intent(
 
     def run() -> IntentOrderPublic:
         marketplace.sign_intent_order(UnitOfWork(engine, clock), principal.actor, intent_id)
-        return read_intent(session, principal, intent_id, settings.tz)
+        return _after_write(engine, principal, intent_id, settings.tz)
 
     return idempotent(request, principal, idempotency_key, None, run, clock=clock)
 
@@ -226,12 +232,11 @@ def cancel_intent(
     principal: PartyDep,
     engine: EngineDep,
     clock: ClockDep,
-    session: SessionDep,
     settings: SettingsDep,
 ) -> IntentOrderPublic:
     """仅限未生效（未双方签署）的意向订单；幂等。/ Only before both have signed; idempotent."""
     marketplace.cancel_intent_order(UnitOfWork(engine, clock), principal.actor, intent_id)
-    return read_intent(session, principal, intent_id, settings.tz)
+    return _after_write(engine, principal, intent_id, settings.tz)
 
 
 # ------------------------------------------------------------------------------------------------ contracts
