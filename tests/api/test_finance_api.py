@@ -368,3 +368,19 @@ def test_the_whole_path_over_http_keeps_the_ledger_balanced(fw: FinanceWorld) ->
         assert sum(fs.balances(s).values()) == 0
         assert s.get(Loan, loan_id).status == LoanStatus.REPAID  # type: ignore[union-attr]
         assert audit.verify_chain(s).ok
+
+
+def test_four_eyes_above_the_threshold(fw: FinanceWorld) -> None:
+    w = fw.w
+    app = w.apply(w.confirmed_part("7000000.00").id, "6000000.00")
+    fs.run_risk_check(w.uow(), app.id)
+    first = fw.post(w.reviewer, f"{APPS}/{app.id}/approve", {"annual_rate": "0.06"})
+    assert first.status_code == 200, first.text
+    assert first.json()["status"] == "awaiting_second_approval" and first.json()["approved"] is None
+    assert fw.get(w.sme, f"{APPS}/{app.id}/offer").status_code == 409
+    assert fw.post(w.reviewer, f"{APPS}/{app.id}/approve").status_code == 422  # not a second time by the same role
+    assert fw.post(w.reviewer, f"{APPS}/{app.id}/approve", {"annual_rate": 0.06}).status_code == 422  # no floats
+    second = fw.post(w.approver, f"{APPS}/{app.id}/approve", key="second-approval-01")
+    assert second.status_code == 200, second.text
+    assert second.json()["status"] == "approved" and second.json()["annual_rate"] == "0.06"
+    assert fw.get(w.sme, f"{APPS}/{app.id}/offer").json()["terms"]["principal_fen"] == 600_000_000
