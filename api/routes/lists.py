@@ -141,8 +141,8 @@ def ranked(rank: Callable[[int, int], RankedPage], query: RankQuery) -> tuple[li
         offset += MAX_PAGE
         if not page.has_more:
             break
-    floor = float(query.min_score)
-    kept = [item for item in everything if item.score >= floor]
+    # Compared as shown (4 places), so a score read from a response is a floor that keeps that result.
+    kept = [item for item in everything if Decimal(score_string(item.score)) >= query.min_score]
     return kept[query.offset : query.offset + query.limit], len(kept), query.offset + 1
 
 
