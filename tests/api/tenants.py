@@ -179,7 +179,7 @@ def _chain(engine: Engine, clock: FrozenClock, name: str) -> Chain:
         bank,
         {
             "code": f"RF{name}",
-            "name": f"{secret}应收账款融资",
+            "name": f"{name}方应收账款融资",  # the product catalogue is public
             "advance_rate": "0.9",
             "spreads_bp": {"A": 50, "B": 100, "C": 180, "D": 300},
         },
@@ -246,6 +246,9 @@ def _chain(engine: Engine, clock: FrozenClock, name: str) -> Chain:
         package=package.id,
         mentor=mentor.id,
         need=need.id,
+        large_firm_org=firm.organisation_id,
+        sme_org=sme.organisation_id,
+        bank_org=bank.organisation_id,
     )
     assert loan.id == loan_row.id
     return chain
@@ -268,6 +271,11 @@ def build_tenants(engine: Engine, clock: FrozenClock) -> Tenants:
     b = _chain(engine, clock, "B")
     (office,) = _org(engine, clock, OrgKind.PROGRAMME_OFFICE, "O", [UserRole.ADMIN])
     return Tenants(a, b, office, "toprogrammeoffice0")
+
+
+def bank_admin(tenants: Tenants) -> str:
+    """Chain A's bank administrator (products, credit lines), beside its reviewer (the bank viewer)."""
+    return "tabank0"
 
 
 def usernames(tenants: Tenants) -> dict[str, str]:

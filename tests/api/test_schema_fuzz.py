@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import schemathesis
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (
@@ -28,7 +27,7 @@ from api.app import create_app
 from api.deps import get_clock
 from qianfan.clock import FrozenClock
 from qianfan.models import OrgKind
-from tests.api.routes import admitted_kinds
+from tests.api.routes import admitted_kinds, api_routes
 from tests.api.tenants import PASSWORD, build_tenants, usernames
 
 MAX_EXAMPLES = 15
@@ -58,8 +57,8 @@ def fuzz_app(engine: Engine, clock: FrozenClock) -> Iterator[tuple[FastAPI, dict
 
 
 def _kind_for(app: FastAPI, method: str, path: str) -> str:
-    for route in app.routes:
-        if isinstance(route, APIRoute) and route.path == path and method.upper() in route.methods:
+    for route_method, route_path, route in api_routes(app):
+        if route_path == path and route_method == method.upper():
             kinds = admitted_kinds(route)
             return (kinds[0] if kinds else OrgKind.PROGRAMME_OFFICE).value
     return OrgKind.PROGRAMME_OFFICE.value
