@@ -16,7 +16,16 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -37,13 +46,30 @@ router = APIRouter(prefix="/api/v1", responses=AUTH_RESPONSES)
 # --------------------------------------------------------------------------------------------- the figures
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+#: The platform's records lie well inside these years; outside them a period cannot be converted to UTC safely.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
+
+def _in_years(value: date) -> date:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise bilingual(
+            "date_out_of_range",
+            f"日期须在 {FIRST_YEAR} 年至 {LAST_YEAR} 年之间：{value}",
+            f"Dates must lie between {FIRST_YEAR} and {LAST_YEAR}: {value}",
+        )
+    return value
+
+
+StatsDate = Annotated[date, AfterValidator(_in_years)]
 
 
 def _check_month(value: Any) -> Any:
     if isinstance(value, str):
         value = value.strip()
-        if not _MONTH.match(value):
+        match = _MONTH.match(value)
+        if not match:
             raise bilingual("invalid_month", f"月份格式应为 YYYY-MM：{value}", f"month must be YYYY-MM: {value}")
+        _in_years(date(int(match.group(1)), int(match.group(2)), 1))
     return value
 
 
@@ -65,10 +91,10 @@ class StatsQuery(BaseModel):
     district: District | None = Field(
         None, description="分园（按记录的归属机构）/ branch park of the attributed organisation", examples=["海淀园"]
     )
-    from_: date | None = Field(
+    from_: StatsDate | None = Field(
         None, alias="from", description="起始日期（含，北京时间）/ first day, inclusive (Beijing time)"
     )
-    to: date | None = Field(None, description="截止日期（含，北京时间）/ last day, inclusive (Beijing time)")
+    to: StatsDate | None = Field(None, description="截止日期（含，北京时间）/ last day, inclusive (Beijing time)")
     month: Month | None = Field(
         None, description="月份 YYYY-MM（北京时间；不能与 from/to 同用）/ month (Beijing time; not with from/to)"
     )

@@ -246,3 +246,15 @@ def test_the_definitions_are_documented_in_openapi(client: TestClient) -> None:
     assert {tag["name"] for tag in schema["tags"]} >= {"stats", "audit"}
     params = {p["name"] for p in schema["paths"][STATS]["get"]["parameters"]}
     assert params == {"cluster", "district", "from", "to", "month", "group_by"}
+
+
+@pytest.mark.parametrize("query", ["from=0001-01-01", "to=9999-12-31", "month=0001-01", "month=9999-12"])
+def test_dates_outside_the_platforms_years_are_a_422_not_a_500(
+    client: TestClient, session: Session, query: str
+) -> None:
+    # Found by the schemathesis fuzz: year 1 in Beijing time is before datetime.min in UTC.
+    office = add_organisation(session, "日期边界测试管委会", kind=OrgKind.PROGRAMME_OFFICE)
+    add_user(session, office, "date-office")
+    response = client.get(f"/api/v1/stats?{query}", headers=login(client, "date-office"))
+    assert response.status_code == 422
+    assert_error_shape(response.json(), "invalid_input")
