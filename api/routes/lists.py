@@ -1,5 +1,5 @@
-"""Shared plumbing of the list and ranking routes: one page of rows (count + select + joins + sort + page), sort
-parameters, the offer index, and ranked pages (matches) with their explanations.
+"""Shared plumbing of the list and ranking routes: one page of rows (count + select + joins + sort + page), category
+filters, the offer index, ranked pages (matches) with their explanations, and the ``If-Match`` version header.
 
 Tenant scoping is not done here: each route passes the conditions that restrict the rows to what the caller may
 see, so the count and the page always agree.
