@@ -20,6 +20,19 @@ from qianfan.db import make_engine
 from qianfan.migrate import upgrade
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 with its production parameters costs ~0.3–0.5 s per hash or login on these machines; tests create
+    and log in hundreds of users, so they hash with the cheapest parameters (the algorithm is the same)."""
+    from argon2 import PasswordHasher
+
+    from qianfan import security
+
+    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
 PG_ADMIN_URL = os.environ.get("QIANFAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

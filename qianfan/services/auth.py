@@ -31,8 +31,15 @@ from qianfan.security import hash_password, needs_rehash, verify_password
 from qianfan.uow import UnitOfWork
 
 TOKEN_PREFIX = "qf_"
-#: Hashed once at import: verifying against it makes a login for an unknown user cost what a real one costs.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+_dummy_hash: list[str] = []
+
+
+def _dummy() -> str:
+    """A hash to verify against when the user is unknown, so that such a login costs what a real one costs
+    (made once, on first use, with the hasher's current parameters)."""
+    if not _dummy_hash:
+        _dummy_hash.append(hash_password(secrets.token_urlsafe(16)))
+    return _dummy_hash[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +142,7 @@ def login(uow: UnitOfWork, username: str, password: str, address: str, settings:
                 retry_after=int(locked.total_seconds()) + 1,
             )
         user = s.exec(select(User).where(col(User.username) == username)).first()
-        ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+        ok = verify_password(user.password_hash if user else _dummy(), password)
         ok = ok and user is not None and user.is_active
         s.add(LoginAttempt(username=username, address=address, succeeded=ok, at=now))
         if not ok or user is None or user.id is None:

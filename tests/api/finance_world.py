@@ -8,12 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from qianfan import security
 from qianfan.clock import FrozenClock
 from qianfan.models import OrgKind, User, UserRole
 from qianfan.services import auth
@@ -70,8 +68,6 @@ class FinanceWorld:
 
 
 def build(engine: Engine, clock: FrozenClock, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> FinanceWorld:
-    # Every world adds ten users; argon2's production parameters would make each world take seconds.
-    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
     world = build_world(engine, clock)
     (provider,) = _org(lambda: UnitOfWork(engine, clock), OrgKind.SERVICE_PROVIDER, [("provider", UserRole.ADMIN)])
     return FinanceWorld(world, client, provider)

@@ -10,12 +10,10 @@ from datetime import date, timedelta
 from typing import Any, TypeVar
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from finance import service as fs
-from qianfan import security
 from qianfan.clock import FrozenClock
 from qianfan.models import BankProduct, CreditLine, ExposureLimit, Organisation, OrgKind, UserRole
 from qianfan.services import organisations as orgs
@@ -145,11 +143,6 @@ def _org(uow: Callable[[], UnitOfWork], kind: OrgKind, users: list[tuple[str, Us
         actors.append(Actor.for_user(user, org))
     return actors
 
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every world adds nine users; argon2's production parameters would make each world take seconds."""
-    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 def build_world(engine: Engine, clock: FrozenClock) -> World:

@@ -13,10 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy.engine import Engine
 
-from qianfan import security
 from qianfan.clock import Clock
 from qianfan.models import OrgKind
 from qianfan.outbox import RelayResult, relay_all
@@ -44,10 +42,6 @@ OFFERS = [
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "redis: needs Redis (127.0.0.1:6379); never skipped when CI=true")
 
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @dataclass
