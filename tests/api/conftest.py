@@ -305,3 +305,14 @@ def login(client: TestClient, username: str, password: str = TEST_PASSWORD) -> d
     response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def use_fresh_offer_index(app: FastAPI, engine: Engine, clock: FrozenClock, directory: Any) -> None:
+    """Rank on an offer index of this test's own database, in *directory*: the process-wide index (under
+    ``var/``) and the matcher's caches would otherwise outlive the test's rows."""
+    from api.routes.lists import get_offer_index
+    from matcher.service import OfferIndexStore, clear_caches
+
+    clear_caches()
+    store = OfferIndexStore(engine, directory, clock=clock, sync_interval=0.0)
+    app.dependency_overrides[get_offer_index] = lambda: store

@@ -21,6 +21,7 @@ import itertools
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -45,6 +46,7 @@ from qianfan.models import (
     ServiceNeed,
     ServicePackage,
 )
+from tests.api.conftest import use_fresh_offer_index
 from tests.api.routes import admitted_kinds, api_routes
 from tests.api.tenants import FOREIGN_MARKER, PASSWORD, Chain, Tenants, bank_admin, build_tenants, usernames
 
@@ -423,12 +425,13 @@ def _run_matrix(tenants: Tenants, client: TestClient, engine: Engine) -> list[Ou
     return outcomes
 
 
-def test_authorisation_matrix(engine: Engine, clock: FrozenClock) -> None:
+def test_authorisation_matrix(engine: Engine, clock: FrozenClock, tmp_path: Path) -> None:
     tenants = build_tenants(engine, clock)
     before = _snapshot(engine, tenants.b)
     # Every viewer logs in from the same test client address: lift the per-address login limit.
     app = create_app(Settings(env="test", login_attempts_per_minute=10_000), engine=engine)
     app.dependency_overrides[get_clock] = lambda: clock
+    use_fresh_offer_index(app, engine, clock, tmp_path / "offers")
     with TestClient(app) as client:
         outcomes = _run_matrix(tenants, client, engine)
     after = _snapshot(engine, tenants.b)

@@ -12,8 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api.routes.lists import get_offer_index
-from matcher.service import OfferIndexStore, clear_caches
+from matcher.service import clear_caches
 from qianfan.clock import FrozenClock
 from qianfan.models import OrgKind
 from tests.api.conftest import (
@@ -23,6 +22,7 @@ from tests.api.conftest import (
     add_qualification,
     assert_error_shape,
     assert_no_floats,
+    use_fresh_offer_index,
 )
 from tests.api.test_orders import Logins
 
@@ -34,9 +34,7 @@ NEEDS = "/api/v1/service-needs"
 @pytest.fixture(autouse=True)
 def _fresh_index(app: FastAPI, engine: Engine, clock: FrozenClock, tmp_path: Path) -> Iterator[None]:
     """Each test ranks on an index of its own database (the process-wide caches would outlive the test's rows)."""
-    clear_caches()
-    store = OfferIndexStore(engine, tmp_path / "offers", clock=clock, sync_interval=0.0)
-    app.dependency_overrides[get_offer_index] = lambda: store
+    use_fresh_offer_index(app, engine, clock, tmp_path / "offers")
     yield
     clear_caches()
 

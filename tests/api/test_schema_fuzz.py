@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from api.app import create_app
 from api.deps import get_clock
 from qianfan.clock import FrozenClock
 from qianfan.models import OrgKind
+from tests.api.conftest import use_fresh_offer_index
 from tests.api.routes import admitted_kinds, api_routes
 from tests.api.tenants import PASSWORD, build_tenants, usernames
 
@@ -47,10 +49,11 @@ CHECKS = (
 
 
 @pytest.fixture
-def fuzz_app(engine: Engine, clock: FrozenClock) -> Iterator[tuple[FastAPI, dict[str, str]]]:
+def fuzz_app(engine: Engine, clock: FrozenClock, tmp_path: Path) -> Iterator[tuple[FastAPI, dict[str, str]]]:
     tenants = build_tenants(engine, clock)
     app = create_app(engine=engine)
     app.dependency_overrides[get_clock] = lambda: clock
+    use_fresh_offer_index(app, engine, clock, tmp_path / "offers")
     tokens: dict[str, str] = {}
     with TestClient(app) as client:
         for kind, username in usernames(tenants).items():
