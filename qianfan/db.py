@@ -15,6 +15,11 @@ from sqlmodel import Session, create_engine
 from qianfan.config import get_settings
 
 
+SQLITE_BEGIN_OPTION = "qianfan_sqlite_begin"
+#: Execution options of a session that will write (``UnitOfWork``); ignored by PostgreSQL.
+WRITE_OPTIONS = {SQLITE_BEGIN_OPTION: "IMMEDIATE"}
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and a busy timeout so it behaves like a server."""
     parsed = make_url(url)
@@ -40,7 +45,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # A unit of work asks for BEGIN IMMEDIATE (``WRITE_OPTIONS``): it takes SQLite's write lock up front,
+            # waiting up to the busy timeout, instead of failing at once with "database is locked" when a read
+            # transaction tries to become a writer while another process (a worker, the relay) is writing.
+            immediate = conn.get_execution_options().get(SQLITE_BEGIN_OPTION) == "IMMEDIATE"
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     kwargs["pool_pre_ping"] = True

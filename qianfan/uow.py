@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from qianfan import audit
 from qianfan.clock import Clock, SystemClock
-from qianfan.db import get_engine
+from qianfan.db import WRITE_OPTIONS, get_engine
 from qianfan.events import Event, dispatch_committed
 from qianfan.models.system import AuditEvent, OutboxEvent
 
@@ -24,7 +24,8 @@ class UnitOfWork:
         self._committed = False
 
     def __enter__(self) -> UnitOfWork:
-        self.session = Session(self.engine, expire_on_commit=False)
+        # On SQLite the transaction starts with BEGIN IMMEDIATE (see ``qianfan.db``): a use case writes.
+        self.session = Session(self.engine.execution_options(**WRITE_OPTIONS), expire_on_commit=False)
         self._outbox = []
         self._committed = False
         return self
