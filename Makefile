@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run worker beat relay install dev migrate seed serve test test-fast lint format typecheck imports check bench-quality bench-speed bench-feedback bench-finance bench-workers clean
+.PHONY: run worker beat relay install dev migrate seed serve test test-fast lint format typecheck imports check bench-quality bench-speed bench-feedback bench-finance bench-workers bench-api clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -104,6 +104,14 @@ WORKERS      ?= 2
 bench-workers: install
 	$(BIN)/python -m bench.workers_drain --offers $(DRAIN_OFFERS) --workers $(WORKERS) \
 		$(if $(DATABASE),--database $(DATABASE)) $(if $(BROKER),--broker $(BROKER)) --json var/bench-workers.json
+
+## bench-api: HTTP load test of the API (uvicorn, 2 workers) on a recreated PostgreSQL database qianfan_load with
+## locust headless, loopback only: scenarios matches, finance, review; medians of 3 runs (DATABASE=url, USERS=, DURATION=)
+USERS    ?= 20
+DURATION ?= 60
+bench-api: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.api_load --users $(USERS) --duration $(DURATION) \
+		$(if $(DATABASE),--database $(DATABASE)) --json var/bench-api.json
 
 clean:
 	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache
