@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run worker beat relay install dev migrate seed serve test test-fast lint format typecheck imports check bench-quality bench-speed bench-feedback bench-finance bench-workers bench-api clean
+.PHONY: run worker beat relay install dev migrate seed serve test fuzz test-fast lint format typecheck imports check bench-quality bench-speed bench-feedback bench-finance bench-workers bench-api clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ seed: migrate
 ## test: install the dev extras and run the whole suite (PostgreSQL tests skip locally without a server, never in CI)
 test: dev
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+## fuzz: schemathesis with fresh random examples (FUZZ_EXAMPLES per operation) against every API operation
+FUZZ_EXAMPLES ?= 200
+fuzz: dev
+	QIANFAN_FUZZ_RANDOM=1 QIANFAN_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s tests/api/test_schema_fuzz.py -k sqlite
 
 test-fast: dev
 	$(BIN)/python -m pytest -x -q -m "not postgres"

@@ -13,8 +13,9 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
 
-from api.deps import ClockDep, SessionDep
+from api.deps import ClockDep, EngineDep
 from qianfan.errors import AuthenticationFailed
 from qianfan.models import Organisation, OrgKind, User, UserRole
 from qianfan.services import auth
@@ -59,14 +60,17 @@ class Principal:
 
 
 def get_principal(
-    token: Annotated[str | None, Depends(bearer_scheme)], session: SessionDep, clock: ClockDep
+    token: Annotated[str | None, Depends(bearer_scheme)], engine: EngineDep, clock: ClockDep
 ) -> Principal:
     if not token:
         raise AuthenticationFailed(
             "请先登录：请求需要携带 Authorization: Bearer 令牌",
             "Log in first: send an Authorization: Bearer token",
         )
-    user, organisation = auth.authenticate(session, token, clock.now())
+    # A session of its own, closed at once: holding the request's session open here kept one pooled connection
+    # per request for its whole length, beside the one its use case takes (pool starvation under load).
+    with Session(engine) as session:
+        user, organisation = auth.authenticate(session, token, clock.now())
     return Principal(user, organisation, token)
 
 

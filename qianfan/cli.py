@@ -537,6 +537,13 @@ def run_all(
     ]
     install_commit_kick(get_engine, celery)  # events of web requests reach the broker at once, not at the next tick
     out.print(f"千帆 Qianfan: http://{host}:{port}  (worker pid {children[0].pid}, beat pid {children[1].pid})")
+
+    def _stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    # uvicorn shuts down on SIGTERM, then raises the signal again under the handler it found: with Python's
+    # default the process would die there, before the children are stopped below, leaving them orphaned.
+    signal.signal(signal.SIGTERM, _stop)
     try:
         uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
     finally:

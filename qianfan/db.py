@@ -14,10 +14,14 @@ from sqlmodel import Session, create_engine
 
 from qianfan.config import get_settings
 
-
 SQLITE_BEGIN_OPTION = "qianfan_sqlite_begin"
 #: Execution options of a session that will write (``UnitOfWork``); ignored by PostgreSQL.
 WRITE_OPTIONS = {SQLITE_BEGIN_OPTION: "IMMEDIATE"}
+
+#: Connections per process: the web server runs sync routes on a pool of 40 threads, and a request may hold two
+#: connections at once (a read session beside a use case's unit of work).  SQLAlchemy's default (5 + 10 overflow)
+#: let 15 requests each hold one and wait for a second until the 30 s timeout (500s under load, bench/api_load).
+POOL = {"pool_size": 10, "max_overflow": 40, "pool_timeout": 30}
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -29,6 +33,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        if database and database != ":memory:":
+            kwargs.update(POOL)
         engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -53,6 +59,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         return engine
     kwargs["pool_pre_ping"] = True
+    kwargs.update(POOL)
     if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
         kwargs["connect_args"] = {"connect_timeout": 5}  # an unreachable server fails fast, never hangs /health
     return create_engine(url, **kwargs)
