@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, StringConstraints, WithJsonSchema
+from sqlmodel import col
 
 from qianfan import taxonomy
 from qianfan.validation import bilingual
@@ -80,3 +81,13 @@ def sort_choice(choices: tuple[str, ...]) -> Callable[[Any], Any]:
 
 def sort_schema(choices: tuple[str, ...], default: str) -> WithJsonSchema:
     return WithJsonSchema({"type": "string", "enum": list(choices), "default": default})
+
+
+def sort_orders(tiebreak: Any, columns: dict[str, Any], keys: tuple[str, ...]) -> dict[str, tuple[Any, ...]]:
+    """The ORDER BY of each sort key: ``"name"`` sorts by ``columns[name]`` ascending, ``"-name"`` descending,
+    ties broken by *tiebreak* (the id) in the same direction, so that pages never overlap."""
+    orders: dict[str, tuple[Any, ...]] = {}
+    for key in keys:
+        column, last = col(columns[key.removeprefix("-")]), col(tiebreak)
+        orders[key] = (column.desc(), last.desc()) if key.startswith("-") else (column.asc(), last.asc())
+    return orders

@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 from api.auth import Principal, require_kind
 from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
 from api.idempotency import IdempotencyKey, idempotent
-from api.params import Id, SearchText, sort_choice, sort_schema
+from api.params import Id, SearchText, sort_choice, sort_orders, sort_schema
 from api.routes.lists import PathId, list_page
 from api.schemas import AUTH_RESPONSES, ContractPublic, IntentOrderPublic, Page
 from qianfan.errors import NotFound
@@ -52,12 +52,11 @@ def _party_scope(principal: Principal, buyer_id: Any, supplier_id: Any) -> list[
 
 # ------------------------------------------------------------------------------------------------ intent orders
 
-INTENT_SORTS: dict[str, tuple[Any, ...]] = {
-    "-proposed_at": (col(IntentOrder.proposed_at).desc(), col(IntentOrder.id).desc()),
-    "proposed_at": (col(IntentOrder.proposed_at).asc(), col(IntentOrder.id).asc()),
-    "-amount": (col(IntentOrder.amount_fen).desc(), col(IntentOrder.id).desc()),
-    "amount": (col(IntentOrder.amount_fen).asc(), col(IntentOrder.id).asc()),
-}
+INTENT_SORTS = sort_orders(
+    IntentOrder.id,
+    {"proposed_at": IntentOrder.proposed_at, "amount": IntentOrder.amount_fen},
+    ("-proposed_at", "proposed_at", "-amount", "amount"),
+)
 _INTENT_KEYS = tuple(INTENT_SORTS)
 IntentSort = Annotated[str, BeforeValidator(sort_choice(_INTENT_KEYS)), sort_schema(_INTENT_KEYS, "-proposed_at")]
 _INTENT_JOINS = [
@@ -241,13 +240,11 @@ def cancel_intent(
 
 # ------------------------------------------------------------------------------------------------ contracts
 
-CONTRACT_SORTS: dict[str, tuple[Any, ...]] = {
-    "-signed_at": (col(Contract.signed_at).desc(), col(Contract.id).desc()),
-    "signed_at": (col(Contract.signed_at).asc(), col(Contract.id).asc()),
-    "-amount": (col(Contract.amount_fen).desc(), col(Contract.id).desc()),
-    "amount": (col(Contract.amount_fen).asc(), col(Contract.id).asc()),
-    "delivery_due": (col(Contract.delivery_due).asc(), col(Contract.id).asc()),
-}
+CONTRACT_SORTS = sort_orders(
+    Contract.id,
+    {"signed_at": Contract.signed_at, "amount": Contract.amount_fen, "delivery_due": Contract.delivery_due},
+    ("-signed_at", "signed_at", "-amount", "amount", "delivery_due"),
+)
 _CONTRACT_KEYS = tuple(CONTRACT_SORTS)
 ContractSort = Annotated[str, BeforeValidator(sort_choice(_CONTRACT_KEYS)), sort_schema(_CONTRACT_KEYS, "-signed_at")]
 _CONTRACT_JOINS = [

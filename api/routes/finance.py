@@ -39,7 +39,7 @@ from api.finance_schemas import (
     use_case_key,
 )
 from api.idempotency import IdempotencyKey, RequiredIdempotencyKey, idempotent
-from api.params import MAX_ID, Id, sort_choice, sort_schema
+from api.params import MAX_ID, Id, sort_choice, sort_orders, sort_schema
 from api.routes.loans import loan_public
 from api.schemas import AUTH_RESPONSES, Page, yuan_string
 from finance import service as fs
@@ -73,14 +73,15 @@ LimitYuan = Annotated[
     ),
 ]
 
-SORTS: dict[str, tuple[Any, ...]] = {
-    "-submitted_at": (col(FinanceApplication.submitted_at).desc(), col(FinanceApplication.id).desc()),
-    "submitted_at": (col(FinanceApplication.submitted_at).asc(), col(FinanceApplication.id).asc()),
-    "deadline_at": (col(FinanceApplication.deadline_at).asc(), col(FinanceApplication.id).asc()),
-    "-deadline_at": (col(FinanceApplication.deadline_at).desc(), col(FinanceApplication.id).desc()),
-    "-requested": (col(FinanceApplication.requested_fen).desc(), col(FinanceApplication.id).desc()),
-    "requested": (col(FinanceApplication.requested_fen).asc(), col(FinanceApplication.id).asc()),
-}
+SORTS = sort_orders(
+    FinanceApplication.id,
+    {
+        "submitted_at": FinanceApplication.submitted_at,
+        "deadline_at": FinanceApplication.deadline_at,
+        "requested": FinanceApplication.requested_fen,
+    },
+    ("-submitted_at", "submitted_at", "deadline_at", "-deadline_at", "-requested", "requested"),
+)
 DEFAULT_SORT = "-submitted_at"
 _SORT_KEYS = tuple(SORTS)
 ApplicationSort = Annotated[str, BeforeValidator(sort_choice(_SORT_KEYS)), sort_schema(_SORT_KEYS, DEFAULT_SORT)]

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from api.auth import Principal, PrincipalDep, ProviderDep, SmeDep, require_kind
 from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
-from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_schema
+from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_orders, sort_schema
 from api.routes.lists import PathId, RankQuery, category_conditions, list_page, ranked, ranked_page
 from api.schemas import AUTH_RESPONSES, MentorPublic, Page, RankedPublic, ServiceNeedPublic, ServicePackagePublic
 from matcher import service as matching
@@ -49,12 +49,11 @@ def _names(session: Session, organisation_id: int) -> str:
 
 # ------------------------------------------------------------------------------------------------ packages
 
-PACKAGE_SORTS: dict[str, tuple[Any, ...]] = {
-    "-created_at": (col(ServicePackage.created_at).desc(), col(ServicePackage.id).desc()),
-    "created_at": (col(ServicePackage.created_at).asc(), col(ServicePackage.id).asc()),
-    "value": (col(ServicePackage.value_fen).asc(), col(ServicePackage.id).asc()),
-    "-value": (col(ServicePackage.value_fen).desc(), col(ServicePackage.id).desc()),
-}
+PACKAGE_SORTS = sort_orders(
+    ServicePackage.id,
+    {"created_at": ServicePackage.created_at, "value": ServicePackage.value_fen},
+    ("-created_at", "created_at", "value", "-value"),
+)
 _PACKAGE_KEYS = tuple(PACKAGE_SORTS)
 PackageSort = Annotated[str, BeforeValidator(sort_choice(_PACKAGE_KEYS)), sort_schema(_PACKAGE_KEYS, "-created_at")]
 _JOIN_PROVIDER = (Organisation, col(Organisation.id) == col(ServicePackage.organisation_id))
@@ -137,11 +136,9 @@ def get_package(
 
 # ------------------------------------------------------------------------------------------------ mentors
 
-MENTOR_SORTS: dict[str, tuple[Any, ...]] = {
-    "-created_at": (col(Mentor.created_at).desc(), col(Mentor.id).desc()),
-    "created_at": (col(Mentor.created_at).asc(), col(Mentor.id).asc()),
-    "name": (col(Mentor.name).asc(), col(Mentor.id).asc()),
-}
+MENTOR_SORTS = sort_orders(
+    Mentor.id, {"created_at": Mentor.created_at, "name": Mentor.name}, ("-created_at", "created_at", "name")
+)
 _MENTOR_KEYS = tuple(MENTOR_SORTS)
 MentorSort = Annotated[str, BeforeValidator(sort_choice(_MENTOR_KEYS)), sort_schema(_MENTOR_KEYS, "-created_at")]
 _JOIN_MENTOR_ORG = (Organisation, col(Organisation.id) == col(Mentor.organisation_id))
@@ -233,10 +230,7 @@ def get_mentor(mentor_id: PathId, principal: PrincipalDep, session: SessionDep, 
 
 # ------------------------------------------------------------------------------------------------ needs
 
-NEED_SORTS: dict[str, tuple[Any, ...]] = {
-    "-created_at": (col(ServiceNeed.created_at).desc(), col(ServiceNeed.id).desc()),
-    "created_at": (col(ServiceNeed.created_at).asc(), col(ServiceNeed.id).asc()),
-}
+NEED_SORTS = sort_orders(ServiceNeed.id, {"created_at": ServiceNeed.created_at}, ("-created_at", "created_at"))
 _NEED_KEYS = tuple(NEED_SORTS)
 NeedSort = Annotated[str, BeforeValidator(sort_choice(_NEED_KEYS)), sort_schema(_NEED_KEYS, "-created_at")]
 _JOIN_NEED_ORG = (Organisation, col(Organisation.id) == col(ServiceNeed.organisation_id))

@@ -27,7 +27,7 @@ from api.finance_schemas import (
     use_case_key,
 )
 from api.idempotency import RequiredIdempotencyKey, idempotent
-from api.params import MAX_ID, Id, sort_choice, sort_schema
+from api.params import MAX_ID, Id, sort_choice, sort_orders, sort_schema
 from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
 from qianfan.clock import to_local
@@ -44,14 +44,11 @@ ReaderDep = Annotated[
 PayerDep = Annotated[Principal, Depends(require_kind(OrgKind.SME, OrgKind.LARGE_FIRM))]
 LoanId = Annotated[int, Path(ge=1, le=MAX_ID, description="贷款编号 / loan id")]
 
-SORTS: dict[str, tuple[Any, ...]] = {
-    "due_date": (col(Loan.due_date).asc(), col(Loan.id).asc()),
-    "-due_date": (col(Loan.due_date).desc(), col(Loan.id).desc()),
-    "-disbursed_at": (col(Loan.disbursed_at).desc(), col(Loan.id).desc()),
-    "disbursed_at": (col(Loan.disbursed_at).asc(), col(Loan.id).asc()),
-    "-principal": (col(Loan.principal_fen).desc(), col(Loan.id).desc()),
-    "principal": (col(Loan.principal_fen).asc(), col(Loan.id).asc()),
-}
+SORTS = sort_orders(
+    Loan.id,
+    {"due_date": Loan.due_date, "disbursed_at": Loan.disbursed_at, "principal": Loan.principal_fen},
+    ("due_date", "-due_date", "-disbursed_at", "disbursed_at", "-principal", "principal"),
+)
 DEFAULT_SORT = "due_date"
 _SORT_KEYS = tuple(SORTS)
 LoanSort = Annotated[str, BeforeValidator(sort_choice(_SORT_KEYS)), sort_schema(_SORT_KEYS, DEFAULT_SORT)]

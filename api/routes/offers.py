@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from api.auth import Principal, SmeDep, require_kind
 from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
-from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_schema
+from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_orders, sort_schema
 from api.routes.lists import (
     IfMatch,
     PathId,
@@ -42,15 +42,16 @@ router = APIRouter(prefix="/api/v1/offers", tags=["offers"], responses=AUTH_RESP
 READERS = (OrgKind.SME, OrgKind.LARGE_FIRM, OrgKind.PROGRAMME_OFFICE)
 ReaderDep = Annotated[Principal, Depends(require_kind(*READERS))]
 
-OFFER_SORTS: dict[str, tuple[Any, ...]] = {
-    "-created_at": (col(Offer.created_at).desc(), col(Offer.id).desc()),
-    "created_at": (col(Offer.created_at).asc(), col(Offer.id).asc()),
-    "price_min": (col(Offer.price_min_fen).asc(), col(Offer.id).asc()),
-    "-price_min": (col(Offer.price_min_fen).desc(), col(Offer.id).desc()),
-    "price_max": (col(Offer.price_max_fen).asc(), col(Offer.id).asc()),
-    "-price_max": (col(Offer.price_max_fen).desc(), col(Offer.id).desc()),
-    "-capacity": (col(Offer.capacity).desc(), col(Offer.id).desc()),
-}
+OFFER_SORTS = sort_orders(
+    Offer.id,
+    {
+        "created_at": Offer.created_at,
+        "price_min": Offer.price_min_fen,
+        "price_max": Offer.price_max_fen,
+        "capacity": Offer.capacity,
+    },
+    ("-created_at", "created_at", "price_min", "-price_min", "price_max", "-price_max", "-capacity"),
+)
 DEFAULT_SORT = "-created_at"
 _SORT_KEYS = tuple(OFFER_SORTS)
 

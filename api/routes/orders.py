@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from api.auth import LargeFirmDep, Principal, require_kind
 from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
-from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_schema
+from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_orders, sort_schema
 from api.routes.lists import (
     IfMatch,
     OfferIndexDep,
@@ -44,14 +44,11 @@ READERS = (OrgKind.LARGE_FIRM, OrgKind.SME, OrgKind.SERVICE_PROVIDER, OrgKind.PR
 ReaderDep = Annotated[Principal, Depends(require_kind(*READERS))]
 MatchReaderDep = Annotated[Principal, Depends(require_kind(OrgKind.LARGE_FIRM, OrgKind.PROGRAMME_OFFICE))]
 
-ORDER_SORTS: dict[str, tuple[Any, ...]] = {
-    "-created_at": (col(Order.created_at).desc(), col(Order.id).desc()),
-    "created_at": (col(Order.created_at).asc(), col(Order.id).asc()),
-    "budget": (col(Order.budget_fen).asc(), col(Order.id).asc()),
-    "-budget": (col(Order.budget_fen).desc(), col(Order.id).desc()),
-    "deadline": (col(Order.deadline).asc(), col(Order.id).asc()),
-    "-deadline": (col(Order.deadline).desc(), col(Order.id).desc()),
-}
+ORDER_SORTS = sort_orders(
+    Order.id,
+    {"created_at": Order.created_at, "budget": Order.budget_fen, "deadline": Order.deadline},
+    ("-created_at", "created_at", "budget", "-budget", "deadline", "-deadline"),
+)
 DEFAULT_SORT = "-created_at"
 _SORT_KEYS = tuple(ORDER_SORTS)
 OrderSort = Annotated[str, BeforeValidator(sort_choice(_SORT_KEYS)), sort_schema(_SORT_KEYS, DEFAULT_SORT)]

@@ -31,7 +31,7 @@ from api.finance_schemas import (
     use_case_key,
 )
 from api.idempotency import RequiredIdempotencyKey, idempotent
-from api.params import MAX_ID, Id, SearchText, sort_choice, sort_schema
+from api.params import MAX_ID, Id, SearchText, sort_choice, sort_orders, sort_schema
 from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
 from finance.receivables import MAX_INVOICES_PER_RECEIVABLE
@@ -50,14 +50,11 @@ PartyDep = Annotated[Principal, Depends(require_kind(OrgKind.SME, OrgKind.LARGE_
 ReceivableId = Annotated[int, Path(ge=1, le=MAX_ID, description="应收账款编号 / receivable id")]
 PartId = Annotated[int, Path(ge=1, le=MAX_ID, description="份额编号 / part id")]
 
-SORTS: dict[str, tuple[Any, ...]] = {
-    "-registered_at": (col(Receivable.registered_at).desc(), col(Receivable.id).desc()),
-    "registered_at": (col(Receivable.registered_at).asc(), col(Receivable.id).asc()),
-    "due_date": (col(Receivable.due_date).asc(), col(Receivable.id).asc()),
-    "-due_date": (col(Receivable.due_date).desc(), col(Receivable.id).desc()),
-    "face": (col(Receivable.face_fen).asc(), col(Receivable.id).asc()),
-    "-face": (col(Receivable.face_fen).desc(), col(Receivable.id).desc()),
-}
+SORTS = sort_orders(
+    Receivable.id,
+    {"registered_at": Receivable.registered_at, "due_date": Receivable.due_date, "face": Receivable.face_fen},
+    ("-registered_at", "registered_at", "due_date", "-due_date", "face", "-face"),
+)
 DEFAULT_SORT = "-registered_at"
 _SORT_KEYS = tuple(SORTS)
 ReceivableSort = Annotated[str, BeforeValidator(sort_choice(_SORT_KEYS)), sort_schema(_SORT_KEYS, DEFAULT_SORT)]
