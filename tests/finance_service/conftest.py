@@ -144,7 +144,6 @@ def _org(uow: Callable[[], UnitOfWork], kind: OrgKind, users: list[tuple[str, Us
     return actors
 
 
-
 def build_world(engine: Engine, clock: FrozenClock) -> World:
     def uow() -> UnitOfWork:
         return UnitOfWork(engine, clock)

@@ -43,7 +43,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "redis: needs Redis (127.0.0.1:6379); never skipped when CI=true")
 
 
-
 @dataclass
 class Market:
     engine: Engine
