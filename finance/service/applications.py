@@ -277,7 +277,11 @@ def apply_for_finance(uow: UnitOfWork, actor: Actor, data: ApplicationInput | Ma
                 )
             ).first()
             if previous is not None:
-                if (previous.part_id, previous.bank_id) != (data.part_id, data.bank_id):
+                if (previous.part_id, previous.bank_id, previous.requested_fen) != (
+                    data.part_id,
+                    data.bank_id,
+                    requested,
+                ):
                     raise Conflict(
                         "该幂等键已用于另一笔融资申请", "This idempotency key was used for another finance application"
                     )
@@ -721,6 +725,13 @@ def disburse(uow: UnitOfWork, actor: Actor, application_id: int, idempotency_key
             if previous.application_id != application_id:
                 raise Conflict("该幂等键已用于另一笔放款", "This idempotency key was used for another disbursement")
             return previous
+        if app.status == ApplicationStatus.DISBURSED:
+            loan_id = uow.session.exec(select(Loan.id).where(Loan.application_id == application_id)).first()
+            raise Conflict(
+                f"该申请已放款（贷款编号 {loan_id}），请用原幂等键重试以取回结果",
+                f"This application was already disbursed (loan {loan_id}); retry with the original key to get it",
+                detail={"loan_id": loan_id},
+            )
         common.transition(app, ApplicationEvent.DISBURSE)
         assert app.offer_terms is not None and app.approved_fen is not None and app.annual_rate is not None
         product = load_row(uow.session, BankProduct, app.product_id, "融资产品", "Finance product")

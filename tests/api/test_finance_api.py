@@ -219,7 +219,7 @@ def test_review_path_offer_sign_and_disburse_once(fw: FinanceWorld) -> None:
     assert replayed.status_code == 201 and replayed.json() == loan.json()
     assert replayed.headers["Idempotent-Replayed"] == "true"
     # another key after disbursement: refused, still one loan
-    assert fw.post(w.reviewer, f"{path}/disburse", key="disburse-review-path-2").status_code == 422
+    assert fw.post(w.reviewer, f"{path}/disburse", key="disburse-review-path-2").status_code == 409
     assert _count(fw, Loan) == 1
 
     timeline = fw.get(w.sme, f"{path}/timeline").json()

@@ -474,8 +474,9 @@ def test_disbursement_happens_exactly_once(world: World) -> None:
     fs.sign_offer(world.uow(), world.sme, app.id, fs.terms_hash(app.offer_terms or {}))
     loan = fs.disburse(world.uow(), world.reviewer, app.id, "d-1")
     assert fs.disburse(world.uow(), world.reviewer, app.id, "d-1").id == loan.id
-    with pytest.raises(RuleViolation):
+    with pytest.raises(Conflict) as refused:  # another key after disbursement: the loan is named
         fs.disburse(world.uow(), world.reviewer, app.id, "d-2")
+    assert refused.value.detail == {"loan_id": loan.id}
     other = world.approved()
     fs.sign_offer(world.uow(), world.sme, other.id, fs.terms_hash(other.offer_terms or {}))
     with pytest.raises(Conflict):  # a key belongs to one disbursement
@@ -615,6 +616,8 @@ def test_an_idempotency_key_reused_for_another_part_is_a_conflict(world: World) 
         world.apply(other.id, "500000.00", idempotency_key="k-1")
     assert get(world, ReceivablePart, other.id).status == PartState.HELD
     assert world.apply(first.id, "500000.00", idempotency_key="k-1").id == app.id
+    with pytest.raises(Conflict):  # the same part with another amount is another request
+        world.apply(first.id, "400000.00", idempotency_key="k-1")
     # keys are per applicant: another SME may use the same string
     theirs = world.confirmed_part("1000000.00", sme=world.supplier)
     assert world.apply(theirs.id, "100000.00", idempotency_key="k-1", sme=world.supplier).id != app.id
