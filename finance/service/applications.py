@@ -210,14 +210,12 @@ def quote(uow: UnitOfWork, actor: Actor, part_id: int, bank_id: int, product_id:
     with uow:
         part, receivable, product = _checked_part(uow, actor, part_id, bank_id, product_id, for_update=False)
         line = common.credit_line(uow.session, bank_id, receivable.debtor_id, lock=False)
-        exp = common.exposure(uow, actor.organisation_id, lock=False)
         result = limits.max_amount(
             part.amount_fen - part.paid_fen,  # the advance is on what the debtor still owes on the part
             Decimal(product.advance_rate),
             (line.limit_fen - line.used_fen) if line else 0,
-            exp.limit_fen - exp.used_fen,
+            common.exposure_remaining(uow.session, actor.organisation_id),
         )
-        uow.commit()  # the exposure row may have just been created
         assert product.id is not None
         return Quote(
             result.amount_fen,

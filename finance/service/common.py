@@ -134,6 +134,12 @@ def exposure(uow: UnitOfWork, sme_id: int, *, lock: bool) -> ExposureLimit:
     return row
 
 
+def exposure_remaining(session: Session, sme_id: int) -> int:
+    """What the SME may still borrow on the platform, read without creating its row (a quote writes nothing)."""
+    row = session.exec(select(ExposureLimit).where(ExposureLimit.sme_id == sme_id)).first()
+    return default_exposure_fen() if row is None else row.limit_fen - row.used_fen
+
+
 def release_limits(uow: UnitOfWork, app: FinanceApplication, amount_fen: int) -> None:
     """Give back ``amount_fen`` an application reserved."""
     release(uow, app.bank_id, app.core_enterprise_id, app.applicant_id, amount_fen)

@@ -18,6 +18,7 @@ from qianfan.models import (
     ApplicationStatus,
     Approval,
     BankProduct,
+    ExposureLimit,
     FinanceApplication,
     LedgerPosting,
     Loan,
@@ -232,6 +233,14 @@ def test_the_advance_is_on_what_is_still_owed_on_a_partly_paid_part(world: World
     assert refused_limit(exc) == "advance_rate"
     app = world.apply(part.id, "450000.00")
     assert fs.run_risk_check(world.uow(), app.id).status == APP_STATUS.RISK_CHECKED
+
+
+def test_a_quote_writes_nothing(world: World) -> None:
+    part = world.confirmed_part("1000000.00")
+    quote = fs.quote(world.uow(), world.sme, part.id, world.bank_id)
+    assert quote.limits_fen["sme_exposure"] == 5_000_000_000  # the default limit, read without creating a row
+    with Session(world.engine) as s:
+        assert s.exec(select(ExposureLimit).where(ExposureLimit.sme_id == world.sme.organisation_id)).first() is None
 
 
 # ------------------------------------------------------------------------------------------ risk check
