@@ -45,7 +45,7 @@ from api.schemas import AUTH_RESPONSES, Page, yuan_string
 from finance import service as fs
 from finance.pricing import DayCount
 from finance.service import common
-from finance.service.applications import _QUEUE_STATES as QUEUE_STATES
+from finance.service.applications import REVIEW_QUEUE_STATES as QUEUE_STATES
 from qianfan.config import Settings
 from qianfan.errors import Conflict, NotFound
 from qianfan.models import ApplicationStatus, BankProduct, CreditLine, FinanceApplication, OrgKind

@@ -50,7 +50,7 @@ APP = "finance_application"
 #: 司法保护上限: courts do not protect interest above four times the 1-year LPR.
 RATE_CAP_LPR_MULTIPLE = 4
 _CONFIRMED_STATES = (ReceivableStatus.CONFIRMED, ReceivableStatus.SPLIT, ReceivableStatus.PARTLY_TRANSFERRED)
-_QUEUE_STATES = (
+REVIEW_QUEUE_STATES = (
     ApplicationStatus.RISK_CHECKED,
     ApplicationStatus.UNDER_REVIEW,
     ApplicationStatus.AWAITING_SECOND_APPROVAL,
@@ -447,7 +447,9 @@ def review_queue(session: Session, actor: Actor, now: datetime, *, limit: int = 
     actor.require_kind(OrgKind.BANK)
     rows = session.exec(
         select(FinanceApplication)
-        .where(FinanceApplication.bank_id == actor.organisation_id, col(FinanceApplication.status).in_(_QUEUE_STATES))
+        .where(
+            FinanceApplication.bank_id == actor.organisation_id, col(FinanceApplication.status).in_(REVIEW_QUEUE_STATES)
+        )
         .order_by(
             sa.case((col(FinanceApplication.status) == ApplicationStatus.INFO_REQUESTED, 1), else_=0),
             col(FinanceApplication.deadline_at),
