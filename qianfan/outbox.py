@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from qianfan.clock import Clock, SystemClock
+from qianfan.db import WRITE_OPTIONS
 from qianfan.events import Event
 from qianfan.models import OutboxEvent
 
@@ -35,7 +36,9 @@ def relay(engine: Engine, send: Send, *, clock: Clock | None = None, batch: int 
     """Send up to ``batch`` pending events, oldest first; stop at the first failure."""
     clock = clock or SystemClock()
     sent = 0
-    with Session(engine, expire_on_commit=False) as session:
+    # It reads, then marks what it sent: on SQLite it takes the write lock up front (BEGIN IMMEDIATE), like a unit of
+    # work, or a worker's write between the two would refuse it with "database is locked".
+    with Session(engine.execution_options(**WRITE_OPTIONS), expire_on_commit=False) as session:
         stmt = (
             select(OutboxEvent)
             .where(col(OutboxEvent.dispatched_at).is_(None))
