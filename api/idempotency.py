@@ -15,6 +15,7 @@ from fastapi import Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlmodel import Session
 
 from api.auth import Principal
 from qianfan.clock import Clock
@@ -56,8 +57,8 @@ def idempotent(
     route = f"{request.method} {request.url.path}"
     payload = body.model_dump(mode="json") if isinstance(body, BaseModel) else jsonable_encoder(body)
     fingerprint = auth.request_hash(route, payload)
-    with UnitOfWork(engine, clock) as uow:
-        stored = auth.idempotent_replay(uow.session, principal.user_id, key, route, fingerprint)
+    with Session(engine) as session:  # a read: no write lock
+        stored = auth.idempotent_replay(session, principal.user_id, key, route, fingerprint)
     if stored is not None:
         return JSONResponse(stored.response["body"], status_code=stored.status_code, headers={REPLAY_HEADER: "true"})
     content = jsonable_encoder(run())
