@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 from http import HTTPStatus
 from typing import Any, cast
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -125,7 +127,9 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after)
-    return JSONResponse(exc.to_dict(), status_code=status_for(exc), headers=headers)
+    # A detail may carry Decimal amounts or dates: exact strings, never floats.
+    body = jsonable_encoder(exc.to_dict(), custom_encoder={Decimal: lambda d: format(d, "f")})
+    return JSONResponse(body, status_code=status_for(exc), headers=headers)
 
 
 async def _request_validation_error(request: Request, exc: Exception) -> JSONResponse:

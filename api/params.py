@@ -22,6 +22,9 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 def _search_text(value: Any) -> Any:
     if isinstance(value, str):
         value = unicodedata.normalize("NFC", value).strip()
+        if any(unicodedata.category(ch) == "Cc" for ch in value):
+            # PostgreSQL refuses NUL in a string outright (a 500 found by the fuzz); no search needs control characters.
+            raise bilingual("control_chars", "搜索词含有控制字符", "The search text contains control characters")
         return value or None
     return value
 

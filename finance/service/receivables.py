@@ -103,11 +103,13 @@ def register_receivable(uow: UnitOfWork, actor: Actor, data: ReceivableInput | M
                     "债务人必须是合同的采购方", "The debtor must be the contract's buyer", detail={"field": "debtor_id"}
                 )
             debtor_id = contract.buyer_id
-            registered = uow.session.exec(
-                select(sa.func.coalesce(sa.func.sum(Receivable.face_fen), 0)).where(
-                    Receivable.contract_id == contract.id, Receivable.status != ReceivableStatus.CANCELLED
-                )
-            ).one()
+            registered = int(  # PostgreSQL's SUM of integers is a numeric (Decimal)
+                uow.session.exec(
+                    select(sa.func.coalesce(sa.func.sum(Receivable.face_fen), 0)).where(
+                        Receivable.contract_id == contract.id, Receivable.status != ReceivableStatus.CANCELLED
+                    )
+                ).one()
+            )
             face = yuan_to_fen(data.face)
             if registered + face > contract.amount_fen:
                 raise RuleViolation(

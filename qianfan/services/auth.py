@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -129,6 +130,8 @@ def login(uow: UnitOfWork, username: str, password: str, address: str, settings:
     settings = settings or get_settings()
     username = username.strip().lower()[:64]
     address = address[:64]
+    if any(unicodedata.category(ch) == "Cc" for ch in username):
+        raise _invalid_credentials()  # no account has such a name (and PostgreSQL refuses NUL in a string)
     with uow:
         now = uow.clock.now()
         s = uow.session
