@@ -19,6 +19,7 @@ from api.routes.finance import router as finance_router
 from api.routes.loans import router as loans_router
 from api.routes.receivables import router as receivables_router
 from api.routes.stats import router as stats_router
+from api.web import install_web
 from qianfan.config import Settings, get_settings
 from qianfan.db import get_engine, make_engine
 
@@ -104,4 +105,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(loans_router)
     app.include_router(stats_router)
     install_docs(app)
+    install_web(app)
     return app

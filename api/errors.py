@@ -18,7 +18,7 @@ from typing import Any, cast
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -120,8 +120,18 @@ def log_unhandled(scope: Scope, exc: BaseException) -> str:
     return reference
 
 
-async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+def _page_error(request: Request, status: int, zh: str, en: str, reference: str = "") -> Response | None:
+    """The HTML answer for a web page (outside ``/api``), or ``None`` for the JSON API."""
+    from api.web import error_page, is_page
+
+    return error_page(request, status, zh, en, reference) if is_page(request) else None
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
+    page = _page_error(request, status_for(exc), exc.message_zh, exc.message_en)
+    if page is not None:
+        return page
     headers: dict[str, str] = {}
     if isinstance(exc, AuthenticationFailed):
         headers["WWW-Authenticate"] = "Bearer"
@@ -132,13 +142,16 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=status_for(exc), headers=headers)
 
 
-async def _request_validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _request_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     error = invalid_request(request_field_errors(exc.errors()))
+    page = _page_error(request, 422, error.message_zh, error.message_en)
+    if page is not None:
+        return page
     return JSONResponse(error.to_dict(), status_code=422)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
     if status in _HTTP_MESSAGES:
@@ -151,12 +164,18 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
             phrase = "HTTP error"
         code, zh, en = "http_error", f"请求失败（HTTP {status}）", f"{phrase} (HTTP {status})"
         detail = exc.detail if isinstance(exc.detail, str | dict | list) else None
+    page = _page_error(request, status, zh, en)
+    if page is not None:
+        return page
     return JSONResponse(error_body(code, zh, en, detail), status_code=status, headers=exc.headers)
 
 
-async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:
+async def _unhandled_error(request: Request, exc: Exception) -> Response:
     # Last resort (Starlette's ServerErrorMiddleware); normally CatchAllMiddleware answers first.
     reference = log_unhandled(request.scope, exc)
+    page = _page_error(request, 500, INTERNAL_ERROR_ZH, INTERNAL_ERROR_EN, reference)
+    if page is not None:
+        return page
     return JSONResponse(internal_error_body(reference), status_code=500)
 
 
@@ -188,7 +207,13 @@ class CatchAllMiddleware:
             if started:  # too late for a clean answer: let the server close the connection
                 raise
             reference = log_unhandled(scope, exc)
-            response = JSONResponse(internal_error_body(reference), status_code=500)
+            response: Response = JSONResponse(internal_error_body(reference), status_code=500)
+            if scope.get("app") is not None:
+                try:
+                    page = _page_error(Request(scope), 500, INTERNAL_ERROR_ZH, INTERNAL_ERROR_EN, reference)
+                except Exception:  # the page itself failed: the plain JSON answer still goes out
+                    page = None
+                response = page if page is not None else response
             await response(scope, receive, send)
 
 

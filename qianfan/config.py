@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # HTTP: largest request body accepted, and the origins allowed to call the API from a browser (none).
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
     cors_origins: list[str] = Field(default_factory=list)
+    # Web pages: how long a login lasts, and whether cookies are sent only over HTTPS (on by default in production).
+    web_session_hours: int = Field(default=8, ge=1, le=24 * 7)
+    cookie_secure: bool | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -72,6 +75,10 @@ class Settings(BaseSettings):
                 "QIANFAN_SECRET_KEY must be set to a random value of at least 32 characters in production"
             )
         return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.env == "production" if self.cookie_secure is None else self.cookie_secure
 
     @property
     def tz(self) -> ZoneInfo:

@@ -14,6 +14,7 @@ from qianfan.models.base import enum_type, timestamp
 class TokenKind(StrEnum):
     ACCESS = "access"
     REFRESH = "refresh"
+    SESSION = "session"  # a web page session, carried in an HttpOnly cookie
 
 
 class ApiToken(SQLModel, table=True):

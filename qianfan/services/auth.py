@@ -125,39 +125,80 @@ def lockout_remaining(session: Session, username: str, now: datetime, settings: 
     return remaining if remaining > timedelta(0) else None
 
 
-def login(uow: UnitOfWork, username: str, password: str, address: str, settings: Settings | None = None) -> TokenPair:
-    """Check the password and issue a token pair; every attempt is recorded (committed even when it fails)."""
-    settings = settings or get_settings()
+def _check_password(uow: UnitOfWork, username: str, password: str, address: str, settings: Settings) -> User:
+    """Rate limit, lockout and the password check, inside *uow*: the active user, or raise.  Every attempt is
+    recorded (committed even when it fails)."""
     username = username.strip().lower()[:64]
     address = address[:64]
     if any(unicodedata.category(ch) == "Cc" for ch in username):
         raise _invalid_credentials()  # no account has such a name (and PostgreSQL refuses NUL in a string)
+    now = uow.clock.now()
+    s = uow.session
+    _rate_limit(s, address, now, settings)
+    locked = lockout_remaining(s, username, now, settings)
+    if locked is not None:
+        minutes = max(1, int(locked.total_seconds() // 60) + (1 if locked.total_seconds() % 60 else 0))
+        raise TooManyRequests(
+            f"连续登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试",
+            f"Too many failed logins: the account is locked; try again in {minutes} minutes",
+            retry_after=int(locked.total_seconds()) + 1,
+        )
+    user = s.exec(select(User).where(col(User.username) == username)).first()
+    ok = verify_password(user.password_hash if user else _dummy(), password)
+    ok = ok and user is not None and user.is_active
+    s.add(LoginAttempt(username=username, address=address, succeeded=ok, at=now))
+    if not ok or user is None or user.id is None:
+        uow.commit()
+        raise _invalid_credentials()
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now
+    s.add(user)
+    return user
+
+
+def login(uow: UnitOfWork, username: str, password: str, address: str, settings: Settings | None = None) -> TokenPair:
+    """Check the password and issue a token pair; every attempt is recorded (committed even when it fails)."""
+    settings = settings or get_settings()
     with uow:
-        now = uow.clock.now()
-        s = uow.session
-        _rate_limit(s, address, now, settings)
-        locked = lockout_remaining(s, username, now, settings)
-        if locked is not None:
-            minutes = max(1, int(locked.total_seconds() // 60) + (1 if locked.total_seconds() % 60 else 0))
-            raise TooManyRequests(
-                f"连续登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试",
-                f"Too many failed logins: the account is locked; try again in {minutes} minutes",
-                retry_after=int(locked.total_seconds()) + 1,
-            )
-        user = s.exec(select(User).where(col(User.username) == username)).first()
-        ok = verify_password(user.password_hash if user else _dummy(), password)
-        ok = ok and user is not None and user.is_active
-        s.add(LoginAttempt(username=username, address=address, succeeded=ok, at=now))
-        if not ok or user is None or user.id is None:
-            uow.commit()
-            raise _invalid_credentials()
-        if needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
-        user.last_login_at = now
-        s.add(user)
-        pair = _issue(s, user.id, secrets.token_hex(16), now, settings)
+        user = _check_password(uow, username, password, address, settings)
+        assert user.id is not None
+        pair = _issue(uow.session, user.id, secrets.token_hex(16), uow.clock.now(), settings)
         uow.commit()
         return pair
+
+
+@dataclass(frozen=True, slots=True)
+class WebSession:
+    token: str
+    expires_at: datetime
+    user_id: int
+
+
+def start_session(
+    uow: UnitOfWork, username: str, password: str, address: str, settings: Settings | None = None
+) -> WebSession:
+    """Log in for the web pages: the same checks as :func:`login`, and one session token that lives
+    ``web_session_hours`` (carried in an HttpOnly cookie; :func:`logout` ends it)."""
+    settings = settings or get_settings()
+    with uow:
+        user = _check_password(uow, username, password, address, settings)
+        assert user.id is not None
+        now = uow.clock.now()
+        token = _new_token()
+        expires = now + timedelta(hours=settings.web_session_hours)
+        uow.session.add(
+            ApiToken(
+                digest=digest(token),
+                kind=TokenKind.SESSION,
+                family=secrets.token_hex(16),
+                user_id=user.id,
+                created_at=now,
+                expires_at=expires,
+            )
+        )
+        uow.commit()
+        return WebSession(token, expires, user.id)
 
 
 def refresh(uow: UnitOfWork, refresh_token: str, settings: Settings | None = None) -> TokenPair:
@@ -215,15 +256,18 @@ def logout(uow: UnitOfWork, access_token: str) -> None:
         uow.commit()
 
 
-def authenticate(session: Session, access_token: str, now: datetime) -> tuple[User, Organisation]:
-    """The active user (and organisation) an unexpired, unrevoked access token belongs to."""
+def authenticate(
+    session: Session, access_token: str, now: datetime, kind: TokenKind = TokenKind.ACCESS
+) -> tuple[User, Organisation]:
+    """The active user (and organisation) an unexpired, unrevoked token of *kind* belongs to (an access token
+    for the API, a session token for the web pages)."""
     if not access_token.startswith(TOKEN_PREFIX) or len(access_token) > 200:
         raise _invalid_token()
     row = session.exec(
         select(User, Organisation, ApiToken.expires_at, ApiToken.revoked_at)
         .join(ApiToken, col(ApiToken.user_id) == col(User.id))
         .join(Organisation, col(Organisation.id) == col(User.organisation_id))
-        .where(col(ApiToken.digest) == digest(access_token), col(ApiToken.kind) == TokenKind.ACCESS)
+        .where(col(ApiToken.digest) == digest(access_token), col(ApiToken.kind) == kind)
     ).first()
     if row is None:
         raise _invalid_token()
