@@ -42,6 +42,9 @@ APPLICATION_DISBURSED = "finance.disbursed"
 APPLICATION_SLA_BREACHED = "finance.sla_breached"
 LOAN_OVERDUE = "loan.overdue"
 LOAN_REPAID = "loan.repaid"
+# Long jobs asked for from the web pages; the payload carries the task id the page shows the progress of.
+OFFERS_IMPORT_REQUESTED = "offers.import_requested"
+REFIT_REQUESTED = "matcher.refit_requested"
 
 
 @dataclass(frozen=True, slots=True)

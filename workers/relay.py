@@ -34,6 +34,8 @@ MATCH_OFFER = "workers.tasks.matching.match_offer"
 REMOVE_OFFER = "workers.tasks.matching.remove_offer"
 RISK_CHECK = "workers.tasks.finance.risk_check"
 NOTIFY_EVENT = "workers.tasks.notifications.notify_event"
+IMPORT_OFFERS = "workers.tasks.matching.import_offers"
+REFIT = "workers.tasks.matching.refit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +45,12 @@ class Job:
     task: str
     kwargs: dict[str, Any] = field(default_factory=dict)
     key: str = ""
+    #: A task id chosen by whoever asked for the job (a page showing its progress) instead of one from the outbox.
+    fixed_id: str | None = None
 
     def task_id(self, outbox_id: int | None) -> str | None:
+        if self.fixed_id is not None:
+            return self.fixed_id
         return None if outbox_id is None else f"ob{outbox_id}.{self.key or self.task.rsplit('.', 1)[-1]}"
 
 
@@ -59,6 +65,10 @@ def plan(event: Event) -> list[Job]:
         return [Job(REMOVE_OFFER, {"offer_id": int(p["offer_id"])})]
     if topic == events.APPLICATION_SUBMITTED:
         return [Job(RISK_CHECK, {"application_id": int(p["application_id"])})]
+    if topic == events.OFFERS_IMPORT_REQUESTED:
+        return [Job(IMPORT_OFFERS, dict(p), fixed_id=str(p["task_id"]))]
+    if topic == events.REFIT_REQUESTED:
+        return [Job(REFIT, dict(p), fixed_id=str(p["task_id"]))]
     if topic in NOTICE_TOPICS:
         return [Job(NOTIFY_EVENT, {"topic": topic, "payload": dict(p), "outbox_id": event.outbox_id})]
     return []

@@ -23,7 +23,7 @@ from api.web.session import (
     safe_next,
 )
 from qianfan.errors import AuthenticationFailed, DomainError, TooManyRequests
-from qianfan.models import TokenKind
+from qianfan.models import OrgKind, TokenKind
 from qianfan.services import auth, notifications
 from qianfan.services import jobs as job_service
 from qianfan.uow import UnitOfWork
@@ -196,3 +196,24 @@ def job_progress(job_id: int, user: UserDep, session: SessionDep, clock: ClockDe
         },
         headers={"Cache-Control": "no-store"},
     )
+
+
+# Notifications carry links that do not depend on who reads them (``workers.notices``); each kind of
+# organisation has its own page for the same record.
+APPLICATION_PAGES = {
+    OrgKind.SME: "/sme/finance/{id}",
+    OrgKind.BANK: "/bank/applications/{id}",
+    OrgKind.PROGRAMME_OFFICE: "/office/turnaround",
+    OrgKind.LARGE_FIRM: "/firm/receivables",
+}
+ORDER_PAGES = {OrgKind.SME: "/sme/orders/{id}", OrgKind.LARGE_FIRM: "/firm/orders/{id}"}
+
+
+@router.get("/finance/applications/{application_id}")
+def application_link(application_id: int, user: UserDep) -> RedirectResponse:
+    return RedirectResponse(APPLICATION_PAGES.get(user.kind, user.home).format(id=application_id), status_code=303)
+
+
+@router.get("/orders/{order_id}")
+def order_link(order_id: int, user: UserDep) -> RedirectResponse:
+    return RedirectResponse(ORDER_PAGES.get(user.kind, user.home).format(id=order_id), status_code=303)
