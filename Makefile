@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run worker beat relay install dev migrate seed serve test fuzz test-fast lint format typecheck imports check bench-quality bench-speed bench-feedback bench-finance bench-workers bench-api clean
+.PHONY: run worker beat relay install dev migrate seed serve test e2e fuzz test-fast lint format typecheck imports check bench-quality bench-speed bench-feedback bench-finance bench-workers bench-api clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ seed: migrate
 ## test: install the dev extras and run the whole suite (PostgreSQL tests skip locally without a server, never in CI)
 test: dev
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+## e2e: the browser tests alone — Playwright driving Debian's Chromium (/usr/bin/chromium; `apt-get install chromium
+## fonts-wqy-microhei`) through each role's journey; screenshots of every page land in artifacts/screenshots/
+e2e: dev
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/e2e
 
 ## fuzz: schemathesis with fresh random examples (FUZZ_EXAMPLES per operation) against every API operation
 FUZZ_EXAMPLES ?= 200

@@ -153,3 +153,56 @@ def test_a_provider_publishes_a_package_and_a_refusal_keeps_what_was_typed(sessi
     done = pages.post("/provider/packages", {"title": "知识产权托管服务", "category": "ai.nlp", "value": "120000.00"})
     page = pages.follow(done)
     assert "已发布" in page.text and "¥120,000.00" in page.text
+
+
+def test_a_session_is_not_a_bearer_token_and_a_bearer_token_is_not_a_session(
+    session: Session, pages: Pages, client: Any
+) -> None:
+    _sme(session)
+    pages.login("web-sme")
+    cookie = client.cookies.get("qf_session")
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {cookie}"}).status_code == 401
+    tokens = client.post("/api/v1/auth/token", data={"username": "web-sme", "password": "qianfan-test-pass"}).json()
+    client.cookies.set("qf_session", tokens["access_token"])
+    assert client.get("/inbox", follow_redirects=False).status_code == 303  # back to the login page
+
+
+def test_a_session_ends_after_its_hours(session: Session, pages: Pages, client: Any, clock: Any) -> None:
+    from datetime import timedelta
+
+    _sme(session)
+    pages.login("web-sme")
+    clock.advance(timedelta(hours=7, minutes=59))
+    pages.get("/inbox")
+    clock.advance(timedelta(minutes=2))
+    response = client.get("/inbox", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_repeated_failures_lock_the_web_login_too(session: Session, pages: Pages) -> None:
+    _sme(session)
+    for _ in range(5):
+        pages.login("web-sme", "wrong", expect=401)
+    locked = pages.login("web-sme", expect=429)
+    assert "账户已锁定" in locked.text
+
+
+def test_notification_links_open_each_kinds_own_page(session: Session, pages: Pages, client: Any) -> None:
+    _sme(session)
+    pages.login("web-sme")
+    assert client.get("/finance/applications/7", follow_redirects=False).headers["location"] == "/sme/finance/7"
+    assert client.get("/orders/3", follow_redirects=False).headers["location"] == "/sme/orders/3"
+
+
+def test_an_unexpected_error_on_a_page_is_a_page_with_a_reference(session: Session, app: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    @app.get("/boom-page")
+    def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    with TestClient(app, raise_server_exceptions=False) as http:
+        response = http.get("/boom-page")
+    assert response.status_code == 500 and "text/html" in response.headers["content-type"]
+    assert "服务器内部错误" in response.text and "secret internals" not in response.text
+    assert "错误编号" in response.text
