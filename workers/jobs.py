@@ -281,3 +281,33 @@ def notify_event(ctx: Context, topic: str, payload: dict[str, Any], outbox_id: i
             dedupe_key=key if i == 0 else f"{key}:{i}",
         )
     return created
+
+
+# ------------------------------------------------------------------------------------------ offer import
+
+
+def import_offers(
+    ctx: Context, task_id: str, organisation_id: int, user_id: int, rows: list[dict[str, Any]]
+) -> dict[str, int]:
+    """List the checked rows of an SME's spreadsheet as offers (``qianfan.services.offer_import``), reporting
+    progress under the page's task id.  Idempotent per task id: a row already listed (same title, active) is
+    skipped, so a second run lists nothing twice; a row the use case refuses is reported, not retried."""
+    from qianfan.models import Organisation, User
+    from qianfan.services import offer_import
+
+    with Session(ctx.engine) as s:
+        user = s.get(User, user_id)
+        organisation = s.get(Organisation, organisation_id)
+    if user is None or organisation is None or user.organisation_id != organisation_id:
+        raise NotFound.of("导入用户", "Importing user", user_id)
+    actor = Actor.for_user(user, organisation)
+    total = len(rows)
+    outcome = offer_import.RowOutcome()
+    with tracked(ctx, offer_import.IMPORT_OFFERS, task_id, actor) as report:
+        report(0, total, f"导入 {total} 行 / importing {total} rows")
+        for done, row in enumerate(rows, start=1):
+            offer_import.import_row(ctx.uow(), actor, row, outcome)
+            if done % 10 == 0 or done == total:
+                report(done, total, f"已处理 {done}/{total} 行 / {done} of {total} rows")
+        report(total, total, offer_import.summary(outcome, total))
+    return {"created": outcome.created, "skipped": outcome.skipped, "failed": len(outcome.failed)}

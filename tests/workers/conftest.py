@@ -128,6 +128,7 @@ JOB_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "workers.tasks.matching.remove_offer": jobs.remove_offer,
     "workers.tasks.finance.risk_check": jobs.risk_check,
     "workers.tasks.notifications.notify_event": jobs.notify_event,
+    "workers.tasks.matching.import_offers": jobs.import_offers,
 }
 
 

@@ -43,3 +43,11 @@ def refit(self: QianfanTask) -> dict[str, Any]:
 def rematch_orders(self: QianfanTask, every: int = jobs.REMATCH_EVERY) -> dict[str, int]:
     """Match every open order again, recording progress under this task's id."""
     return jobs.rematch_orders(context.current(), task_id=self.request.id, every=every)
+
+
+@app.task(base=QianfanTask, bind=True, autoretry_for=_RETRY, max_retries=2)
+def import_offers(
+    self: QianfanTask, task_id: str, organisation_id: int, user_id: int, rows: list[dict[str, Any]]
+) -> dict[str, int]:
+    """List an SME's imported offers, recording progress under the task id the page chose."""
+    return jobs.import_offers(context.current(), task_id, organisation_id, user_id, rows)
