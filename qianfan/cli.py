@@ -101,7 +101,7 @@ def serve(
     """启动网页与接口服务 / Serve the web app and API."""
     import uvicorn
 
-    out.print(f"千帆 Qianfan: http://{host}:{port}  (health: /health, API docs: /docs)")
+    out.print(f"千帆 Qianfan: http://{host}:{port}/login  (API docs: /docs, health: /health)")
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, reload=reload)
 
 
@@ -536,7 +536,11 @@ def run_all(
         subprocess.Popen([*me, "beat", "--loglevel", "WARNING"]),
     ]
     install_commit_kick(get_engine, celery)  # events of web requests reach the broker at once, not at the next tick
-    out.print(f"千帆 Qianfan: http://{host}:{port}  (worker pid {children[0].pid}, beat pid {children[1].pid})")
+    out.print(
+        f"千帆 Qianfan: http://{host}:{port}/login  (演示账户 / demo accounts: demo-sme, demo-firm, demo-bank, "
+        f"demo-office … password qianfan-demo; API docs: /docs; "
+        f"worker pid {children[0].pid}, beat pid {children[1].pid})"
+    )
 
     def _stop(signum: int, _frame: object) -> None:
         raise SystemExit(128 + signum)
