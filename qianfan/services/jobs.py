@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -19,8 +20,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
+from qianfan import events
 from qianfan.clock import Clock, SystemClock
-from qianfan.errors import NotFound
+from qianfan.errors import Conflict, NotFound
 from qianfan.models import Job, JobStatus, OrgKind
 from qianfan.models.base import UTCDateTime
 from qianfan.services.actors import Actor
@@ -173,3 +175,36 @@ def elapsed_seconds(job: Job, now: datetime) -> float | None:
     if job.started_at is None:
         return None
     return max(0.0, ((job.finished_at or now) - job.started_at).total_seconds())
+
+
+def request_refit(uow: UnitOfWork, actor: Actor, task_id: str | None = None) -> Job:
+    """The programme office asks for a matcher refit: the job row (queued, two steps) and the
+    :data:`~qianfan.events.REFIT_REQUESTED` event in one unit of work; the worker runs it under *task_id*.
+    Refused while another refit is queued or running (a second one would only repeat it)."""
+    actor.require_kind(OrgKind.PROGRAMME_OFFICE)
+    task_id = task_id or f"refit-{uuid.uuid4().hex[:24]}"
+    with uow:
+        running = uow.session.exec(
+            select(Job).where(col(Job.kind) == REFIT, col(Job.status).in_(_ACTIVE)).limit(1)
+        ).first()
+        if running is not None:
+            raise Conflict(
+                f"匹配模型正在重建（任务 {running.id}），请等它完成后再试",
+                f"A matcher refit is already under way (job {running.id}); wait for it to finish",
+            )
+        now = uow.clock.now()
+        job = Job(
+            kind=REFIT,
+            task_id=task_id[:64],
+            started_by_user_id=actor.user_id,
+            organisation_id=actor.organisation_id,
+            total=2,
+            message="排队中 / queued",
+            created_at=now,
+            updated_at=now,
+        )
+        uow.session.add(job)
+        uow.session.flush()
+        uow.publish(events.REFIT_REQUESTED, task_id=job.task_id, user_id=actor.user_id)
+        uow.commit()
+        return job

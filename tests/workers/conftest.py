@@ -129,6 +129,8 @@ JOB_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "workers.tasks.finance.risk_check": jobs.risk_check,
     "workers.tasks.notifications.notify_event": jobs.notify_event,
     "workers.tasks.matching.import_offers": jobs.import_offers,
+    # the office's refit (REFIT_REQUESTED): its job row, with who started it, exists before the worker runs
+    "workers.tasks.matching.refit": lambda ctx, task_id, user_id=None: jobs.refit(ctx, task_id, started_by=None),
 }
 
 

@@ -34,9 +34,11 @@ def index_offer(offer_id: int) -> bool:
 
 
 @app.task(base=QianfanTask, bind=True, max_retries=2)
-def refit(self: QianfanTask) -> dict[str, Any]:
-    """Progress is recorded under this task's id (started by whoever enqueued it, or by nobody: beat)."""
-    return jobs.refit(context.current(), task_id=self.request.id)
+def refit(self: QianfanTask, task_id: str | None = None, user_id: int | None = None) -> dict[str, Any]:
+    """Progress is recorded under this task's id (started by whoever enqueued it, or by nobody: beat).  Asked for
+    from the office's page (``REFIT_REQUESTED``), the payload names the task id, whose job row already records who
+    started it (``qianfan.services.jobs.request_refit``); *user_id* is that person, carried for the record."""
+    return jobs.refit(context.current(), task_id=task_id or self.request.id)
 
 
 @app.task(base=QianfanTask, bind=True, autoretry_for=_RETRY, max_retries=2)
