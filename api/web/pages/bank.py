@@ -1,0 +1,511 @@
+"""The bank's pages (银行): the review queue by 48-hour deadline, one application with everything a reviewer needs
+(receivable and its confirmation, the automatic risk report, both parties' platform history, the stage timeline)
+and its decisions — start review, approve, reject, ask for information, disburse exactly once — then the bank's
+loans and its exposure per core enterprise against the credit lines.
+
+Every decision is one use case of :mod:`finance.service`; the use cases check the user's role (reviewer, approver)
+and the application's state, and a refusal is shown in both languages.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
+from api.finance_schemas import RiskReportPublic, TimelinePublic
+from api.web.render import act, field_errors, form_values, redirect, render
+from api.web.session import BankPage, FormDep, WebUser
+from finance import pricing
+from finance import service as fs
+from finance.service import common
+from finance.service.applications import REVIEW_QUEUE_STATES
+from finance.service.history import party_history
+from finance.states import FINANCE_APPLICATION, LOAN
+from qianfan.errors import DomainError, InvalidInput, NotFound
+from qianfan.models import (
+    ApplicationStatus,
+    Approval,
+    BankProduct,
+    Contract,
+    CreditLine,
+    FinanceApplication,
+    Loan,
+    LoanStatus,
+    Organisation,
+    Receivable,
+    ReceivablePart,
+    ReviewDecision,
+    Signature,
+    User,
+)
+from qianfan.uow import UnitOfWork
+
+router = APIRouter(prefix="/bank", include_in_schema=False)
+
+#: Application and loan states in both languages, by value.
+APP_STATES: dict[str, tuple[str, str]] = {s.value: label for s, label in FINANCE_APPLICATION.state_labels.items()}
+LOAN_STATES: dict[str, tuple[str, str]] = {s.value: label for s, label in LOAN.state_labels.items()}
+#: The loan filter of /bank/loans: current (running, partly repaid), overdue, repaid.
+LOAN_FILTERS: dict[str, tuple[LoanStatus, ...]] = {
+    "current": (LoanStatus.DISBURSED, LoanStatus.REPAID_PARTIALLY),
+    "overdue": (LoanStatus.OVERDUE,),
+    "repaid": (LoanStatus.REPAID,),
+}
+#: The stages of the 48-hour clock, the parties they are charged to, the bank's decisions and contract states.
+STAGE_LABELS: dict[str, tuple[str, str]] = {
+    "risk_check": ("自动风控", "Risk check"),
+    "bank_review": ("银行审核", "Bank review"),
+    "info_requested": ("企业补充材料", "SME providing information"),
+    "sme_signature": ("企业签约", "SME signature"),
+    "disbursement": ("放款", "Disbursement"),
+}
+PARTY_LABELS: dict[str, tuple[str, str]] = {
+    "platform": ("平台", "platform"),
+    "bank": ("银行", "bank"),
+    "sme": ("企业", "SME"),
+}
+DECISION_LABELS: dict[str, tuple[str, str]] = {
+    "approve": ("批准", "Approved"),
+    "approve_first": ("初审批准", "First approval"),
+    "approve_second": ("复核批准", "Second approval"),
+    "reject": ("拒绝", "Rejected"),
+    "request_info": ("要求补充材料", "Information requested"),
+}
+CONTRACT_LABELS: dict[str, tuple[str, str]] = {
+    "active": ("履行中", "active"),
+    "delivered": ("已交付", "delivered"),
+    "completed": ("已完成", "completed"),
+    "terminated": ("已终止", "terminated"),
+}
+#: Utilisation of a credit line above which the portfolio page highlights it.
+HIGH_UTILISATION = Decimal("0.8")
+APPROVE_FIELDS = ("amount", "annual_rate", "note")
+DECISION_FIELDS = (*APPROVE_FIELDS, "reason", "question")
+
+
+def _names(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = session.exec(select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(wanted))).all()
+    return {i: n for i, n in rows if i is not None}
+
+
+# ------------------------------------------------------------------------------------------ the review queue
+
+
+@router.get("")
+def queue(request: Request, user: BankPage, session: SessionDep, clock: ClockDep, state: str = "") -> Response:
+    now = clock.now()
+    items = fs.review_queue(session, user.actor, now)
+    counts = {flag: sum(1 for i in items if i.sla_status == flag) for flag in ("breached", "at_risk")}
+    state = state if state in {s.value for s in REVIEW_QUEUE_STATES} else ""
+    shown = [i for i in items if not state or i.application.status.value == state]
+    ids = [i.application.applicant_id for i in shown] + [i.application.core_enterprise_id for i in shown]
+    context = {
+        "items": shown,
+        "total": len(items),
+        "counts": counts,
+        "state": state,
+        "state_options": [(s.value, APP_STATES[s.value]) for s in REVIEW_QUEUE_STATES],
+        "names": _names(session, ids),
+        "app_states": APP_STATES,
+    }
+    return render(request, "bank/queue.html", context, user=user)
+
+
+# ------------------------------------------------------------------------------------------ one application
+
+
+def _own_application(session: Session, user: WebUser, application_id: int) -> FinanceApplication:
+    app = session.get(FinanceApplication, application_id)
+    if app is None:
+        raise NotFound.of("融资申请", "Finance application", application_id)
+    common.require_bank_of(app, user.actor)  # another bank's application does not exist for this one
+    return app
+
+
+def _default_rate(app: FinanceApplication, product: BankProduct) -> Decimal | None:
+    """LPR plus the product's spread for the application's grade: the rate an approval without one gets."""
+    if app.risk_grade is None:
+        return None
+    try:
+        return pricing.annual_rate(
+            common.lpr(), pricing.RiskGrade(app.risk_grade), common.product_rule(product).spreads_bp
+        )
+    except DomainError:
+        return None
+
+
+def _allowed(user: WebUser, status: ApplicationStatus) -> dict[str, bool]:
+    """Which decisions to offer (the use cases check the same again, and refuse with their own words)."""
+    reviews = user.user.role in common.REVIEW_ROLES
+    seconds = user.user.role in common.SECOND_APPROVER_ROLES
+    open_review = status in (ApplicationStatus.RISK_CHECKED, ApplicationStatus.UNDER_REVIEW)
+    return {
+        "start_review": reviews and status == ApplicationStatus.RISK_CHECKED,
+        "approve": reviews and open_review,
+        "second_approve": seconds and status == ApplicationStatus.AWAITING_SECOND_APPROVAL,
+        "reject": reviews
+        and (open_review or status in (ApplicationStatus.INFO_REQUESTED, ApplicationStatus.AWAITING_SECOND_APPROVAL)),
+        "request_info": reviews and open_review,
+        "disburse": reviews and status == ApplicationStatus.OFFER_SIGNED,
+    }
+
+
+def _detail(
+    request: Request,
+    user: WebUser,
+    session: Session,
+    settings: Any,
+    now: Any,
+    application_id: int,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, tuple[str, str]] | None = None,
+    message: tuple[str, str] | None = None,
+    failed: str = "",
+    status_code: int = 200,
+) -> Response:
+    app = _own_application(session, user, application_id)
+    assert app.id is not None
+    product = session.get(BankProduct, app.product_id)
+    receivable = session.get(Receivable, app.receivable_id)
+    part = session.get(ReceivablePart, app.part_id)
+    assert product is not None and receivable is not None and part is not None
+    contract = session.get(Contract, receivable.contract_id) if receivable.contract_id else None
+    confirmer = session.get(User, receivable.confirmed_by) if receivable.confirmed_by else None
+    approvals = session.exec(
+        select(Approval, User.display_name)
+        .join(User, col(User.id) == col(Approval.user_id))
+        .where(Approval.application_id == app.id)
+        .order_by(col(Approval.id))
+    ).all()
+    signature = session.exec(select(Signature).where(Signature.application_id == app.id)).first()
+    loan = session.exec(select(Loan).where(Loan.application_id == app.id)).first()
+    names = _names(session, [app.applicant_id, app.core_enterprise_id, receivable.creditor_id])
+    default_values = {"amount": str(Decimal(app.requested_fen) / 100)}
+    context = {
+        "app": app,
+        "product": product,
+        "receivable": receivable,
+        "part": part,
+        "contract": contract,
+        "confirmer": confirmer,
+        "approvals": approvals,
+        "first_approval": next(
+            (row for row in reversed(approvals) if row[0].decision == ReviewDecision.APPROVE_FIRST), None
+        ),
+        "signature": signature,
+        "loan": loan,
+        "names": names,
+        "risk": RiskReportPublic.from_model(app, settings.tz),
+        "timeline": TimelinePublic.from_model(app, common.intervals(session, app.id), settings.tz, now),
+        "sla_now": common.sla_flag(app, now).value if app.stage else app.sla_status,
+        "sme_history": party_history(session, app.applicant_id),
+        "core_history": party_history(session, app.core_enterprise_id),
+        "default_rate": _default_rate(app, product),
+        "lpr": common.lpr(),
+        "allowed": _allowed(user, app.status),
+        "disburse_key": f"web-{app.id}-{secrets.token_hex(12)}",
+        "app_states": APP_STATES,
+        "loan_states": LOAN_STATES,
+        "stage_labels": STAGE_LABELS,
+        "party_labels": PARTY_LABELS,
+        "decision_labels": DECISION_LABELS,
+        "contract_labels": CONTRACT_LABELS,
+        "values": values if values is not None else default_values,
+        "errors": errors or {},
+        "message": message,
+        "failed": failed,
+    }
+    return render(request, "bank/application.html", context, user=user, status_code=status_code)
+
+
+@router.get("/applications/{application_id}")
+def application(
+    application_id: int,
+    request: Request,
+    user: BankPage,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> Response:
+    return _detail(request, user, session, settings, clock.now(), application_id)
+
+
+def _back(application_id: int) -> str:
+    return f"/bank/applications/{application_id}"
+
+
+@router.post("/applications/{application_id}/start-review")
+def start_review(application_id: int, user: BankPage, form: FormDep, engine: EngineDep, clock: ClockDep) -> Response:
+    return act(
+        lambda: fs.start_review(UnitOfWork(engine, clock), user.actor, application_id),
+        ok_url=_back(application_id),
+        ok=("已开始审核", "Review started"),
+        back_url=_back(application_id),
+    )
+
+
+def _refused(
+    request: Request,
+    user: WebUser,
+    session: Session,
+    settings: Any,
+    clock: Any,
+    application_id: int,
+    exc: DomainError,
+    values: dict[str, str],
+    failed: str,
+) -> Response:
+    """The page again, with what was typed, the fields the use case named and its message in both languages."""
+    session.rollback()  # read what the refused unit of work left (nothing), not an older snapshot
+    return _detail(
+        request,
+        user,
+        session,
+        settings,
+        clock.now(),
+        application_id,
+        values=values,
+        errors=field_errors(exc) if isinstance(exc, InvalidInput) else {},
+        message=(exc.message_zh, exc.message_en),
+        failed=failed,
+        status_code=422,
+    )
+
+
+def _rate_percent(text: str) -> Decimal | None:
+    """The annual rate typed in per cent (``4.25``) as the decimal the use case takes (``0.0425``)."""
+    if not text:
+        return None
+    try:
+        value = Decimal(text.rstrip("%").strip())
+    except InvalidOperation:
+        raise InvalidInput(
+            "年利率请填写数字（百分比），如 4.25",
+            "Enter the annual rate as a number in per cent, e.g. 4.25",
+            detail=[{"field": "annual_rate", "message": "请填写数字，如 4.25", "message_en": "A number, e.g. 4.25"}],
+        ) from None
+    if not value.is_finite():
+        raise InvalidInput(
+            "年利率请填写数字（百分比），如 4.25",
+            "Enter the annual rate as a number in per cent, e.g. 4.25",
+            detail=[{"field": "annual_rate", "message": "请填写数字，如 4.25", "message_en": "A number, e.g. 4.25"}],
+        )
+    return value / 100
+
+
+@router.post("/applications/{application_id}/approve")
+def approve(
+    application_id: int,
+    request: Request,
+    user: BankPage,
+    form: FormDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    engine: EngineDep,
+    clock: ClockDep,
+) -> Response:
+    values = form_values(form, *APPROVE_FIELDS)
+    try:
+        data: dict[str, Any] = {"note": values["note"]}
+        if values["amount"]:
+            data["amount"] = values["amount"]
+        rate = _rate_percent(values["annual_rate"])
+        if rate is not None:
+            data["annual_rate"] = rate
+        app = fs.approve(UnitOfWork(engine, clock), user.actor, application_id, data)
+    except DomainError as exc:
+        return _refused(request, user, session, settings, clock, application_id, exc, values, "approve")
+    if app.status == ApplicationStatus.AWAITING_SECOND_APPROVAL:
+        ok = (
+            "初审已批准：金额达到双人审批标准，待另一位审批人复核",
+            "First approval given: the amount needs a second approver",
+        )
+    else:
+        ok = ("已批准，融资要约已发给企业签署", "Approved: the offer has gone to the SME to sign")
+    return redirect(_back(application_id), ("ok", *ok))
+
+
+@router.post("/applications/{application_id}/reject")
+def reject(
+    application_id: int,
+    request: Request,
+    user: BankPage,
+    form: FormDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    engine: EngineDep,
+    clock: ClockDep,
+) -> Response:
+    values = form_values(form, "reason")
+    try:
+        fs.reject(UnitOfWork(engine, clock), user.actor, application_id, values["reason"])
+    except DomainError as exc:
+        return _refused(request, user, session, settings, clock, application_id, exc, values, "reject")
+    return redirect(
+        _back(application_id), ("ok", "已拒绝该申请，额度已释放", "Application rejected; the limits are released")
+    )
+
+
+@router.post("/applications/{application_id}/request-info")
+def request_info(
+    application_id: int,
+    request: Request,
+    user: BankPage,
+    form: FormDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    engine: EngineDep,
+    clock: ClockDep,
+) -> Response:
+    values = form_values(form, "question")
+    try:
+        fs.request_info(UnitOfWork(engine, clock), user.actor, application_id, values["question"])
+    except DomainError as exc:
+        return _refused(request, user, session, settings, clock, application_id, exc, values, "request_info")
+    return redirect(
+        _back(application_id),
+        ("ok", "已要求企业补充材料，时钟计入企业一方", "Information requested; the clock now runs on the SME's time"),
+    )
+
+
+@router.post("/applications/{application_id}/disburse")
+def disburse(application_id: int, user: BankPage, form: FormDep, engine: EngineDep, clock: ClockDep) -> Response:
+    key = form.get("idempotency_key")
+    return act(
+        lambda: fs.disburse(UnitOfWork(engine, clock), user.actor, application_id, key if isinstance(key, str) else ""),
+        ok_url=_back(application_id),
+        ok=("已放款，贷款已生成", "Disbursed: the loan is running"),
+        back_url=_back(application_id),
+    )
+
+
+# ------------------------------------------------------------------------------------------ loans
+
+
+@router.get("/loans")
+def loans(request: Request, user: BankPage, session: SessionDep, clock: ClockDep, state: str = "") -> Response:
+    state = state if state in LOAN_FILTERS else ""
+    rows = fs.loans_of(session, user.actor, LOAN_FILTERS.get(state))
+    every = rows if not state else fs.loans_of(session, user.actor)
+    waiting = session.exec(
+        select(FinanceApplication)
+        .where(
+            FinanceApplication.bank_id == user.organisation_id,
+            col(FinanceApplication.status).in_([ApplicationStatus.OFFER_SIGNED, ApplicationStatus.APPROVED]),
+        )
+        .order_by(col(FinanceApplication.deadline_at), col(FinanceApplication.id))
+    ).all()
+    signed = [a for a in waiting if a.status == ApplicationStatus.OFFER_SIGNED]
+    approved = [a for a in waiting if a.status == ApplicationStatus.APPROVED]
+    ids = [x.sme_id for x in rows] + [x.core_enterprise_id for x in rows]
+    ids += [a.applicant_id for a in waiting] + [a.core_enterprise_id for a in waiting]
+    running = [x for x in every if x.status != LoanStatus.REPAID]
+    context = {
+        "loans": rows,
+        "state": state,
+        "signed": signed,
+        "approved": approved,
+        "names": _names(session, ids),
+        "loan_states": LOAN_STATES,
+        "totals": {
+            "count": len(running),
+            "outstanding": sum(x.principal_outstanding_fen for x in running),
+            "overdue": sum(1 for x in every if x.status == LoanStatus.OVERDUE),
+            "overdue_fen": sum(x.principal_outstanding_fen for x in every if x.status == LoanStatus.OVERDUE),
+        },
+        "now": clock.now(),
+    }
+    return render(request, "bank/loans.html", context, user=user)
+
+
+# ------------------------------------------------------------------------------------------ portfolio
+
+
+@dataclass(frozen=True, slots=True)
+class LineRow:
+    """One core enterprise's line at this bank: what is used, by loans and by applications still open."""
+
+    core_enterprise_id: int
+    name: str
+    limit_fen: int
+    used_fen: int
+    utilisation: Decimal
+    loans: int
+    loans_fen: int
+    updated_at: datetime
+
+    @property
+    def remaining_fen(self) -> int:
+        return self.limit_fen - self.used_fen
+
+    @property
+    def reserved_fen(self) -> int:
+        """Reserved by applications not yet disbursed (the line also carries the loans' unpaid principal)."""
+        return max(0, self.used_fen - self.loans_fen)
+
+    @property
+    def high(self) -> bool:
+        return self.utilisation > HIGH_UTILISATION
+
+    @property
+    def meter(self) -> str:
+        return f"{self.utilisation * 100:.1f}"
+
+
+@router.get("/portfolio")
+def portfolio(request: Request, user: BankPage, session: SessionDep) -> Response:
+    lines = session.exec(
+        select(CreditLine, Organisation.name)
+        .join(Organisation, col(Organisation.id) == col(CreditLine.core_enterprise_id))
+        .where(CreditLine.bank_id == user.organisation_id)
+    ).all()
+    outstanding = {
+        core: (int(n), int(total or 0))
+        for core, n, total in session.exec(
+            select(Loan.core_enterprise_id, func.count(), func.sum(Loan.principal_outstanding_fen))
+            .where(Loan.bank_id == user.organisation_id, Loan.status != LoanStatus.REPAID)
+            .group_by(col(Loan.core_enterprise_id))
+        ).all()
+    }
+    rows = []
+    for line, name in lines:
+        utilisation = Decimal(line.used_fen) / Decimal(line.limit_fen) if line.limit_fen else Decimal(0)
+        loans_n, loans_fen = outstanding.get(line.core_enterprise_id, (0, 0))
+        rows.append(
+            LineRow(
+                core_enterprise_id=line.core_enterprise_id,
+                name=name,
+                limit_fen=line.limit_fen,
+                used_fen=line.used_fen,
+                utilisation=utilisation,
+                loans=loans_n,
+                loans_fen=loans_fen,
+                updated_at=line.updated_at,
+            )
+        )
+    rows.sort(key=lambda r: (-r.utilisation, r.name))
+    limit_total = sum(r.limit_fen for r in rows)
+    used_total = sum(r.used_fen for r in rows)
+    context = {
+        "rows": rows,
+        "limit_total": limit_total,
+        "used_total": used_total,
+        "utilisation_total": Decimal(used_total) / Decimal(limit_total) if limit_total else Decimal(0),
+        "high_count": sum(1 for r in rows if r.high),
+        "threshold": HIGH_UTILISATION,
+    }
+    return render(request, "bank/portfolio.html", context, user=user)
