@@ -358,16 +358,21 @@ def get_stats_csv(
     row, money in exact yuan.  Without ``group_by`` one row (``all``); with it one row per group and a last
     ``total`` row."""
     _, total, groups = _compute(query, session, settings)
+    return stats_csv_response(total, groups, query.group_by)
+
+
+def stats_csv_response(total: Figures, groups: list[stats.Group], group_by: GroupBy | None) -> Response:
+    """The figures as the CSV download (shared by ``GET /api/v1/stats.csv`` and the office's export page)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([*CSV_GROUP_HEADERS, *(header for _, header in CSV_COLUMNS)])
-    if query.group_by is None:
+    if group_by is None:
         writer.writerow(_csv_row("all", "全部", "All", total))
     else:
         for g in groups:
             writer.writerow(_csv_row("" if g.key is None else g.key, g.label, g.label_en, g.figures))
         writer.writerow(_csv_row("total", "合计", "Total", total))
-    name = "qianfan-stats" if query.group_by is None else f"qianfan-stats-by-{query.group_by.value}"
+    name = "qianfan-stats" if group_by is None else f"qianfan-stats-by-{group_by.value}"
     disposition = f"attachment; filename=\"{name}.csv\"; filename*=UTF-8''{quote('千帆统计')}-{name}.csv"
     return Response(
         content="\ufeff" + buffer.getvalue(),
