@@ -194,7 +194,7 @@ def _detail(
     signature = session.exec(select(Signature).where(Signature.application_id == app.id)).first()
     loan = session.exec(select(Loan).where(Loan.application_id == app.id)).first()
     names = _names(session, [app.applicant_id, app.core_enterprise_id, receivable.creditor_id])
-    default_values = {"amount": str(Decimal(app.requested_fen) / 100)}
+    default_values = {"amount": f"{Decimal(app.requested_fen) / 100:.2f}"}
     context = {
         "app": app,
         "product": product,
