@@ -218,13 +218,18 @@ def read_rows(filename: str, data: bytes) -> list[dict[str, str]]:
 # ------------------------------------------------------------------------------------------ checking rows
 
 
+def split_list(text: str) -> list[str]:
+    """``"数据治理; 政务、大数据"`` → ``["数据治理", "政务", "大数据"]`` (the separators people type)."""
+    return [part.strip() for part in _SPLIT.split(text) if part.strip()]
+
+
 def _payload(row: Mapping[str, str]) -> dict[str, Any]:
     """A row's text as the input of :func:`marketplace.list_offer` (JSON-safe: amounts stay strings)."""
     data: dict[str, Any] = {}
     for name in FIELDS:
         value = row.get(name, "")
         if name in LIST_FIELDS:
-            data[name] = [part.strip() for part in _SPLIT.split(value) if part.strip()]
+            data[name] = split_list(value)
         elif name == "kind":
             if value:
                 data[name] = KIND_WORDS.get(value.lower(), value)
