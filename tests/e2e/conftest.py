@@ -65,12 +65,31 @@ def _need_chromium() -> None:
 # ------------------------------------------------------------------------------------------ the seeded database
 
 
+#: Events of the seed whose background work :func:`seeded_template` has done at once (one re-match of every open
+#: order instead of 2,000+ single-offer matching jobs) or that cause none worth waiting for in a test.
+DONE_BY_THE_TEMPLATE = (
+    "offer.listed",
+    "order.posted",
+    "organisation.registered",
+    "mentor.published",
+    "service_package.published",
+    "service_need.posted",
+    "interest.expressed",
+)
+
+
 @pytest.fixture(scope="session")
 def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, datetime]:
-    """A migrated SQLite file with the demo data, made once per test process; each module copies it."""
+    """A migrated SQLite file with the demo data and its matches (and the offer index beside it), made once per
+    test process; each module copies it."""
     _need_chromium()
+    from sqlmodel import Session, col, update
+
     from qianfan.migrate import upgrade
+    from qianfan.models import OutboxEvent
     from seeds import run_seed
+    from workers import jobs
+    from workers.context import Context
 
     directory = tmp_path_factory.mktemp("seeded")
     path = directory / "qianfan.db"
@@ -78,7 +97,16 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dat
     upgrade(url)
     start = datetime.now(UTC).replace(microsecond=0)
     engine = make_engine(url)
-    run_seed(engine, FrozenClock(start))
+    clock = FrozenClock(start)
+    run_seed(engine, clock)
+    jobs.rematch_orders(Context(engine, clock, index_dir=directory / "index"))
+    with Session(engine) as session:
+        session.exec(
+            update(OutboxEvent)
+            .where(col(OutboxEvent.dispatched_at).is_(None), col(OutboxEvent.topic).in_(DONE_BY_THE_TEMPLATE))
+            .values(dispatched_at=start)
+        )
+        session.commit()
     engine.dispose()
     return path, start
 
@@ -144,6 +172,7 @@ def live(seeded_template: tuple[Path, datetime], tmp_path_factory: pytest.TempPa
     template, start = seeded_template
     directory = tmp_path_factory.mktemp("live")
     shutil.copy(template, directory / "qianfan.db")
+    shutil.copytree(template.parent / "index", directory / "index")
     settings = Settings(var_dir=directory, database_url=f"sqlite:///{directory / 'qianfan.db'}", env="test")
     engine = make_engine(settings.database_url)
     clock = FrozenClock(start)
