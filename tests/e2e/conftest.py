@@ -121,15 +121,17 @@ class LiveServer:
     clock: FrozenClock
     index_dir: Path
     worker_errors: list[str] = field(default_factory=list)
+    #: Rounds the inline worker finished with nothing pending and nothing running (see :meth:`settle`).
+    idle_rounds: int = 0
 
-    def settle(self, timeout: float = 15.0) -> None:
-        """Wait until the inline worker has relayed and run every pending event."""
-        from qianfan.outbox import pending_count
-
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until the inline worker has relayed every pending event and finished running its jobs (two idle
+        rounds after this call: the jobs a request published, and the events those jobs published, are done)."""
         deadline = time.monotonic() + timeout
-        while pending_count(self.engine) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(0.3)  # the jobs of the last batch finish
+        start = self.idle_rounds
+        while self.idle_rounds < start + 2:
+            assert time.monotonic() < deadline, "the inline worker did not settle"
+            time.sleep(0.05)
         assert not self.worker_errors, self.worker_errors
 
 
@@ -160,7 +162,9 @@ def _inline_worker(server: LiveServer, stop: threading.Event) -> None:
                     function(ctx, **job.kwargs)
         except Exception as exc:  # reported by LiveServer.settle, not swallowed
             server.worker_errors.append(f"{type(exc).__name__}: {exc}")
-        stop.wait(0.2)
+        if not queued:
+            server.idle_rounds += 1
+        stop.wait(0.1)
 
 
 @pytest.fixture(scope="module")

@@ -9,24 +9,8 @@ import re
 from typing import Any
 
 import pytest
-from sqlalchemy import update
-from sqlmodel import col
-
-from qianfan.models import OutboxEvent
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module", autouse=True)
-def quiet_backlog(live: Any) -> None:
-    """The demo seed leaves its ~2,900 events pending (matches to store, notices…).  This journey needs none of
-    them, and the inline worker would spend minutes on them before the import and the risk check it waits for, so
-    they are marked relayed; the worker finishes the batch it holds (its first events are cheap)."""
-    with live.engine.begin() as conn:
-        conn.execute(
-            update(OutboxEvent).where(col(OutboxEvent.dispatched_at).is_(None)).values(dispatched_at=live.clock.now())
-        )
-    live.settle()
 
 
 IMPORT_CSV = "\r\n".join(
