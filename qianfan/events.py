@@ -45,6 +45,7 @@ LOAN_REPAID = "loan.repaid"
 # Long jobs asked for from the web pages; the payload carries the task id the page shows the progress of.
 OFFERS_IMPORT_REQUESTED = "offers.import_requested"
 REFIT_REQUESTED = "matcher.refit_requested"
+DEAD_LETTER_REPLAY_REQUESTED = "dead_letter.replay_requested"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from qianfan.errors import NotFound, RuleViolation
 from qianfan.models import DeadLetter, Organisation, OrgKind
 from qianfan.services.actors import Actor
-from qianfan.services.notifications import mark_replayed
+from qianfan.services.notifications import mark_replayed, replay_task_id
 from workers.context import Context
 
 
@@ -30,6 +30,6 @@ def replay(ctx: Context, app: Celery, dead_letter_id: int, actor: Actor | None =
         row = s.get(DeadLetter, dead_letter_id)
     if row is None:
         raise NotFound.of("失败任务", "Dead letter", dead_letter_id)
-    task_id = f"{row.task_id[:52]}.r{row.replay_count + 1}"
+    task_id = replay_task_id(row)
     app.send_task(row.task_name, args=list(row.task_args), kwargs=dict(row.task_kwargs), task_id=task_id)
     return mark_replayed(ctx.uow(), actor, dead_letter_id), task_id

@@ -44,6 +44,7 @@ class Job:
 
     task: str
     kwargs: dict[str, Any] = field(default_factory=dict)
+    args: tuple[Any, ...] = ()
     key: str = ""
     #: A task id chosen by whoever asked for the job (a page showing its progress) instead of one from the outbox.
     fixed_id: str | None = None
@@ -69,6 +70,8 @@ def plan(event: Event) -> list[Job]:
         return [Job(IMPORT_OFFERS, dict(p), fixed_id=str(p["task_id"]))]
     if topic == events.REFIT_REQUESTED:
         return [Job(REFIT, dict(p), fixed_id=str(p["task_id"]))]
+    if topic == events.DEAD_LETTER_REPLAY_REQUESTED:
+        return [Job(str(p["task_name"]), dict(p["kwargs"]), tuple(p["args"]), fixed_id=str(p["task_id"]))]
     if topic in NOTICE_TOPICS:
         return [Job(NOTIFY_EVENT, {"topic": topic, "payload": dict(p), "outbox_id": event.outbox_id})]
     return []
@@ -81,7 +84,7 @@ def celery_dispatch(app: Celery) -> Dispatch:
     """Publish a job to *app*'s broker (routed to its queue by the task name)."""
 
     def dispatch(job: Job, task_id: str | None) -> None:
-        app.send_task(job.task, kwargs=job.kwargs, task_id=task_id)
+        app.send_task(job.task, args=list(job.args), kwargs=job.kwargs, task_id=task_id)
 
     return dispatch
 

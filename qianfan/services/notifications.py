@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from qianfan import events
 from qianfan.errors import NotFound
 from qianfan.models import DeadLetter, Notification, OrgKind, User
 from qianfan.services.actors import Actor
@@ -129,14 +130,43 @@ def dead_letters(session: Session, *, include_replayed: bool = False, limit: int
     return list(session.exec(stmt.order_by(col(DeadLetter.id).desc()).limit(limit)).all())
 
 
+def replay_task_id(row: DeadLetter) -> str:
+    """A new task id for the next replay (so its own failure is a new dead letter)."""
+    return f"{row.task_id[:52]}.r{row.replay_count + 1}"
+
+
+def _mark_replayed(uow: UnitOfWork, actor: Actor, row: DeadLetter) -> None:
+    row.replayed_at = uow.clock.now()
+    row.replay_count += 1
+    uow.session.add(row)
+    uow.audit("dead_letter", row.id or 0, "replayed", actor_id=actor.user_id, task_name=row.task_name)
+
+
 def mark_replayed(uow: UnitOfWork, actor: Actor, dead_letter_id: int) -> DeadLetter:
     """The programme office replays a dead letter: the caller re-enqueues ``task_name(*task_args, **task_kwargs)``."""
     actor.require_kind(OrgKind.PROGRAMME_OFFICE)
     with uow:
         row = load_row(uow.session, DeadLetter, dead_letter_id, "失败任务", "Dead letter", lock=True)
-        row.replayed_at = uow.clock.now()
-        row.replay_count += 1
-        uow.session.add(row)
-        uow.audit("dead_letter", dead_letter_id, "replayed", actor_id=actor.user_id, task_name=row.task_name)
+        _mark_replayed(uow, actor, row)
         uow.commit()
         return row
+
+
+def request_replay(uow: UnitOfWork, actor: Actor, dead_letter_id: int) -> tuple[DeadLetter, str]:
+    """The programme office asks, from its page, for a dead letter's task to run again: the row is marked replayed
+    and :data:`~qianfan.events.DEAD_LETTER_REPLAY_REQUESTED` carries the task (with a new id) to the outbox relay,
+    in one unit of work — so the task is enqueued exactly when the replay is recorded."""
+    actor.require_kind(OrgKind.PROGRAMME_OFFICE)
+    with uow:
+        row = load_row(uow.session, DeadLetter, dead_letter_id, "失败任务", "Dead letter", lock=True)
+        task_id = replay_task_id(row)
+        _mark_replayed(uow, actor, row)
+        uow.publish(
+            events.DEAD_LETTER_REPLAY_REQUESTED,
+            task_id=task_id,
+            task_name=row.task_name,
+            args=list(row.task_args),
+            kwargs=dict(row.task_kwargs),
+        )
+        uow.commit()
+        return row, task_id

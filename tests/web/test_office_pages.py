@@ -13,14 +13,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from qianfan import events
 from qianfan.clock import FrozenClock
-from qianfan.models import AuditEvent, Job, JobStatus, Order, OrgKind, OutboxEvent
+from qianfan.events import Event
+from qianfan.models import AuditEvent, DeadLetter, Job, JobStatus, Order, OrgKind, OutboxEvent
 from qianfan.services import jobs as job_service
 from qianfan.services import notifications
 from qianfan.uow import UnitOfWork
 from tests.api.conftest import add_organisation, add_user
 from tests.services.test_stats import build_world
 from tests.web.conftest import Pages
+from workers.relay import plan
 
 
 def _office(session: Session, username: str = "office") -> Any:
@@ -161,6 +164,23 @@ def test_dead_letters_are_listed(session: Session, pages: Pages, engine: Engine,
     html = pages.get("/office/operations").text
     assert "workers.tasks.finance.risk_check" in html and "credit bureau unreachable" in html
     assert "Traceback" not in html and "待处理" in html and "application_id" in html
+
+    # queued again from the page: the row is marked and the task goes to the relay with a new id, in one commit
+    session.rollback()
+    dead = session.exec(select(DeadLetter)).one()
+    done = pages.follow(pages.post(f"/office/operations/dead-letters/{dead.id}/replay"))
+    assert f"失败任务 #{dead.id} 已重新入队" in done.text and "已重放 1" in done.text
+    session.rollback()
+    event = session.exec(select(OutboxEvent).where(OutboxEvent.topic == events.DEAD_LETTER_REPLAY_REQUESTED)).one()
+    assert event.payload["task_id"] == "t-dead-1.r1"
+    (job,) = plan(Event(event.topic, event.payload, event.id))
+    assert (job.task, job.kwargs, job.task_id(event.id)) == (
+        "workers.tasks.finance.risk_check",
+        {"application_id": 42},
+        "t-dead-1.r1",
+    )
+    refused = pages.follow(pages.post("/office/operations/dead-letters/999999/replay"))
+    assert "失败任务" in refused.text and "flash-error" in refused.text
 
 
 def test_the_audit_chain_is_listed_and_verified(

@@ -267,6 +267,21 @@ def refit(user: OfficePage, form: FormDep, engine: EngineDep, clock: ClockDep) -
     )
 
 
+@router.post("/operations/dead-letters/{dead_letter_id}/replay")
+def replay_dead_letter(
+    dead_letter_id: int, user: OfficePage, form: FormDep, engine: EngineDep, clock: ClockDep
+) -> Response:
+    return act(
+        lambda: notifications.request_replay(UnitOfWork(engine, clock), user.actor, dead_letter_id),
+        ok_url="/office/operations#dead",
+        ok=(
+            f"失败任务 #{dead_letter_id} 已重新入队",
+            f"Dead letter #{dead_letter_id} has been queued again",
+        ),
+        back_url="/office/operations#dead",
+    )
+
+
 # ------------------------------------------------------------------------------------------ audit chain
 
 
