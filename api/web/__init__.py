@@ -6,8 +6,6 @@ error pages: below ``/api`` errors stay JSON; elsewhere a person gets a page (or
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
@@ -48,25 +46,10 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
 
 
 def install_web(app: FastAPI) -> None:
-    from api.web.pages import common
+    from api.web.pages import bank, common, firm, office, provider, sme
 
     app.mount("/static/web", StaticFiles(directory=STATIC_DIR), name="web-static")
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(PageForbidden, _forbidden)
-    app.include_router(common.router)
-    for module in _portal_modules():
+    for module in (common, sme, firm, bank, office, provider):
         app.include_router(module.router)
-
-
-def _portal_modules() -> list[Any]:
-    """The portals' page modules that exist (each one's ``router``)."""
-    import importlib
-
-    found = []
-    for name in ("sme", "firm", "bank", "office", "provider"):
-        try:
-            found.append(importlib.import_module(f"api.web.pages.{name}"))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"api.web.pages.{name}":
-                raise
-    return found

@@ -18,7 +18,7 @@ from finance.states import LOAN, LoanEvent
 from qianfan import events
 from qianfan.errors import Conflict, InvalidInput, NotFound
 from qianfan.models import LedgerLeg, LedgerPosting, Loan, LoanStatus, OrgKind
-from qianfan.money import yuan_to_fen
+from qianfan.money import format_yuan, yuan_to_fen
 from qianfan.services.actors import Actor
 from qianfan.services.rows import load_row
 from qianfan.uow import UnitOfWork
@@ -187,8 +187,8 @@ def repay_loan(uow: UnitOfWork, actor: Actor, loan_id: int, amount: Any, idempot
         owed = loan_outstanding(uow.session, loan_id).total_fen
         if amount_fen > owed:
             raise InvalidInput(
-                f"还款金额超过应还总额（{owed}分）",
-                f"The amount exceeds what is owed ({owed} fen)",
+                f"还款金额超过应还总额 {format_yuan(owed)}",
+                f"The amount exceeds what is owed ({format_yuan(owed)})",
                 detail={"owed_fen": owed},
             )
         allocation = apply_to_loan(uow, loan, amount_fen, ref=ref, surplus_to_sme=False)
