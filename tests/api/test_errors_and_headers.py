@@ -31,11 +31,11 @@ def failing_app(engine: Engine) -> FastAPI:
     """An app with test-only routes that raise: an unexpected error and each domain error kind."""
     app = create_app(engine=engine)
 
-    @app.get("/test-only/boom")
+    @app.get("/api/v1/test-only/boom")
     def boom() -> None:
         raise RuntimeError(SECRET)
 
-    @app.get("/test-only/domain/{kind}")
+    @app.get("/api/v1/test-only/domain/{kind}")
     def domain(kind: str) -> None:
         errors: dict[str, DomainError] = {
             "invalid": InvalidInput("金额无效", "Invalid amount", detail=[{"field": "amount"}]),
@@ -54,7 +54,7 @@ def test_unexpected_error_is_a_generic_500_without_trace(
     failing_app: FastAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="qianfan.api"), TestClient(failing_app) as client:
-        response = client.get("/test-only/boom")
+        response = client.get("/api/v1/test-only/boom")
     assert response.status_code == 500
     body = response.json()
     assert_error_shape(body, "internal_error")
@@ -68,12 +68,12 @@ def test_unexpected_error_is_a_generic_500_without_trace(
     # ... but the log has everything, under the same reference.
     record = next(r for r in caplog.records if reference in r.getMessage())
     assert record.exc_info is not None and SECRET in str(record.exc_info[1])
-    assert "/test-only/boom" in record.getMessage()
+    assert "/api/v1/test-only/boom" in record.getMessage()
 
 
 def test_unexpected_error_even_with_server_exceptions_not_raised(failing_app: FastAPI) -> None:
     with TestClient(failing_app, raise_server_exceptions=False) as client:
-        response = client.get("/test-only/boom")
+        response = client.get("/api/v1/test-only/boom")
     assert response.status_code == 500
     assert "hunter2" not in response.text
 
@@ -91,7 +91,7 @@ def test_unexpected_error_even_with_server_exceptions_not_raised(failing_app: Fa
 )
 def test_domain_errors_map_to_http(failing_app: FastAPI, kind: str, status: int, code: str) -> None:
     with TestClient(failing_app) as client:
-        response = client.get(f"/test-only/domain/{kind}")
+        response = client.get(f"/api/v1/test-only/domain/{kind}")
     assert response.status_code == status
     assert_error_shape(response.json(), code)
     _assert_security_headers(response.headers)
@@ -99,7 +99,7 @@ def test_domain_errors_map_to_http(failing_app: FastAPI, kind: str, status: int,
 
 def test_domain_error_body_is_to_dict(failing_app: FastAPI) -> None:
     with TestClient(failing_app) as client:
-        body = client.get("/test-only/domain/invalid").json()
+        body = client.get("/api/v1/test-only/domain/invalid").json()
     assert body == {
         "error": "invalid_input",
         "message": "金额无效",
