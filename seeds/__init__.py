@@ -19,7 +19,15 @@ if TYPE_CHECKING:
 __all__ = ["run_seed"]
 
 
-def run_seed(engine: Engine, clock: Clock, *, demo: bool = True, scale: int = 0, out_dir: Path | None = None) -> str:
+def run_seed(
+    engine: Engine,
+    clock: Clock,
+    *,
+    demo: bool = True,
+    scale: int = 0,
+    out_dir: Path | None = None,
+    index_dir: Path | None = None,
+) -> str:
     """Load the demo data and/or a scale data set; return a short summary (Chinese first, then English).
 
     ``scale`` > 0 generates that many offers and ``max(1, scale // 20)`` orders.  Without ``out_dir`` they are
@@ -27,13 +35,15 @@ def run_seed(engine: Engine, clock: Clock, *, demo: bool = True, scale: int = 0,
     ``orders.jsonl`` (the matcher batch format) *instead of* being inserted, so a million-offer benchmark file
     does not fill the database.
     """
-    from seeds.demo import DEMO_USERS, load_demo
+    from seeds.demo import DEMO_USERS, last_outbox_id, load_demo, match_open_orders
     from seeds.scale import generate_offers, generate_orders, load_scale, write_jsonl
 
     parts: list[str] = []
     if demo:
+        before = last_outbox_id(engine)
         report = load_demo(engine, clock)
         parts.append(report.summary())
+        parts.append(match_open_orders(engine, clock, since_outbox_id=before, index_dir=index_dir))
         accounts = "、".join(u[0] for u in DEMO_USERS)
         parts.append(f"演示账号（密码 qianfan-demo）：{accounts}\nDemo accounts (password qianfan-demo): {accounts}")
     if scale > 0:

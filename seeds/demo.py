@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
 from hashlib import sha256
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col
+from sqlmodel import Session, col, func, select, update
 
-from qianfan import taxonomy
+from qianfan import events, taxonomy
 from qianfan.clock import Clock, to_local
 from qianfan.creditcode import ALPHABET, make_credit_code
 from qianfan.errors import DomainError
@@ -35,8 +36,10 @@ from qianfan.models import (
     Mentor,
     Offer,
     Order,
+    OrderStatus,
     Organisation,
     OrgKind,
+    OutboxEvent,
     ServiceNeed,
     ServicePackage,
     User,
@@ -814,3 +817,43 @@ def load_demo(engine: Engine, clock: Clock, *, seed: int = DEMO_SEED) -> DemoRep
     load_finance(engine, clock, report)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def match_open_orders(engine: Engine, clock: Clock, *, since_outbox_id: int, index_dir: Path | None = None) -> str:
+    """Store the best matches of every open order now, as the workers would after the load, so the demo shows its
+    matches from the first page; the ``offer.listed`` events of this load (outbox ids above *since_outbox_id*) are
+    marked handled, because their work — indexing and matching the offers — is done.  ``order.posted`` stays
+    pending: the worker's job for it is a no-op on the matches and tells the SMEs in the top of each order."""
+    from matcher import service as matching
+
+    store = matching.offer_index_store(engine, clock, index_dir)
+    with Session(engine) as s:
+        order_ids = [
+            i for i in s.exec(select(Order.id).where(col(Order.status) == OrderStatus.OPEN).order_by(col(Order.id)))
+        ]
+    stored = 0
+    for order_id in order_ids:
+        if order_id is None:
+            continue
+        try:
+            stored += len(matching.match_order(engine, clock, order_id, store=store))
+        except DomainError as exc:  # closed or changed meanwhile: the worker will see to it
+            log.info("order %s not matched by the seed: %s", order_id, exc)
+    with Session(engine) as s:
+        s.exec(
+            update(OutboxEvent)
+            .where(
+                col(OutboxEvent.id) > since_outbox_id,
+                col(OutboxEvent.topic) == events.OFFER_LISTED,
+                col(OutboxEvent.dispatched_at).is_(None),
+            )
+            .values(dispatched_at=clock.now())
+        )
+        s.commit()
+    n = len(order_ids)
+    return f"匹配：{n} 个开放订单，存储 {stored} 条匹配\nMatches: {n} open orders, {stored} stored"
+
+
+def last_outbox_id(engine: Engine) -> int:
+    with Session(engine) as s:
+        return int(s.exec(select(func.max(OutboxEvent.id))).one() or 0)
