@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run worker beat relay install dev migrate seed serve test e2e fuzz test-fast lint format typecheck imports check bench-quality bench-speed bench-feedback bench-finance bench-workers bench-api clean
+.PHONY: run worker beat relay install dev migrate seed serve test e2e fuzz test-fast lint format typecheck imports check bench-quality bench-speed bench-feedback bench-finance bench-workers bench-api bench-pages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -122,6 +122,11 @@ DURATION ?= 60
 bench-api: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.api_load --users $(USERS) --duration $(DURATION) \
 		$(if $(DATABASE),--database $(DATABASE)) --json var/bench-api.json
+
+## bench-pages: time every menu page of every demo account against a running `make run` (BASE=http://127.0.0.1:8000)
+BASE ?= http://127.0.0.1:8000
+bench-pages: install
+	$(BIN)/python -m bench.web_pages --base $(BASE)
 
 clean:
 	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache
