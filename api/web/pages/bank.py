@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
 from api.finance_schemas import RiskReportPublic, TimelinePublic
+from api.web import labels
 from api.web.render import act, field_errors, form_values, redirect, render
 from api.web.session import BankPage, FormDep, WebUser
 from finance import pricing
@@ -30,7 +31,6 @@ from finance import service as fs
 from finance.service import common
 from finance.service.applications import REVIEW_QUEUE_STATES
 from finance.service.history import party_history
-from finance.states import FINANCE_APPLICATION, LOAN
 from qianfan.errors import DomainError, InvalidInput, NotFound
 from qianfan.models import (
     ApplicationStatus,
@@ -53,8 +53,8 @@ from qianfan.uow import UnitOfWork
 router = APIRouter(prefix="/bank", include_in_schema=False)
 
 #: Application and loan states in both languages, by value.
-APP_STATES: dict[str, tuple[str, str]] = {s.value: label for s, label in FINANCE_APPLICATION.state_labels.items()}
-LOAN_STATES: dict[str, tuple[str, str]] = {s.value: label for s, label in LOAN.state_labels.items()}
+APP_STATES = labels.APPLICATION_STATES
+LOAN_STATES = labels.LOAN_STATES
 #: The loan filter of /bank/loans: current (running, partly repaid), overdue, repaid.
 LOAN_FILTERS: dict[str, tuple[LoanStatus, ...]] = {
     "current": (LoanStatus.DISBURSED, LoanStatus.REPAID_PARTIALLY),
@@ -62,13 +62,7 @@ LOAN_FILTERS: dict[str, tuple[LoanStatus, ...]] = {
     "repaid": (LoanStatus.REPAID,),
 }
 #: The stages of the 48-hour clock, the parties they are charged to, the bank's decisions and contract states.
-STAGE_LABELS: dict[str, tuple[str, str]] = {
-    "risk_check": ("自动风控", "Risk check"),
-    "bank_review": ("银行审核", "Bank review"),
-    "info_requested": ("企业补充材料", "SME providing information"),
-    "sme_signature": ("企业签约", "SME signature"),
-    "disbursement": ("放款", "Disbursement"),
-}
+STAGE_LABELS = labels.STAGES
 PARTY_LABELS: dict[str, tuple[str, str]] = {
     "platform": ("平台", "platform"),
     "bank": ("银行", "bank"),
@@ -81,12 +75,7 @@ DECISION_LABELS: dict[str, tuple[str, str]] = {
     "reject": ("拒绝", "Rejected"),
     "request_info": ("要求补充材料", "Information requested"),
 }
-CONTRACT_LABELS: dict[str, tuple[str, str]] = {
-    "active": ("履行中", "active"),
-    "delivered": ("已交付", "delivered"),
-    "completed": ("已完成", "completed"),
-    "terminated": ("已终止", "terminated"),
-}
+CONTRACT_LABELS = labels.CONTRACT_STATES
 #: Utilisation of a credit line above which the portfolio page highlights it.
 HIGH_UTILISATION = Decimal("0.8")
 APPROVE_FIELDS = ("amount", "annual_rate", "note")

@@ -23,6 +23,7 @@ from starlette.datastructures import FormData
 
 from api.deps import ClockDep, EngineDep, SessionDep
 from api.routes.lists import OfferIndexDep, PathId, QualifiedRankQuery, ranked
+from api.web import labels
 from api.web.render import act, error_flash, field_errors, form_values, redirect, render
 from api.web.session import FirmPage, FormDep, WebUser
 from finance import service as fs
@@ -102,10 +103,8 @@ STATES = {
         LoanStatus.REPAID.value: ("已还清", "Repaid", "muted"),
     },
     "contract": {
-        "active": ("履行中", "Active", "info"),
-        "delivered": ("已交付", "Delivered", "ok"),
-        "completed": ("已完成", "Completed", "muted"),
-        "terminated": ("已终止", "Terminated", "bad"),
+        value: (*labels.CONTRACT_STATES[value], tone)
+        for value, tone in (("active", "info"), ("delivered", "ok"), ("completed", "muted"), ("terminated", "bad"))
     },
 }
 

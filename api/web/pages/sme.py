@@ -19,13 +19,13 @@ from starlette.datastructures import FormData, UploadFile
 
 from api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
 from api.finance_schemas import TimelinePublic
+from api.web import labels
 from api.web.render import act, field_errors, form_values, redirect, render
 from api.web.session import FormDep, SmePage
 from finance import service as fs
 from finance.limits import BindingConstraint
 from finance.service import common as finance_common
 from finance.service.applications import REVIEW_QUEUE_STATES
-from finance.states import FINANCE_APPLICATION, RECEIVABLE
 from matcher import service as matching
 from qianfan.clock import to_local
 from qianfan.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
@@ -88,15 +88,9 @@ REASON_NAMES: dict[str, tuple[str, str]] = {
     "dense": ("语义相近", "Similar meaning"),
     "record": ("平台履约记录", "Track record on the platform"),
 }
-RECEIVABLE_NAMES = {k.value: v for k, v in RECEIVABLE.state_labels.items()}
-APPLICATION_NAMES = {k.value: v for k, v in FINANCE_APPLICATION.state_labels.items()}
-STAGE_NAMES: dict[str, tuple[str, str]] = {
-    "risk_check": ("自动风控", "Risk check"),
-    "bank_review": ("银行审核", "Bank review"),
-    "info_requested": ("补充材料", "Information requested"),
-    "sme_signature": ("企业签约", "Your signature"),
-    "disbursement": ("银行放款", "Disbursement"),
-}
+RECEIVABLE_NAMES = labels.RECEIVABLE_STATES
+APPLICATION_NAMES = labels.APPLICATION_STATES
+STAGE_NAMES = labels.STAGES
 MAIN_STAGES = ("risk_check", "bank_review", "sme_signature", "disbursement")
 CAP_NAMES: dict[str, tuple[str, str]] = {c.value: (c.label_zh, c.label_en) for c in BindingConstraint}
 OPEN_APPLICATION_STATES = (
