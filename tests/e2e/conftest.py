@@ -48,6 +48,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
+    "--lang=zh-CN",  # the browser's own widgets (date pickers) as the platform's users see them
 ]
 
 pytestmark = pytest.mark.browser

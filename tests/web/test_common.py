@@ -192,6 +192,8 @@ def test_notification_links_open_each_kinds_own_page(session: Session, pages: Pa
     pages.login("web-sme")
     assert client.get("/finance/applications/7", follow_redirects=False).headers["location"] == "/sme/finance/7"
     assert client.get("/orders/3", follow_redirects=False).headers["location"] == "/sme/orders/3"
+    assert client.get("/finance/loans/5", follow_redirects=False).headers["location"] == "/sme/finance"
+    assert client.get("/finance/receivables/9", follow_redirects=False).headers["location"] == "/sme/receivables"
 
 
 def test_an_unexpected_error_on_a_page_is_a_page_with_a_reference(session: Session, app: Any) -> None:

@@ -207,6 +207,8 @@ APPLICATION_PAGES = {
     OrgKind.LARGE_FIRM: "/firm/receivables",
 }
 ORDER_PAGES = {OrgKind.SME: "/sme/orders/{id}", OrgKind.LARGE_FIRM: "/firm/orders/{id}"}
+LOAN_PAGES = {OrgKind.LARGE_FIRM: "/firm/repayments", OrgKind.BANK: "/bank/loans", OrgKind.SME: "/sme/finance"}
+RECEIVABLE_PAGES = {OrgKind.LARGE_FIRM: "/firm/receivables", OrgKind.SME: "/sme/receivables"}
 
 
 @router.get("/finance/applications/{application_id}")
@@ -217,3 +219,13 @@ def application_link(application_id: int, user: UserDep) -> RedirectResponse:
 @router.get("/orders/{order_id}")
 def order_link(order_id: int, user: UserDep) -> RedirectResponse:
     return RedirectResponse(ORDER_PAGES.get(user.kind, user.home).format(id=order_id), status_code=303)
+
+
+@router.get("/finance/loans/{loan_id}")
+def loan_link(loan_id: int, user: UserDep) -> RedirectResponse:
+    return RedirectResponse(LOAN_PAGES.get(user.kind, user.home).format(id=loan_id), status_code=303)
+
+
+@router.get("/finance/receivables/{receivable_id}")
+def receivable_link(receivable_id: int, user: UserDep) -> RedirectResponse:
+    return RedirectResponse(RECEIVABLE_PAGES.get(user.kind, user.home).format(id=receivable_id), status_code=303)
