@@ -200,7 +200,7 @@ def check_confirmation(face_fen: int, confirmed_fen: int, *, irrevocable_underta
 # --------------------------------------------------------------------------------------------- split
 
 
-def _largest_remainder(total_fen: int, weights: Sequence[Fraction]) -> list[int]:
+def largest_remainder(total_fen: int, weights: Sequence[Fraction]) -> list[int]:
     """Shares of ``total_fen`` proportional to ``weights`` (all > 0), rounded to the fen, summing to the total.
 
     Round every exact share down, then give the leftover fen one each to the largest fractional remainders,
@@ -247,7 +247,7 @@ def split(amount_fen: int, parts: Sequence[int]) -> list[int]:
     return checked
 
 
-def _as_weight(value: object, index: int) -> Fraction:
+def as_weight(value: object, index: int) -> Fraction:
     if isinstance(value, bool) or not isinstance(value, int | Decimal | Fraction):
         raise InvalidInput(
             f"第{index + 1}个比例必须是整数或精确小数（不接受浮点数）：{value!r}",
@@ -274,7 +274,7 @@ def split_by_ratio(amount_fen: int, weights: Sequence[int | Decimal | Fraction])
     """
     require_fen(amount_fen, "拆分金额", "Amount to split")
     _check_part_count(len(weights))
-    shares = _largest_remainder(amount_fen, [_as_weight(w, i) for i, w in enumerate(weights)])
+    shares = largest_remainder(amount_fen, [as_weight(w, i) for i, w in enumerate(weights)])
     if min(shares) == 0:
         raise RuleViolation(
             f"金额 {format_yuan(amount_fen)} 过小，按此比例拆分会出现零金额的部分",
@@ -356,5 +356,5 @@ def allocate_payment(paid_fen: int, holdings: Sequence[tuple[H, int]]) -> list[t
             detail={"paid_fen": paid_fen, "total_fen": total},
         )
     # A full payment is the special case where every exact share is whole: each holding is paid in full.
-    shares = _largest_remainder(paid_fen, [Fraction(a) for a in amounts])
+    shares = largest_remainder(paid_fen, [Fraction(a) for a in amounts])
     return [(holder, share) for (holder, _), share in zip(holdings, shares, strict=True)]

@@ -43,7 +43,7 @@ from fractions import Fraction
 from typing import Any
 
 from finance.ledger import Outstanding, allocate_repayment
-from finance.receivables import _as_weight, _largest_remainder
+from finance.receivables import as_weight, largest_remainder
 from qianfan.errors import Conflict, DomainError, InvalidInput, RuleViolation
 from qianfan.money import format_yuan, require_fen, yuan_to_fen
 
@@ -237,7 +237,7 @@ def plan_from_percentages(contract_amount_fen: int, contract_on: date, terms: Se
         raise InvalidInput(
             "付款计划至少需要一期", "A payment plan needs at least one instalment", detail={"field": "terms"}
         )
-    weights = [_as_weight(term.percent, i) for i, term in enumerate(terms)]
+    weights = [as_weight(term.percent, i) for i, term in enumerate(terms)]
     total = sum(weights, Fraction(0))
     if total != HUNDRED_PERCENT:
         raise RuleViolation(
@@ -245,7 +245,7 @@ def plan_from_percentages(contract_amount_fen: int, contract_on: date, terms: Se
             f"The percentages sum to {_percent(total)}% but must sum to exactly 100%",
             detail={"field": "terms", "sum": _percent(total)},
         )
-    amounts = _largest_remainder(contract_amount_fen, weights)
+    amounts = largest_remainder(contract_amount_fen, weights)
     if min(amounts) == 0:
         raise RuleViolation(
             f"合同金额 {format_yuan(contract_amount_fen)} 过小，按此比例会出现零金额的一期",
