@@ -29,6 +29,7 @@ from finance.service.applications import (
     withdraw,
 )
 from finance.service.common import canonical_terms, terms_hash
+from finance.service.credit_suggestion import suggest_credit_line
 from finance.service.loans import (
     SweepResult,
     balances,
@@ -89,6 +90,7 @@ __all__ = [
     "sla_sweep",
     "split_part",
     "start_review",
+    "suggest_credit_line",
     "terms_hash",
     "transfer_part",
     "unbalanced_postings",
