@@ -25,6 +25,11 @@ INTEREST_EXPRESSED = "interest.expressed"
 INTENT_ORDER_PROPOSED = "intent_order.proposed"
 INTENT_ORDER_SIGNED = "intent_order.signed"
 CONTRACT_CREATED = "contract.created"
+# Payment → settlement of contracts
+CONTRACT_DELIVERED = "contract.delivered"
+CONTRACT_PAYMENT_RECORDED = "contract.payment_recorded"
+CONTRACT_SETTLED = "contract.settled"
+STATEMENT_IMPORTED = "statement.imported"
 # Finance
 RECEIVABLE_REGISTERED = "receivable.registered"
 RECEIVABLE_CONFIRMED = "receivable.confirmed"

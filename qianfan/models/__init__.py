@@ -34,6 +34,16 @@ from qianfan.models.finance import (
 from qianfan.models.market import Offer, OfferKind, OfferStatus, Order, OrderKind, OrderStatus
 from qianfan.models.organisation import Organisation, OrgKind, Qualification, User, UserRole
 from qianfan.models.services import ListingStatus, Mentor, NeedStatus, ServiceNeed, ServicePackage
+from qianfan.models.settlement import (
+    BankStatementImport,
+    BankStatementRow,
+    BankTransaction,
+    ContractInstalment,
+    ContractPayment,
+    InstalmentKindColumn,
+    PaymentSource,
+    StatementRowStatus,
+)
 from qianfan.models.system import AuditEvent, DeadLetter, Job, JobStatus, Notification, OutboxEvent
 
 __all__ = [
@@ -43,13 +53,19 @@ __all__ = [
     "Approval",
     "AuditEvent",
     "BankProduct",
+    "BankStatementImport",
+    "BankStatementRow",
+    "BankTransaction",
     "Contract",
+    "ContractInstalment",
+    "ContractPayment",
     "ContractStatus",
     "CreditLine",
     "DeadLetter",
     "ExposureLimit",
     "FinanceApplication",
     "IdempotencyRecord",
+    "InstalmentKindColumn",
     "IntentOrder",
     "IntentStatus",
     "Interest",
@@ -77,6 +93,7 @@ __all__ = [
     "OutboxEvent",
     "PartState",
     "Payment",
+    "PaymentSource",
     "Qualification",
     "Receivable",
     "ReceivableInvoice",
@@ -86,6 +103,7 @@ __all__ = [
     "ServiceNeed",
     "ServicePackage",
     "Signature",
+    "StatementRowStatus",
     "TokenKind",
     "User",
     "UserRole",

@@ -98,3 +98,8 @@ class Contract(SQLModel, table=True):
     status: ContractStatus = Field(default=ContractStatus.ACTIVE, sa_type=enum_type(ContractStatus), index=True)
     signed_at: datetime = timestamp()
     delivered_at: datetime | None = timestamp(nullable=True)
+    # Delivery acceptance (验收), set by the buyer (finance.service.settlement.accept_delivery); due dates of the
+    # payment plan that count from acceptance start here.  The user id is not a foreign key so that adding it
+    # never rebuilds the contract table on SQLite.
+    accepted_on: date | None = None
+    accepted_by_user_id: int | None = None
