@@ -297,6 +297,10 @@ RULES: dict[tuple[str, str], Rule] = {
         _k(SME, LF), {"loan_id": "loan"}, body=lambda c, o: {"amount": "1.00"}
     ),
     ("GET", "/api/v1/loans/{loan_id}/schedule"): Rule(_k(SME, LF, BANK, OFFICE), {"loan_id": "loan"}),
+    # --- suggested credit lines: any bank and the office read any SME's; an SME only its own
+    ("GET", "/api/v1/finance/credit-suggestions/{sme_id}"): Rule(
+        _k(SME, BANK, OFFICE), {"sme_id": "sme_org"}, shared=_k(BANK, OFFICE)
+    ),
 }
 
 #: Tables whose chain-B rows must come out of the matrix untouched, with the record names they hold.
