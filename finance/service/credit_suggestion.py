@@ -10,8 +10,11 @@ What the figures count (decided here; the window is the 12 months ``(today − 1
   delivery falls in the window.  A deal's volume is the larger of the contract's amount (if completed) and what
   the buyer paid on its settled receivables.  ``largest_deal_fen`` is the largest of them; ``distinct_buyers``
   counts the buyers of the settled deals.
-- **deliveries**: contracts delivered (delivered or completed) in the window; on time when delivered on or
-  before the contract's delivery due date; the share is rounded down to 4 places.
+- **deliveries**: contracts delivered (delivered or completed) in the window, dated by the buyer's acceptance
+  (``accepted_on``, :func:`finance.service.settlement.accept_delivery`) or else the day of ``delivered_at``; on
+  time when delivered on or before the contract's delivery due date; the share is rounded down to 4 places.
+  A completed contract (accepted and paid in full) counts as settled in the window of its acceptance: no
+  completion date is stored.
 - **confirmed receivables / disputes**: confirmed by the buyer / refused by the buyer in the window.
 - **loans**: repaid in the window, on time or late as in :mod:`finance.service.history`; overdue now = not
   repaid and past its due date (whether or not the maturity sweep has marked it yet); a **default** is a loan
@@ -81,9 +84,11 @@ def trade_record(session: Session, sme_id: int, today: date) -> TradeRecord:
 
     deliveries = on_time = 0
     for contract in session.exec(select(Contract).where(col(Contract.supplier_id) == sme_id)).all():
-        if contract.status not in (ContractStatus.DELIVERED, ContractStatus.COMPLETED) or contract.delivered_at is None:
+        if contract.status not in (ContractStatus.DELIVERED, ContractStatus.COMPLETED):
             continue
-        delivered_on = to_local(contract.delivered_at).date()
+        delivered_on = contract.accepted_on or (contract.delivered_at and to_local(contract.delivered_at).date())
+        if delivered_on is None:
+            continue
         if not in_window(delivered_on):
             continue
         deliveries += 1

@@ -4,6 +4,7 @@ PostgreSQL, with the history built through the use cases."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlmodel import Session, col, select
@@ -40,26 +41,26 @@ def test_a_strong_sme_is_offered_a_line_with_its_reasons(world: World) -> None:
             select(ReceivablePart.receivable_id).join(Loan, col(Loan.part_id) == col(ReceivablePart.id))
         ).one()
     fs.pay_receivable(world.uow(), world.core, receivable_id, "1000000.00", "pay-loan")
-    contract = signed_contract(world, "2000000.00")
-    with Session(world.engine) as s:  # no use case records delivery yet (the settlement work adds acceptance)
-        row = s.get(Contract, contract.id)
-        assert row is not None
-        row.status, row.delivered_at = ContractStatus.DELIVERED, world.clock.now()
-        s.add(row)
-        s.commit()
+    contract = signed_contract(world, "2000000.00")  # accepted on time and paid in full: completed
+    assert contract.id is not None
+    fs.accept_delivery(world.uow(), world.core, contract.id, today(world))
+    fs.record_payment(world.uow(), world.core, contract.id, "HT-PAY-1", 200_000_000, today(world))
+    with Session(world.engine) as s:
+        completed = s.get(Contract, contract.id)
+        assert completed is not None and completed.status == ContractStatus.COMPLETED
     world.clock.advance(timedelta(days=200))  # six whole months on the platform
 
     with Session(world.engine) as s:
         suggestion = suggest_credit_line(s, world.reviewer, world.sme.organisation_id, today(world))
     r = suggestion.record
-    assert (r.settled_fen, r.settled_deals, r.largest_deal_fen, r.distinct_buyers) == (900_000_000, 3, 500_000_000, 2)
+    assert (r.settled_fen, r.settled_deals, r.largest_deal_fen, r.distinct_buyers) == (1_100_000_000, 4, 500_000_000, 2)
     assert (r.confirmed_receivables, r.confirmed_fen, r.disputes) == (3, 900_000_000, 0)
     assert (r.deliveries, str(r.on_time_delivery_share)) == (1, "1.0000")
     assert (r.loans_repaid_on_time, r.loans_repaid_late, r.loans_overdue_now, r.defaults) == (1, 0, 0, 0)
     assert r.months_on_platform == 6
     # 30 base − 5 (two buyers) + 5 (on time) + 2 (one loan repaid on time) + 5 (three confirmations) = 37 %
     assert suggestion.has_line and suggestion.rate_pct == 37
-    assert suggestion.amount_fen == 333_000_000  # 9,000,000.00 × 37 % = 3,330,000.00
+    assert suggestion.amount_fen == 407_000_000  # 11,000,000.00 × 37 % = 4,070,000.00
     assert {x.figure for x in suggestion.reasons} >= {"settled_fen", "distinct_buyers", "on_time_delivery_share"}
 
     world.clock.advance(timedelta(days=200))  # the trade is now more than 12 months old
@@ -67,6 +68,18 @@ def test_a_strong_sme_is_offered_a_line_with_its_reasons(world: World) -> None:
         later = suggest_credit_line(s, world.office, world.sme.organisation_id, today(world))
     assert later.record.settled_deals == 0 and not later.has_line
     assert [x.code for x in later.reasons] == ["too_few_deals"]
+
+
+def test_a_late_delivery_lowers_the_on_time_share(world: World) -> None:
+    on_time, late = signed_contract(world, "1000000.00"), signed_contract(world, "1000000.00")
+    assert on_time.id is not None and late.id is not None
+    fs.accept_delivery(world.uow(), world.core, on_time.id, today(world))
+    world.clock.advance(timedelta(days=30))  # past the delivery due date (20 days)
+    fs.accept_delivery(world.uow(), world.core, late.id, today(world))
+    with Session(world.engine) as s:
+        record = trade_record(s, world.sme.organisation_id, today(world))
+    assert (record.deliveries, record.on_time_delivery_share) == (2, Decimal("0.5"))
+    assert record.settled_deals == 0  # accepted, not paid: delivered, not settled
 
 
 def test_a_newcomer_gets_no_line(world: World) -> None:
