@@ -229,6 +229,9 @@ def _chain(engine: Engine, clock: FrozenClock, name: str) -> Chain:
     )
     with Session(engine) as s:
         loan_row = s.exec(select(Loan).where(Loan.application_id == app.id)).one()
+    statement = fs.import_statement(  # one row of no known contract: nothing is paid
+        uow(), firm, f"{secret}对账单.csv", [{"交易日期": today.isoformat(), "贷方金额": "1.00", "摘要": f"{secret}"}]
+    )
     chain.ids.update(
         order=order.id,
         offer=offer.id,
@@ -246,6 +249,7 @@ def _chain(engine: Engine, clock: FrozenClock, name: str) -> Chain:
         package=package.id,
         mentor=mentor.id,
         need=need.id,
+        statement=statement.statement.id or 0,
         large_firm_org=firm.organisation_id,
         sme_org=sme.organisation_id,
         bank_org=bank.organisation_id,

@@ -301,6 +301,32 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/finance/credit-suggestions/{sme_id}"): Rule(
         _k(SME, BANK, OFFICE), {"sme_id": "sme_org"}, shared=_k(BANK, OFFICE)
     ),
+    # --- payment → settlement: the buyer changes a contract's settlement; its supplier and the office read it
+    ("GET", "/api/v1/contracts/{contract_id}/payment-plan"): Rule(_k(LF, SME, OFFICE), {"contract_id": "contract"}),
+    ("PUT", "/api/v1/contracts/{contract_id}/payment-plan"): Rule(
+        _k(LF),
+        {"contract_id": "contract"},
+        body=lambda c, o: {"percentages": [{"kind": "final", "percent": "100", "days_after_acceptance": 30}]},
+    ),
+    ("POST", "/api/v1/contracts/{contract_id}/acceptance"): Rule(
+        _k(LF), {"contract_id": "contract"}, body=lambda c, o: {"accepted_on": "2026-11-02"}
+    ),
+    ("GET", "/api/v1/contracts/{contract_id}/payments"): Rule(_k(LF, SME, OFFICE), {"contract_id": "contract"}),
+    ("POST", "/api/v1/contracts/{contract_id}/payments"): Rule(
+        _k(LF),
+        {"contract_id": "contract"},
+        body=lambda c, o: {"ref": "MATRIX-1", "amount": "1.00", "paid_on": "2026-11-02"},
+    ),
+    ("GET", "/api/v1/contracts/{contract_id}/settlement"): Rule(_k(LF, SME, OFFICE), {"contract_id": "contract"}),
+    ("POST", "/api/v1/statements"): Rule(
+        _k(LF),
+        body=lambda c, o: {
+            "file_name": "矩阵.csv",
+            "rows": [{"交易日期": "2026-11-02", "贷方金额": "1.00", "摘要": "HT-0 矩阵"}],
+        },
+    ),
+    ("GET", "/api/v1/statements/{import_id}"): Rule(_k(LF, OFFICE), {"import_id": "statement"}),
+    ("GET", "/api/v1/settlement/late-buyers"): Rule(_k(OFFICE)),
 }
 
 #: Tables whose chain-B rows must come out of the matrix untouched, with the record names they hold.
