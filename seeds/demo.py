@@ -52,6 +52,7 @@ from qianfan.uow import UnitOfWork
 from seeds import catalogue as cat
 from seeds import textgen as tg
 from seeds.finance import finance_summary, load_finance
+from seeds.settlement import load_settlement
 from seeds.vocab import VOCAB, ProductType
 
 log = logging.getLogger(__name__)
@@ -596,6 +597,10 @@ class DemoReport:
             ("finance_applications", "融资申请"),
             ("loans", "贷款"),
             ("payments", "付款"),
+            ("payment_plans", "合同付款计划"),
+            ("acceptances", "合同验收"),
+            ("contract_payments", "合同付款"),
+            ("statement_imports", "对账单导入"),
         ]
         zh = "，".join(f"{zh}新增{self.created.get(k, 0)}（已有{self.present.get(k, 0)}）" for k, zh in labels)
         en = ", ".join(
@@ -815,6 +820,7 @@ def load_demo(engine: Engine, clock: Clock, *, seed: int = DEMO_SEED) -> DemoRep
     report = DemoReport()
     _Loader(engine, clock, report).load(build_plan(today, seed))
     load_finance(engine, clock, report)
+    load_settlement(engine, clock, report)
     report.seconds = time.perf_counter() - started
     return report
 
