@@ -55,6 +55,7 @@ NAV: dict[OrgKind, list[tuple[str, str, str]]] = {
         ("/firm", "工作台", "Home"),
         ("/firm/orders", "订单", "Orders"),
         ("/firm/deals", "意向订单", "Intent orders"),
+        ("/firm/contracts", "合同结算", "Contracts"),
         ("/firm/receivables", "应收确权", "Confirm receivables"),
         ("/firm/repayments", "到期还款", "Repayments due"),
         ("/inbox", "消息", "Inbox"),

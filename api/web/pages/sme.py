@@ -20,6 +20,7 @@ from starlette.datastructures import FormData, UploadFile
 from api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
 from api.finance_schemas import TimelinePublic
 from api.web import labels
+from api.web.pages.firm import SETTLEMENT_LABELS, settlement_rows
 from api.web.render import act, field_errors, form_values, redirect, render
 from api.web.session import FormDep, SmePage
 from finance import service as fs
@@ -1079,3 +1080,25 @@ def withdraw_application(
         ok=("申请已撤回，额度已释放", "Application withdrawn; the limits are released"),
         back_url=here,
     )
+
+
+# ------------------------------------------------------------------------------------------ contract settlement
+
+
+@router.get("/contracts/{contract_id}")
+def contract_page(contract_id: int, request: Request, user: SmePage, session: SessionDep, clock: ClockDep) -> Response:
+    """The settlement of a contract the SME supplies under, read-only: the plan, the payments, what is overdue and
+    whether the buyer is late under the 60-day rule.  Any other contract is a 404 page."""
+    contract = session.get(Contract, contract_id)
+    if contract is None or contract.supplier_id != user.organisation_id:
+        raise NotFound.of("合同", "Contract", contract_id)
+    view = fs.contract_settlement(session, user.actor, contract_id, to_local(clock.now()).date())
+    context = {
+        "contract": contract,
+        "buyer": _names(session, [contract.buyer_id]).get(contract.buyer_id, "—"),
+        "view": view,
+        "rows": settlement_rows(view),
+        "labels": SETTLEMENT_LABELS,
+        "contract_names": labels.CONTRACT_STATES,
+    }
+    return render(request, "sme/contract.html", context, user=user)
