@@ -64,6 +64,7 @@ NAV: dict[OrgKind, list[tuple[str, str, str]]] = {
         ("/bank", "审批队列", "Review queue"),
         ("/bank/loans", "放款与贷款", "Loans"),
         ("/bank/portfolio", "敞口与授信", "Exposure"),
+        ("/bank/credit-suggestions", "建议授信", "Suggested lines"),
         ("/inbox", "消息", "Inbox"),
     ],
     OrgKind.PROGRAMME_OFFICE: [
@@ -71,6 +72,7 @@ NAV: dict[OrgKind, list[tuple[str, str, str]]] = {
         ("/office/turnaround", "48小时时效", "48-hour promise"),
         ("/office/exports", "数据导出", "Exports"),
         ("/office/operations", "后台任务", "Operations"),
+        ("/office/late-buyers", "逾期付款", "Late buyers"),
         ("/office/audit", "审计链", "Audit chain"),
         ("/inbox", "消息", "Inbox"),
     ],

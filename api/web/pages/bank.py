@@ -23,14 +23,19 @@ from sqlmodel import Session, col, select
 
 from api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
 from api.finance_schemas import RiskReportPublic, TimelinePublic
+from api.params import MAX_ID
 from api.web import labels
-from api.web.render import act, field_errors, form_values, redirect, render
+from api.web.render import act, field_errors, form_values, redirect, render, yuan
 from api.web.session import BankPage, FormDep, WebUser
+from finance import credit_suggestion as cs
 from finance import pricing
 from finance import service as fs
+from finance.limits import add_months
 from finance.service import common
 from finance.service.applications import REVIEW_QUEUE_STATES
+from finance.service.credit_suggestion import WINDOW_MONTHS
 from finance.service.history import party_history
+from qianfan.clock import to_local
 from qianfan.errors import DomainError, InvalidInput, NotFound
 from qianfan.models import (
     ApplicationStatus,
@@ -42,6 +47,7 @@ from qianfan.models import (
     Loan,
     LoanStatus,
     Organisation,
+    OrgKind,
     Receivable,
     ReceivablePart,
     ReviewDecision,
@@ -498,3 +504,147 @@ def portfolio(request: Request, user: BankPage, session: SessionDep) -> Response
         "threshold": HIGH_UTILISATION,
     }
     return render(request, "bank/portfolio.html", context, user=user)
+
+
+# ------------------------------------------------------------------------------------------ suggested credit lines
+
+#: The figures of the 12-month trade record (:class:`finance.credit_suggestion.TradeRecord`) as people read them,
+#: in the order the record table shows them: (中文, English).
+FIGURE_LABELS: dict[str, tuple[str, str]] = {
+    "months_on_platform": ("入驻平台月数", "Months on the platform"),
+    "settled_fen": ("近12个月结清交易额", "Trade settled in 12 months"),
+    "settled_deals": ("近12个月结清交易笔数", "Deals settled in 12 months"),
+    "largest_deal_fen": ("单笔最大交易额", "Largest single deal"),
+    "distinct_buyers": ("结清交易的买方数", "Distinct buyers of the settled deals"),
+    "deliveries": ("近12个月交付笔数", "Deliveries in 12 months"),
+    "on_time_delivery_share": ("按时交付比例", "Share delivered on time"),
+    "confirmed_receivables": ("买方确权应收账款笔数", "Receivables confirmed by buyers"),
+    "confirmed_fen": ("买方确权金额", "Amount confirmed by buyers"),
+    "disputes": ("买方拒绝确权次数", "Receivables disputed by buyers"),
+    "loans_repaid_on_time": ("按时还清贷款笔数", "Loans repaid on time"),
+    "loans_repaid_late": ("逾期后还清贷款笔数", "Loans repaid late"),
+    "loans_overdue_now": ("当前逾期贷款笔数", "Loans overdue now"),
+    "defaults": ("违约贷款笔数（历史）", "Loans in default (ever)"),
+}
+#: How a reason's effect on the amount is shown: (中文, English, badge tone).
+EFFECT_LABELS: dict[str, tuple[str, str, str]] = {
+    "+": ("+ 增加", "+ Raises", "ok"),
+    "-": ("− 减少", "− Lowers", "warn"),
+    "0": ("0 无影响", "0 No effect", "muted"),
+    "blocking": ("阻止授信", "Blocks the line", "bad"),
+}
+SME_SEARCH_LIMIT = 30
+
+
+def figure_text(figure: str, value: str) -> str:
+    """A figure's exact value as shown: money in yuan (exact, from the fen integer), the on-time share as the exact
+    decimal and its percentage, counts as they are."""
+    if figure.endswith("_fen"):
+        return yuan(int(value))
+    if figure == "on_time_delivery_share":
+        return f"{value} = {(Decimal(value) * 100).normalize():f}%"
+    return value
+
+
+def _candidate_smes(session: Session, bank_id: int) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The SMEs that applied to this bank, and the other SMEs with receivables or contracts on the platform."""
+    applied = set(
+        session.exec(select(FinanceApplication.applicant_id).where(FinanceApplication.bank_id == bank_id)).all()
+    )
+    trading = set(session.exec(select(Receivable.creditor_id)).all()) | set(
+        session.exec(select(Contract.supplier_id)).all()
+    )
+    names = dict(
+        (i, n)
+        for i, n in session.exec(
+            select(Organisation.id, Organisation.name).where(
+                col(Organisation.id).in_(applied | trading), Organisation.kind == OrgKind.SME
+            )
+        ).all()
+        if i is not None
+    )
+    by_name = sorted(names.items(), key=lambda item: (item[1], item[0]))
+    return [x for x in by_name if x[0] in applied], [x for x in by_name if x[0] not in applied]
+
+
+@router.get("/credit-suggestions")
+def credit_suggestions(
+    request: Request, user: BankPage, session: SessionDep, sme_id: str = "", q: str = ""
+) -> Response:
+    """Pick an SME: from those that applied to this bank or trade on the platform, or by a part of its name."""
+    if sme_id.strip().isdigit() and 1 <= int(sme_id) <= MAX_ID:
+        return redirect(f"/bank/credit-suggestions/{int(sme_id)}")
+    applied, trading = _candidate_smes(session, user.organisation_id)
+    q = q.strip()[:100]
+    found: list[tuple[int, str]] | None = None
+    if q:
+        found = [
+            (i, n)
+            for i, n in session.exec(
+                select(Organisation.id, Organisation.name)
+                .where(Organisation.kind == OrgKind.SME, col(Organisation.name).contains(q, autoescape=True))
+                .order_by(col(Organisation.name), col(Organisation.id))
+                .limit(SME_SEARCH_LIMIT + 1)
+            ).all()
+            if i is not None
+        ]
+    errors = {}
+    if sme_id.strip():
+        errors["sme_id"] = ("请选择一家企业", "Choose an SME")
+    context = {
+        "applied": applied,
+        "trading": trading,
+        "options": applied + trading,
+        "found": found[:SME_SEARCH_LIMIT] if found is not None else None,
+        "more": found is not None and len(found) > SME_SEARCH_LIMIT,
+        "values": {"q": q, "sme_id": ""},
+        "errors": errors,
+        "limit": SME_SEARCH_LIMIT,
+    }
+    return render(request, "bank/credit_suggestions.html", context, user=user, status_code=422 if errors else 200)
+
+
+@router.get("/credit-suggestions/{sme_id}")
+def credit_suggestion(sme_id: int, request: Request, user: BankPage, session: SessionDep, clock: ClockDep) -> Response:
+    """The suggested revolving line of one SME with every reason and the 12-month record behind it."""
+    if not 1 <= sme_id <= MAX_ID:
+        raise NotFound.of("中小企业", "SME", sme_id)
+    today = to_local(clock.now()).date()
+    suggestion = fs.suggest_credit_line(session, user.actor, sme_id, today)
+    sme = session.get(Organisation, sme_id)
+    assert sme is not None
+    record = suggestion.record
+    context = {
+        "sme": sme,
+        "s": suggestion,
+        "reasons": [
+            (
+                r,
+                FIGURE_LABELS.get(r.figure, (r.figure, r.figure)),
+                figure_text(r.figure, r.value),
+                EFFECT_LABELS[r.effect.value],
+            )
+            for r in suggestion.reasons
+        ],
+        "record_rows": [
+            (label, figure_text(figure, record.value_of(figure))) for figure, label in FIGURE_LABELS.items()
+        ],
+        "window_start": add_months(today, -WINDOW_MONTHS),
+        "applications": session.exec(
+            select(FinanceApplication)
+            .where(FinanceApplication.bank_id == user.organisation_id, FinanceApplication.applicant_id == sme_id)
+            .order_by(col(FinanceApplication.id).desc())
+            .limit(5)
+        ).all(),
+        "app_states": APP_STATES,
+        "rules": {
+            "base": cs.BASE_RATE_PCT,
+            "max_rate": cs.MAX_RATE_PCT,
+            "multiple": cs.LARGEST_DEAL_MULTIPLE,
+            "cap_fen": cs.MAX_LINE_FEN,
+            "unit_fen": cs.ROUND_UNIT_FEN,
+            "min_months": cs.MIN_MONTHS_ON_PLATFORM,
+            "min_deals": cs.MIN_SETTLED_DEALS,
+        },
+    }
+    return render(request, "bank/credit_suggestion.html", context, user=user)

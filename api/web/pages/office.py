@@ -25,10 +25,13 @@ from api.routes.stats import StatsQuery, stats_csv_response
 from api.web.i18n import lang_of
 from api.web.render import act, field_errors, render, wan
 from api.web.session import FormDep, OfficePage, WebUser
+from finance import service as fs
+from finance.settlement import MAX_PAYMENT_DAYS_AFTER_ACCEPTANCE
 from qianfan.audit import verify_chain
+from qianfan.clock import to_local
 from qianfan.config import Settings
 from qianfan.errors import InvalidInput
-from qianfan.models import AuditEvent, Job, User
+from qianfan.models import AuditEvent, Contract, Job, Organisation, User
 from qianfan.services import jobs as job_service
 from qianfan.services import notifications, ocds, stats
 from qianfan.services.stats import Figures, GroupBy, Scope
@@ -328,3 +331,37 @@ def verify_audit(request: Request, user: OfficePage, form: FormDep, session: Ses
     report = verify_chain(session)
     context.update(report=report, reason_zh=_reason_zh(report.reason), verified_at=clock.now())
     return render(request, "office/audit.html", context, user=user)
+
+
+# ------------------------------------------------------------------------------------------ late buyers
+
+
+@router.get("/late-buyers")
+def late_buyers_page(request: Request, user: OfficePage, session: SessionDep, clock: ClockDep) -> Response:
+    """Contracts whose large-firm buyer is late under the 60-day rule (:func:`finance.service.late_buyers`), most
+    days late first, with the count and the totals at the top."""
+    today = to_local(clock.now()).date()
+    rows = fs.late_buyers(session, user.actor, today)
+    ids = {r.buyer_id for r in rows} | {r.supplier_id for r in rows}
+    names = (
+        {i: n for i, n in session.exec(select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(ids)))}
+        if ids
+        else {}
+    )
+    contract_ids = [r.contract_id for r in rows]
+    titles = (
+        {i: t for i, t in session.exec(select(Contract.id, Contract.title).where(col(Contract.id).in_(contract_ids)))}
+        if contract_ids
+        else {}
+    )
+    context = {
+        "rows": rows,
+        "names": names,
+        "titles": titles,
+        "today": today,
+        "late_total": sum(r.late_fen for r in rows),
+        "outstanding_total": sum(r.outstanding_fen for r in rows),
+        "buyers": len({r.buyer_id for r in rows}),
+        "max_days": MAX_PAYMENT_DAYS_AFTER_ACCEPTANCE,
+    }
+    return render(request, "office/late_buyers.html", context, user=user)
