@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -20,7 +21,9 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from api.deps import ClockDep, EngineDep, SessionDep
@@ -1407,9 +1410,23 @@ async def upload_statement(
     if not isinstance(upload, UploadFile) or not upload.filename:
         return refused("请选择要导入的对账单文件（CSV）", "Choose the statement file (CSV) to import")
     data = await upload.read(MAX_STATEMENT_BYTES + 1)
+    filename = upload.filename
+    # Only reading the upload is asynchronous: the import and the pages talk to the database, in a worker thread
+    # so that the event loop keeps serving other requests meanwhile.
+    return await run_in_threadpool(lambda: _import_and_answer(user, engine, clock, filename, data, refused))
+
+
+def _import_and_answer(
+    user: WebUser,
+    engine: Engine,
+    clock: Clock,
+    filename: str,
+    data: bytes,
+    refused: Callable[[str, str], Response],
+) -> Response:
     try:
         rows = _statement_rows(data)
-        result = fs.import_statement(UnitOfWork(engine, clock), user.actor, upload.filename, rows)
+        result = fs.import_statement(UnitOfWork(engine, clock), user.actor, filename, rows)
     except DomainError as exc:
         return refused(exc.message_zh, exc.message_en)
     statement = result.statement

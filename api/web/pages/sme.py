@@ -14,7 +14,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import func, or_
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
@@ -22,13 +24,13 @@ from api.finance_schemas import TimelinePublic
 from api.web import labels
 from api.web.pages.firm import SETTLEMENT_LABELS, settlement_rows
 from api.web.render import act, field_errors, form_values, redirect, render
-from api.web.session import FormDep, SmePage
+from api.web.session import FormDep, SmePage, WebUser
 from finance import service as fs
 from finance.limits import BindingConstraint
 from finance.service import common as finance_common
 from finance.service.applications import REVIEW_QUEUE_STATES
 from matcher import service as matching
-from qianfan.clock import to_local
+from qianfan.clock import Clock, to_local
 from qianfan.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
 from qianfan.models import (
     ApplicationStatus,
@@ -412,16 +414,25 @@ async def upload_offers(
         message = ("请选择要上传的文件", "Choose a file to upload")
         return _import_page(request, user, status_code=422, file_error=message)
     data = await upload.read(offer_import.MAX_BYTES + 1)
+    filename = upload.filename
+    # Only reading the upload is asynchronous: checking the rows and queueing the job talk to the database, in a
+    # worker thread so that the event loop keeps serving other requests meanwhile.
+    return await run_in_threadpool(lambda: _check_and_queue(request, user, session, engine, clock, filename, data))
+
+
+def _check_and_queue(
+    request: Request, user: WebUser, session: Session, engine: Engine, clock: Clock, filename: str, data: bytes
+) -> Response:
     try:
-        rows = offer_import.read_rows(upload.filename, data)
+        rows = offer_import.read_rows(filename, data)
     except InvalidInput as exc:
         return _import_page(request, user, status_code=422, file_error=(exc.message_zh, exc.message_en))
     today = to_local(clock.now()).date()
     check = offer_import.check_rows(rows, offer_import.held_qualifications(session, user.organisation_id, today))
     if not check.valid:
-        return _import_page(request, user, status_code=422, check=check, filename=upload.filename)
+        return _import_page(request, user, status_code=422, check=check, filename=filename)
     job = offer_import.request_import(UnitOfWork(engine, clock), user.actor, check.valid)
-    return _import_page(request, user, check=check, job=job, filename=upload.filename)
+    return _import_page(request, user, check=check, job=job, filename=filename)
 
 
 @router.get("/offers/import/{job_id}")
