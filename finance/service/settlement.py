@@ -530,11 +530,24 @@ def import_statement(
         buyer_id = actor.organisation_id
         load_row(s, Organisation, buyer_id, "机构", "Organisation", lock=True)  # imports by one buyer queue here
         contract_ids = set(s.exec(select(Contract.id).where(Contract.buyer_id == buyer_id)))
-        report = rules.reconcile_statement(
-            rows, _contract_matcher({i for i in contract_ids if i is not None}), recorded_keys=_recorded_keys(
-                s, buyer_id, rows
+        matcher = _contract_matcher({i for i in contract_ids if i is not None})
+        # Lock every contract a row may be paid to before reading which keys are recorded: a manual payment of
+        # one of them (record_payment holds the contract's lock) is then either committed and seen as recorded,
+        # or waits for this import and replays its payment.
+        candidate_ids = sorted(
+            {
+                int(str(line.contract_id))
+                for line in rules.reconcile_statement(rows, matcher).lines
+                if line.contract_id is not None
+            }
+        )
+        contracts = {
+            c.id: c
+            for c in s.exec(
+                select(Contract).where(col(Contract.id).in_(candidate_ids)).order_by(col(Contract.id)).with_for_update()
             )
-        )  # fmt: skip
+        }
+        report = rules.reconcile_statement(rows, matcher, recorded_keys=_recorded_keys(s, buyer_id, rows))
         now = uow.clock.now()
         statement = BankStatementImport(
             importer_id=buyer_id,
@@ -553,13 +566,8 @@ def import_statement(
         s.add(statement)
         s.flush()
         assert statement.id is not None
-        matched_ids = sorted({int(str(line.contract_id)) for line in report.lines if line.contract_id is not None})
-        contracts = {
-            c.id: c
-            for c in s.exec(
-                select(Contract).where(col(Contract.id).in_(matched_ids)).order_by(col(Contract.id)).with_for_update()
-            )
-        }
+        matched_ids = {int(str(line.contract_id)) for line in report.lines if line.status is rules.RowStatus.MATCHED}
+        contracts = {i: c for i, c in contracts.items() if i in matched_ids}
         stored_rows: list[BankStatementRow] = []
         new_payments: list[tuple[Contract, ContractPayment]] = []
         try:
