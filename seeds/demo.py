@@ -52,7 +52,7 @@ from qianfan.uow import UnitOfWork
 from seeds import catalogue as cat
 from seeds import textgen as tg
 from seeds.finance import finance_summary, load_finance
-from seeds.settlement import load_settlement
+from seeds.settlement import VETERAN_USERS, load_settlement
 from seeds.vocab import VOCAB, ProductType
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ OFFERS_PER_SME = (9, 11)  # inclusive range for generated SMEs
 SERVICE_NEED_SMES = 40
 MARKET_INTEREST_ORDERS = 30  # generated orders that receive interest from generated SMEs
 
-DEMO_USERS = cat.DEMO_USERS
+DEMO_USERS = [*cat.DEMO_USERS, *VETERAN_USERS]  # the last: the SME with a history (seeds.settlement)
 DEMO_PASSWORD = cat.DEMO_PASSWORD
 
 # --------------------------------------------------------------------- the plan (pure data)

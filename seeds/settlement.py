@@ -15,11 +15,16 @@ acting as the buyers' demo accounts (demo-firm, demo-yandu, demo-tongqu, demo-ro
   in a unit of work whose :class:`~qianfan.clock.FrozenClock` is set to the step's moment (days before the seed's
   moment), all steps of all deals in time order.  One of them is completed by a bank statement the buyer imports:
   a row matched to it, a row it had recorded by hand already (a duplicate) and a transfer with no contract reference.
+- **An SME with an established history** (:data:`VETERAN`, demo account ``demo-sme-veteran``): registered through
+  the organisation use case with a clock 430 days back (about 14 months), then :data:`VETERAN_DEALS` played the
+  same way after the deals above (so their contracts keep their numbers): four contracts for three buyers
+  delivered on time and paid in full within the last 12 months, and a fifth accepted a fortnight ago whose balance
+  is a receivable the buyer confirmed.  No loan.  A bank's suggested credit line for it is a line, not "no line".
 
 Idempotent: offers and orders are found by owner and title, intent orders by order and offer, contracts by intent
-order, a plan by its instalment rows, an acceptance by ``accepted_on``, payments by ``(contract, ref)`` and the
-statement by importer and file name; so a second load creates nothing.  Deterministic: fixed data, dates relative
-to the clock's today.
+order, a plan by its instalment rows, an acceptance by ``accepted_on``, payments by ``(contract, ref)``, the
+statement by importer and file name, the veteran by credit code or name and its receivable by contract and title;
+so a second load creates nothing.  Deterministic: fixed data, dates relative to the clock's today.
 """
 
 from __future__ import annotations
@@ -33,9 +38,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from finance import service as fs
 from finance import settlement as rules
 from finance.service import settlement as st
 from qianfan.clock import Clock, FrozenClock, to_local
+from qianfan.creditcode import make_credit_code
 from qianfan.errors import DomainError
 from qianfan.models import (
     BankStatementImport,
@@ -49,14 +56,18 @@ from qianfan.models import (
     Order,
     Organisation,
     OrgKind,
+    Receivable,
+    ReceivableStatus,
     User,
     UserRole,
 )
 from qianfan.money import yuan_to_fen
 from qianfan.services import marketplace as mkt
+from qianfan.services import organisations as orgs
 from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 from seeds import catalogue as cat
+from seeds import textgen as tg
 
 if TYPE_CHECKING:
     from seeds.demo import DemoReport
@@ -122,6 +133,8 @@ class Deal:
     payments: tuple[tuple[int, str, str], ...] = ()
     statement: tuple[int, tuple[tuple[int, str, str, str], ...]] | None = None  # (day, rows: day, txn, amount, memo)
     terms: str = ""
+    # a receivable of the supplier on the contract, confirmed by the buyer: (registered, confirmed, face, due) days
+    receivable: tuple[int, int, str, int] | None = None
 
 
 DEALS: tuple[Deal, ...] = (
@@ -244,6 +257,213 @@ DEALS: tuple[Deal, ...] = (
 )
 
 
+# --------------------------------------------------------------------- an SME with an established platform history
+
+#: 北京衡远数联科技有限公司 (demo-sme-veteran): registered 430 days before the seed's moment (about 14 months), with
+#: four contracts completed in the last 12 months for three buyers, all delivered on time and paid in full, and a
+#: fifth accepted a fortnight ago whose balance is a receivable the buyer confirmed — so the bank's suggested credit
+#: line (finance.credit_suggestion) has a record to grow a line from.  It has no loan.
+VETERAN = "北京衡远数联科技有限公司"
+VETERAN_REGISTERED = -430
+TONGQU = "北京通衢路桥建设集团有限公司"  # demo-tongqu
+
+VETERAN_ORG: dict[str, Any] = {
+    "kind": "sme",
+    "name": VETERAN,
+    "name_en": "Beijing Hengyuan Shulian Technology Co., Ltd.",
+    "district": "海淀园",
+    "cluster": "ict",
+    "description": "专注数据集成、工业物联网与智慧交通数据服务的科技型中小企业，2019年成立，现有员工86人，"
+    "2025年入驻千帆平台，已为多家平台大企业完成数据平台与设备联网项目交付。",
+    "qualifications": [],
+}
+
+VETERAN_USER_SPECS: tuple[cat.DemoUser, ...] = (
+    cat.DemoUser(
+        "demo-sme-veteran",
+        VETERAN,
+        "admin",
+        "孙嘉明（衡远数联）",
+        "老牌中小企业：入驻约14个月，近12个月4笔合同按时交付并全额回款，银行可见建议授信额度",
+        "Established SME: on the platform about 14 months, 4 contracts delivered on time and paid in full in the "
+        "last 12 months — the bank sees a suggested credit line",
+    ),
+)
+VETERAN_USERS: list[tuple[str, str, str, str]] = [
+    (u.username, u.organisation, u.description_zh, u.description_en) for u in VETERAN_USER_SPECS
+]
+
+
+def _veteran_deal(
+    key: str,
+    buyer: str,
+    order: tuple[str, str, str],  # title, description, category
+    offer: tuple[str, str, str, str, str, tuple[str, ...]],  # kind, title, description, price min, max, keywords
+    amount: str,
+    posted: int,
+    accepted: int,
+    *,
+    paid: bool = True,
+    receivable: tuple[int, int, str, int] | None = None,
+) -> Deal:
+    """A deal of the veteran: listed 10 days before the order, proposed 10 days after it and signed 2 days later;
+    30 % advance (paid 8 days after signing) and the 70 % balance 30 days after acceptance (paid 24 days after
+    it, if ``paid``); accepted 5 days before the delivery due date (on time)."""
+    fen = yuan_to_fen(amount)
+    advance = fen * 30 // 100
+    signed = posted + 12
+    payments = [(signed + 8, f"{key.upper()}-ADV", f"{advance // 100}.{advance % 100:02d}")]
+    if paid:
+        rest = fen - advance
+        payments.append((accepted + 24, f"{key.upper()}-FINAL", f"{rest // 100}.{rest % 100:02d}"))
+    title, description, category = order
+    kind, offer_title, offer_description, low, high, keywords = offer
+    return Deal(
+        key,
+        buyer,
+        VETERAN,
+        {
+            "kind": "procurement",
+            "title": title,
+            "description": description,
+            "category": category,
+            "budget": amount,
+            "required_qualifications": [],
+        },
+        {
+            "kind": kind,
+            "title": offer_title,
+            "description": offer_description,
+            "category": category,
+            "price_min": low,
+            "price_max": high,
+            "capacity": 5,
+            "qualifications": [],
+            "keywords": list(keywords),
+        },
+        amount,
+        listed=posted - 10,
+        posted=posted,
+        proposed=posted + 10,
+        signed=signed,
+        delivery_due=accepted + 5,
+        plan=_advance_and_final,
+        accepted=accepted,
+        payments=tuple(payments),
+        terms="合同签订后10日内支付30%预付款，验收合格后30日内支付余款。",
+        receivable=receivable,
+    )
+
+
+VETERAN_DEALS: tuple[Deal, ...] = (
+    _veteran_deal(
+        "hy-exchange",
+        JINGHUA,
+        (
+            "委办局数据共享交换通道升级",
+            "升级区级政务数据共享交换通道，新增二十个委办局前置机接入与数据质量校验，支持增量同步与断点续传。",
+            "ict.egov",
+        ),
+        (
+            "service",
+            "衡远政务数据交换通道实施服务",
+            "政务数据共享交换通道的前置机部署、接口适配与数据质量校验规则配置，支持增量同步与断点续传，"
+            "三个月完成一个区的委办局接入。",
+            "300000.00",
+            "1500000.00",
+            ("数据共享交换", "前置机", "政务数据"),
+        ),
+        "860000.00",
+        posted=-400,
+        accepted=-305,
+    ),
+    _veteran_deal(
+        "hy-energy",
+        YANDU,
+        (
+            "焊装车间能耗监测系统建设",
+            "为焊装车间建设分项计量与能耗监测系统，接入电、气、水表计三百余块，实现能耗看板与异常告警。",
+            "ict.iiot",
+        ),
+        (
+            "service",
+            "衡远车间能耗监测系统集成服务",
+            "工厂车间分项计量表计接入、边缘采集与能耗分析看板，支持异常告警与月度能耗报告，可与工业云平台对接。",
+            "400000.00",
+            "2000000.00",
+            ("能耗监测", "分项计量", "工业物联网"),
+        ),
+        "1200000.00",
+        posted=-330,
+        accepted=-236,
+    ),
+    _veteran_deal(
+        "hy-bridge",
+        TONGQU,
+        (
+            "桥梁结构健康监测数据平台",
+            "建设桥梁结构健康监测数据平台，汇聚应变、位移、振动传感器数据，提供阈值告警与养护决策报表。",
+            "ict.iiot",
+        ),
+        (
+            "product",
+            "衡远桥梁结构监测数据平台",
+            "面向路桥养护单位的结构健康监测数据平台：传感器数据接入、时序存储、阈值告警与养护决策报表，"
+            "支持私有化部署。",
+            "300000.00",
+            "1200000.00",
+            ("桥梁监测", "结构健康", "时序数据"),
+        ),
+        "740000.00",
+        posted=-260,
+        accepted=-165,
+    ),
+    _veteran_deal(
+        "hy-catalogue",
+        JINGHUA,
+        (
+            "公共数据资源目录梳理与编目",
+            "梳理全区公共数据资源目录，完成信息资源编目、数据元标准化与目录系统上线，形成年度数据资源清单。",
+            "ict.bigdata",
+        ),
+        (
+            "service",
+            "衡远公共数据资源编目服务",
+            "公共数据资源目录梳理、信息资源编目与数据元标准化，交付目录系统与年度数据资源清单。",
+            "300000.00",
+            "1600000.00",
+            ("数据资源目录", "数据编目", "数据治理"),
+        ),
+        "1050000.00",
+        posted=-200,
+        accepted=-104,
+    ),
+    # accepted a fortnight ago: the advance paid, the balance (due in 16 days) a receivable the buyer confirmed
+    _veteran_deal(
+        "hy-twin",
+        YANDU,
+        (
+            "涂装线设备数字孪生看板",
+            "为涂装线建设设备数字孪生看板，接入关键设备运行参数，实现三维可视化监控与故障预警。",
+            "ict.iiot",
+        ),
+        (
+            "product",
+            "衡远产线数字孪生看板",
+            "产线设备三维建模与运行参数实时映射，提供可视化监控、故障预警与停机分析，可接入主流工业云平台。",
+            "300000.00",
+            "1500000.00",
+            ("数字孪生", "设备监控", "故障预警"),
+        ),
+        "680000.00",
+        posted=-120,
+        accepted=-14,
+        paid=False,
+        receivable=(-13, -11, "476000.00", 16),
+    ),
+)
+
+
 @dataclass(slots=True)
 class _Settlement:
     engine: Engine
@@ -278,7 +498,7 @@ class _Settlement:
     def actor(self, name: str) -> Actor:
         """The organisation's admin demo user if it has one, else the organisation itself."""
         org_id, kind = self.orgs[name]
-        for u in cat.DEMO_USER_SPECS:
+        for u in (*cat.DEMO_USER_SPECS, *VETERAN_USER_SPECS):
             if u.organisation == name and u.role == "admin" and u.username in self.users:
                 user_id, _, role = self.users[u.username]
                 return Actor(org_id, kind, user_id, role)
@@ -324,9 +544,9 @@ class _Settlement:
                 self.report.count(self.report.skipped, "settlement")
 
     # -- the deals signed months ago, every step in time order
-    def deals(self) -> None:
+    def deals(self, deals: tuple[Deal, ...] = DEALS) -> None:
         steps: list[tuple[int, int, int, Deal, str, tuple[Any, ...]]] = []
-        for i, deal in enumerate(DEALS):
+        for i, deal in enumerate(deals):
             todo: list[tuple[int, str, tuple[Any, ...]]] = [
                 (deal.listed, "offer", ()),
                 (deal.posted, "order", ()),
@@ -340,6 +560,8 @@ class _Settlement:
             todo += [(at, "pay", (ref, amount)) for at, ref, amount in deal.payments]
             if deal.statement is not None:
                 todo.append((deal.statement[0], "statement", ()))
+            if deal.receivable is not None:
+                todo += [(deal.receivable[0], "receivable", ()), (deal.receivable[1], "confirm", ())]
             steps += [(at, i, j, deal, action, args) for j, (at, action, args) in enumerate(todo)]
         steps.sort(key=lambda e: (e[0], e[1], e[2]))
         for at, _, _, deal, action, args in steps:
@@ -485,6 +707,82 @@ class _Settlement:
         st.import_statement(self.uow(at), self.actor(deal.buyer), STATEMENT_FILE, rows)
         r.count(r.created, "statement_imports")
 
+    def _receivable(self, deal: Deal) -> Receivable | None:
+        with Session(self.engine) as s:
+            return s.exec(
+                select(Receivable)
+                .where(
+                    Receivable.creditor_id == self.orgs[deal.supplier][0],
+                    Receivable.contract_id == self.contracts[deal.key],
+                    Receivable.title == _receivable_title(deal),
+                )
+                .order_by(col(Receivable.id))
+            ).first()
+
+    def _do_receivable(self, at: int, deal: Deal) -> None:
+        r = self.report
+        assert deal.receivable is not None
+        if self._receivable(deal) is not None:
+            r.count(r.present, "receivables")
+            return
+        _, _, face, due = deal.receivable
+        data = {
+            "title": _receivable_title(deal),
+            "contract_id": self.contracts[deal.key],
+            "face": face,
+            "issue_date": self.day(at),
+            "due_date": self.day(due),
+        }
+        fs.register_receivable(self.uow(at), self.actor(deal.supplier), data)
+        r.count(r.created, "receivables")
+
+    def _do_confirm(self, at: int, deal: Deal) -> None:
+        rec = self._receivable(deal)
+        assert rec is not None
+        if rec.status == ReceivableStatus.REGISTERED:
+            fs.confirm_receivable(
+                self.uow(at), self.actor(deal.buyer), {"receivable_id": rec.id, "irrevocable_undertaking": True}
+            )
+
+    # -- the SME with an established history: registered months ago, then its deals
+    def veteran(self) -> None:
+        r = self.report
+        data = {**VETERAN_ORG, "credit_code": _veteran_credit_code()}
+        users = [cat.demo_user_input(u) for u in VETERAN_USER_SPECS]
+        with Session(self.engine) as s:
+            org = s.exec(
+                select(Organisation).where(
+                    (col(Organisation.credit_code) == data["credit_code"]) | (col(Organisation.name) == VETERAN)
+                )
+            ).first()
+        if org is None:
+            orgs.register_organisation(self.uow(VETERAN_REGISTERED), data, users)
+            r.count(r.created, "organisations")
+            for _ in users:
+                r.count(r.created, "users")
+        else:
+            r.count(r.present, "organisations")
+            assert org.id is not None
+            for user in users:
+                if user["username"] in self.users:
+                    r.count(r.present, "users")
+                    continue
+                orgs.add_user(self.uow(), org.id, user)
+                r.count(r.created, "users")
+        self.read()
+        self.deals(VETERAN_DEALS)
+
+
+def _receivable_title(deal: Deal) -> str:
+    return f"{deal.order['title']}（验收后余款）"
+
+
+def _veteran_credit_code() -> str:
+    from seeds.demo import stable_org_code  # seeds.demo imports this module
+
+    admin = tg.DISTRICT_ADMIN_CODE[VETERAN_ORG["district"]]
+    return make_credit_code("91" + admin + stable_org_code(VETERAN))
+
 
 def load_settlement(engine: Engine, clock: Clock, report: DemoReport) -> None:
     """Load the settlement demo (after the marketplace and finance demos: it needs their organisations, users and
@@ -493,3 +791,4 @@ def load_settlement(engine: Engine, clock: Clock, report: DemoReport) -> None:
     loader.read()
     loader.deals()
     loader.programme()
+    loader.veteran()

@@ -147,6 +147,7 @@ def test_demo_users(demo_db: DemoDb) -> None:
         },
         "demo-office": (OrgKind.PROGRAMME_OFFICE, UserRole.ADMIN),
         "demo-provider": (OrgKind.SERVICE_PROVIDER, UserRole.ADMIN),
+        "demo-sme-veteran": (OrgKind.SME, UserRole.ADMIN),  # registered by seeds.settlement, months ago
     }
     assert [u[0] for u in DEMO_USERS] == list(expected_roles)
     with Session(demo_db.engine) as s:

@@ -142,9 +142,11 @@ def test_statement_import_report(demo_db: DemoDb) -> None:
 
 
 def test_second_load_creates_nothing_in_settlement(demo_db: DemoDb) -> None:
-    assert demo_db.first.created["payment_plans"] == 4
-    assert demo_db.first.created["acceptances"] == 3
-    assert demo_db.first.created["contract_payments"] == 3
+    # the programme plans and DEALS (4 plans, 3 acceptances, 3 payments), then the veteran's VETERAN_DEALS
+    # (5 plans, 5 acceptances, 9 payments: 5 advances and 4 balances)
+    assert demo_db.first.created["payment_plans"] == 4 + 5
+    assert demo_db.first.created["acceptances"] == 3 + 5
+    assert demo_db.first.created["contract_payments"] == 3 + 9
     assert demo_db.first.created["statement_imports"] == 1
     for kind in LABELS:
         assert demo_db.second.present[kind] == demo_db.first.created[kind], kind
