@@ -3,8 +3,9 @@ demo-bank opens 建议授信 from its menu, picks demo-sme (北京数帆智汇�
 suggestion with every reason, finds another SME by name, and reaches a suggestion from an application; the same
 page in English; demo-office opens 逾期付款 from its menu and from the funnel, and on a phone.
 
-The demo data has no SME with a line yet (every company joined the platform on the seed's day, and demo-sme has an
-overdue loan): the pages show "no line" with the blocking reasons, which is what a bank would see today."""
+demo-sme gets no line (it joined the platform on the seed's day and has an overdue loan): the page shows the
+blocking reasons, which is what a bank would see today.  The demo's one SME with a line, demo-sme-veteran, is
+checked by tests/seeds/test_credit_demo.py."""
 
 from __future__ import annotations
 
