@@ -151,7 +151,7 @@ def _transfer(
     *,
     loan_id: str,
     bank_id: str,
-    core_enterprise_id: str,
+    core_enterprise_id: str | None,
 ) -> Posting:
     """A two-leg posting: Dr *debit* / Cr *credit* of a positive amount, tagged with its loan, bank and debtor."""
     require_fen(amount_fen, *what)
@@ -173,7 +173,7 @@ def disbursement(
     loan_id: str,
     bank_id: str,
     sme_id: str,
-    core_enterprise_id: str,
+    core_enterprise_id: str | None,
     amount_fen: int,
     memo: str = "放款 / disbursement",
 ) -> Posting:
@@ -198,7 +198,7 @@ def interest_accrual(
     occurred_at: datetime,
     loan_id: str,
     bank_id: str,
-    core_enterprise_id: str,
+    core_enterprise_id: str | None,
     amount_fen: int,
     penalty: bool = False,
     memo: str | None = None,
@@ -222,7 +222,7 @@ def interest_accrual(
 
 
 def penalty_accrual(
-    *, ref: str, occurred_at: datetime, loan_id: str, bank_id: str, core_enterprise_id: str, amount_fen: int
+    *, ref: str, occurred_at: datetime, loan_id: str, bank_id: str, core_enterprise_id: str | None, amount_fen: int
 ) -> Posting:
     """Shorthand for :func:`interest_accrual` with ``penalty=True``."""
     return interest_accrual(
@@ -242,7 +242,7 @@ def fee(
     occurred_at: datetime,
     loan_id: str,
     bank_id: str,
-    core_enterprise_id: str,
+    core_enterprise_id: str | None,
     amount_fen: int,
     memo: str = "手续费 / fee",
 ) -> Posting:
@@ -268,7 +268,7 @@ def fee_deduction(
     loan_id: str,
     bank_id: str,
     sme_id: str,
-    core_enterprise_id: str,
+    core_enterprise_id: str | None,
     amount_fen: int,
     memo: str = "放款时扣收手续费 / fee deducted at disbursement",
 ) -> Posting:
@@ -320,16 +320,27 @@ class Allocation:
         return self.penalty_fen + self.interest_fen + self.fees_fen + self.principal_fen + self.excess_fen
 
 
-#: The documented repayment waterfall.
+#: The documented repayment waterfall (receivable loans and drawdowns).
 ALLOCATION_ORDER: tuple[str, ...] = ("penalty", "interest", "fees", "principal")
+#: A contract loan is repaid from the buyer's payments principal first, then interest, then fees (then any
+#: penalty), as its signed terms state: each payment into the contract lowers the principal at risk first.
+CONTRACT_ALLOCATION_ORDER: tuple[str, ...] = ("principal", "interest", "fees", "penalty")
 
 
-def allocate_repayment(amount_fen: int, outstanding: Outstanding) -> Allocation:
-    """Split a repayment over penalty → interest → fees → principal; the rest is ``excess_fen``."""
+def allocate_repayment(
+    amount_fen: int, outstanding: Outstanding, order: tuple[str, ...] = ALLOCATION_ORDER
+) -> Allocation:
+    """Split a repayment over the components in *order* (by default penalty → interest → fees → principal); the
+    rest is ``excess_fen``."""
     require_fen(amount_fen, "还款金额", "The repayment")
+    if sorted(order) != sorted(ALLOCATION_ORDER):
+        raise InvalidInput(
+            f"还款顺序须恰好包含罚息、利息、费用、本金各一次：{order}",
+            f"A repayment order names penalty, interest, fees and principal once each: {order}",
+        )
     left = amount_fen
     parts: dict[str, int] = {}
-    for name in ALLOCATION_ORDER:
+    for name in order:
         due = getattr(outstanding, f"{name}_fen")
         take = min(left, due)
         parts[f"{name}_fen"] = take
@@ -343,17 +354,20 @@ def repayment(
     occurred_at: datetime,
     loan_id: str,
     bank_id: str,
-    core_enterprise_id: str,
+    core_enterprise_id: str | None,
     amount_fen: int,
     outstanding: Outstanding,
     memo: str = "还款 / repayment",
     excess_to: Account | None = None,
+    order: tuple[str, ...] = ALLOCATION_ORDER,
 ) -> Posting:
     """Dr bank cash / Cr the receivables in allocation order; anything beyond what the loan owes is credited to
     *excess_to* — by default the paying core enterprise's payable (an over-payment to refund); when the debtor
     pays a financed receivable, the surplus over the loan belongs to the SME holder's settlement account."""
-    alloc = allocate_repayment(amount_fen, outstanding)
-    excess_account = excess_to if excess_to is not None else Account(AccountKind.CORE_PAYABLE, core_enterprise_id)
+    alloc = allocate_repayment(amount_fen, outstanding, order)
+    if excess_to is None and core_enterprise_id is None and alloc.excess_fen:
+        raise InvalidInput("没有核心企业的贷款须指明超额还款的去向", "A loan without a core enterprise needs excess_to")
+    excess_account = excess_to or Account(AccountKind.CORE_PAYABLE, str(core_enterprise_id))
     return Posting(
         ref,
         occurred_at,

@@ -11,6 +11,7 @@ amount offered can never exceed the product's advance rate.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
@@ -32,6 +33,8 @@ class BindingConstraint(StrEnum):
     DEAL_CAP = "deal_cap"
     BANK_LINE = "bank_line"
     SME_EXPOSURE = "sme_exposure"
+    CONTRACT_HEADROOM = "contract_headroom"  # contract finance: unpaid value less what is financed on it
+    SME_LINE = "sme_line"  # a drawdown: what is left of the SME's revolving line
 
     @property
     def label_zh(self) -> str:
@@ -50,6 +53,11 @@ _LABELS: dict[BindingConstraint, tuple[str, str]] = {
         "bank's remaining credit line for the core enterprise",
     ),
     BindingConstraint.SME_EXPOSURE: ("企业剩余融资敞口额度", "SME's remaining exposure limit"),
+    BindingConstraint.CONTRACT_HEADROOM: (
+        "合同未付金额减去该合同上已有的融资",
+        "contract's unpaid value less the finance already on it",
+    ),
+    BindingConstraint.SME_LINE: ("企业循环额度的剩余额度", "what is left of the SME's revolving line"),
 }
 
 
@@ -106,14 +114,19 @@ def max_amount(
     advance_rate: Decimal,
     bank_line_remaining_fen: int,
     sme_exposure_remaining_fen: int,
+    extra_fen: Mapping[BindingConstraint, int] | None = None,
 ) -> MaxAmount:
-    """The smallest of the four limits and which one binds (ties go to the first in :class:`BindingConstraint`)."""
+    """The smallest of the four limits (and any *extra_fen* a product adds: a contract's headroom, an SME line)
+    and which one binds (ties go to the first in :class:`BindingConstraint`)."""
     limits = {
         BindingConstraint.ADVANCE_RATE: advance_fen(confirmed_fen, advance_rate),
         BindingConstraint.DEAL_CAP: MAX_DEAL_FEN,
         BindingConstraint.BANK_LINE: require_fen(bank_line_remaining_fen, "bank_line_remaining_fen"),
         BindingConstraint.SME_EXPOSURE: require_fen(sme_exposure_remaining_fen, "sme_exposure_remaining_fen"),
     }
+    for constraint, value in (extra_fen or {}).items():
+        # A headroom already overdrawn (negative) allows nothing; anything but integer fen is refused.
+        limits[constraint] = require_fen(max(0, value) if type(value) is int else value, str(constraint))
     binding = min(limits, key=lambda c: limits[c])  # min() keeps the first of equal values: declaration order
     return MaxAmount(limits[binding], binding, limits)
 
@@ -124,10 +137,11 @@ def check_request(
     advance_rate: Decimal,
     bank_line_remaining_fen: int,
     sme_exposure_remaining_fen: int,
+    extra_fen: Mapping[BindingConstraint, int] | None = None,
 ) -> int:
     """Accept ``requested_fen`` (returned unchanged) or refuse it naming every limit it exceeds."""
     requested = require_fen(requested_fen, "requested_fen", allow_zero=False)
-    result = max_amount(confirmed_fen, advance_rate, bank_line_remaining_fen, sme_exposure_remaining_fen)
+    result = max_amount(confirmed_fen, advance_rate, bank_line_remaining_fen, sme_exposure_remaining_fen, extra_fen)
     exceeded = [c for c, limit in result.limits_fen.items() if requested > limit]
     if exceeded:
         first = exceeded[0]

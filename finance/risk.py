@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from finance.pricing import RiskGrade  # one grade scale for risk control and pricing
@@ -58,7 +58,7 @@ DEBTOR_DAYS_LATE_BANDS = ((0, 0), (1, -5), (31, -15), (91, -30))
 CONFIRMED_AMOUNT_POINTS = 5
 
 
-def _band(value: int, bands: Sequence[tuple[int, int]]) -> int:
+def band(value: int, bands: Sequence[tuple[int, int]]) -> int:
     points = bands[0][1]
     for lower, band_points in bands:
         if value >= lower:
@@ -132,6 +132,20 @@ class RiskFacts:
 
 
 @dataclass(frozen=True)
+class Link:
+    """One link of the data chain the platform holds (the match, the signed intent order, the buyer's payments,
+    the SME's deliveries and settlements…), whether the check used it, and what it found."""
+
+    code: str
+    used: bool
+    message_zh: str
+    message_en: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class RiskReport:
     passed: bool
     hard_failures: list[Reason]
@@ -139,9 +153,10 @@ class RiskReport:
     score: int
     reasons: list[Reason]
     rules_version: str = RULES_VERSION
+    links: list[Link] = field(default_factory=list)  # data-chain products say which links they used
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "passed": self.passed,
             "hard_failures": [r.to_dict() for r in self.hard_failures],
             "grade": self.grade.value,
@@ -149,6 +164,9 @@ class RiskReport:
             "reasons": [r.to_dict() for r in self.reasons],
             "rules_version": self.rules_version,
         }
+        if self.links:
+            data["links"] = [link.to_dict() for link in self.links]
+        return data
 
     def to_json(self) -> str:
         """Stable JSON (sorted keys, Chinese kept readable) to store with the application and show the bank."""
@@ -164,6 +182,7 @@ class RiskReport:
             score=data["score"],
             reasons=[Reason(**r) for r in data["reasons"]],
             rules_version=data["rules_version"],
+            links=[Link(**link) for link in data.get("links", [])],
         )
 
 
@@ -190,11 +209,46 @@ def _organisation_failures(role: str, role_zh: str, role_en: str, code: str, der
     return failures
 
 
+def amount_failures(requested_fen: int, limits: Sequence[tuple[str, str, str, int]]) -> list[Reason]:
+    """The amount must be positive and within every ``(code, name_zh, name_en, limit_fen)``; one reason each."""
+    failures = []
+    if requested_fen <= 0:
+        failures.append(
+            Reason(
+                "amount_not_positive",
+                f"申请金额必须大于零：{format_yuan(requested_fen)}",
+                f"The amount requested must be positive: {format_yuan(requested_fen)}",
+                requested_fen,
+            )
+        )
+    for code, name_zh, name_en, limit in limits:
+        if requested_fen > limit:
+            failures.append(
+                Reason(
+                    code,
+                    f"申请金额 {format_yuan(requested_fen)} 超过{name_zh} {format_yuan(limit)}",
+                    f"The amount requested {format_yuan(requested_fen)} exceeds {name_en} {format_yuan(limit)}",
+                    limit,
+                )
+            )
+    return failures
+
+
+def organisation_failures(
+    sme_code: str, sme_deregistered: bool, other_code: str | None, other_deregistered: bool, other_role: str
+) -> list[Reason]:
+    """Both organisations' data must be valid: the SME and the debtor / buyer (*other_role*), when there is one."""
+    failures = _organisation_failures("sme", "融资企业", "SME", sme_code, sme_deregistered)
+    if other_code is not None:
+        zh, en = {"debtor": ("核心企业（债务人）", "Debtor"), "buyer": ("采购方（核心企业）", "Buyer")}[other_role]
+        failures += _organisation_failures(other_role, zh, en, other_code, other_deregistered)
+    return failures
+
+
 def hard_failures(facts: RiskFacts) -> list[Reason]:
     """Every hard rule the application breaks (empty when it passes)."""
-    failures = _organisation_failures("sme", "融资企业", "SME", facts.sme_credit_code, facts.sme_deregistered)
-    failures += _organisation_failures(
-        "debtor", "核心企业（债务人）", "Debtor", facts.debtor_credit_code, facts.debtor_deregistered
+    failures = organisation_failures(
+        facts.sme_credit_code, facts.sme_deregistered, facts.debtor_credit_code, facts.debtor_deregistered, "debtor"
     )
     flags = [
         (
@@ -218,15 +272,6 @@ def hard_failures(facts: RiskFacts) -> list[Reason]:
         ),
     ]
     failures += [Reason(code, zh, en) for broken, code, zh, en in flags if broken]
-    if facts.requested_fen <= 0:
-        failures.append(
-            Reason(
-                "amount_not_positive",
-                f"申请金额必须大于零：{format_yuan(facts.requested_fen)}",
-                f"The amount requested must be positive: {format_yuan(facts.requested_fen)}",
-                facts.requested_fen,
-            )
-        )
     limits = [
         ("over_advance_limit", "确权金额×融资比例", "the confirmed amount × advance rate", facts.advance_limit_fen),
         ("over_deal_cap", "单笔融资上限", "the cap per deal", facts.deal_cap_fen),
@@ -235,16 +280,7 @@ def hard_failures(facts: RiskFacts) -> list[Reason]:
         ("over_sme_exposure", "融资企业剩余融资额度", "the SME's remaining exposure limit",
          facts.sme_exposure_remaining_fen),
     ]  # fmt: skip
-    for code, name_zh, name_en, limit in limits:
-        if facts.requested_fen > limit:
-            failures.append(
-                Reason(
-                    code,
-                    f"申请金额 {format_yuan(facts.requested_fen)} 超过{name_zh} {format_yuan(limit)}",
-                    f"The amount requested {format_yuan(facts.requested_fen)} exceeds {name_en} {format_yuan(limit)}",
-                    limit,
-                )
-            )
+    failures += amount_failures(facts.requested_fen, limits)
     return failures
 
 
@@ -261,14 +297,14 @@ def score_reasons(facts: RiskFacts) -> list[Reason]:
             f"平台上已履约合同 {f.sme_delivered_contracts} 份",
             f"{f.sme_delivered_contracts} contracts delivered on the platform",
             f.sme_delivered_contracts,
-            _band(f.sme_delivered_contracts, DELIVERED_CONTRACT_BANDS),
+            band(f.sme_delivered_contracts, DELIVERED_CONTRACT_BANDS),
         ),
         Reason(
             "confirmed_receivables",
             f"历史确权应收账款 {f.sme_confirmed_receivables} 笔",
             f"{f.sme_confirmed_receivables} receivables confirmed before",
             f.sme_confirmed_receivables,
-            _band(f.sme_confirmed_receivables, CONFIRMED_COUNT_BANDS),
+            band(f.sme_confirmed_receivables, CONFIRMED_COUNT_BANDS),
         ),
         Reason(
             "confirmed_amount",
@@ -284,28 +320,28 @@ def score_reasons(facts: RiskFacts) -> list[Reason]:
             f"确权争议 {f.sme_disputes} 次",
             f"{f.sme_disputes} disputed confirmations",
             f.sme_disputes,
-            _band(f.sme_disputes, DISPUTE_BANDS),
+            band(f.sme_disputes, DISPUTE_BANDS),
         ),
         Reason(
             "platform_age",
             f"入驻平台 {f.sme_days_on_platform} 天",
             f"{f.sme_days_on_platform} days on the platform",
             f.sme_days_on_platform,
-            _band(f.sme_days_on_platform, PLATFORM_AGE_BANDS),
+            band(f.sme_days_on_platform, PLATFORM_AGE_BANDS),
         ),
         Reason(
             "debtor_on_time",
             f"核心企业按时还款 {f.debtor_on_time_repayments} 次",
             f"The debtor repaid on time {f.debtor_on_time_repayments} times",
             f.debtor_on_time_repayments,
-            _band(f.debtor_on_time_repayments, DEBTOR_ON_TIME_BANDS),
+            band(f.debtor_on_time_repayments, DEBTOR_ON_TIME_BANDS),
         ),
         Reason(
             "debtor_days_late",
             f"核心企业最长逾期 {f.debtor_max_days_late} 天",
             f"The debtor's worst delay was {f.debtor_max_days_late} days",
             f.debtor_max_days_late,
-            _band(f.debtor_max_days_late, DEBTOR_DAYS_LATE_BANDS),
+            band(f.debtor_max_days_late, DEBTOR_DAYS_LATE_BANDS),
         ),
     ]
 

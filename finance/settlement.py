@@ -42,7 +42,7 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
-from finance.ledger import Outstanding, allocate_repayment
+from finance.ledger import CONTRACT_ALLOCATION_ORDER, Outstanding, allocate_repayment
 from finance.receivables import as_weight, largest_remainder
 from qianfan.errors import Conflict, DomainError, InvalidInput, RuleViolation
 from qianfan.money import format_yuan, require_fen, yuan_to_fen
@@ -473,6 +473,40 @@ def reconcile_payments(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Punctuality:
+    """How a buyer paid one contract's plan as of a day: instalments paid in full by their due date, paid in full
+    after it, and the worst delay in days (paid late, or still overdue)."""
+
+    on_time: int = 0
+    late: int = 0
+    max_days_late: int = 0
+
+
+def punctuality(
+    plan: PaymentPlan, payments: Iterable[Payment], as_of: date, *, acceptance_on: date | None = None
+) -> Punctuality:
+    """An instalment is paid on the date of the payment that completed it (:func:`reconcile_payments`' order)."""
+    recon = reconcile_payments(plan, payments, as_of, acceptance_on=acceptance_on)
+    paid_on = {p.ref: p.paid_on for p in unique_payments(payments)[0]}
+    completed: dict[int, date] = {}
+    for alloc in recon.allocations:
+        if alloc.index is not None:
+            completed[alloc.index] = paid_on[alloc.payment_ref]  # the last allocation is the completing one
+    on_time = late = worst = 0
+    for state in recon.instalments:
+        if state.status is InstalmentStatus.PAID and state.due_date is not None:
+            delay = (completed[state.index] - state.due_date).days
+            if delay > 0:
+                late += 1
+                worst = max(worst, delay)
+            else:
+                on_time += 1
+        elif state.status is InstalmentStatus.OVERDUE:
+            worst = max(worst, state.days_overdue)
+    return Punctuality(on_time, late, worst)
+
+
 # --------------------------------------------------------------------------------------------- bank statements
 
 
@@ -861,12 +895,14 @@ class SettlementSplit:
 
 
 def split_buyer_payment(payment_fen: int, owed: Outstanding) -> SettlementSplit:
-    """Repay the contract loan first (penalty → interest → fees → principal), the rest to the SME; exact to the fen.
+    """Repay the contract loan first — principal, then interest, then fees, then any penalty, as its terms state
+    (:data:`finance.ledger.CONTRACT_ALLOCATION_ORDER`) — and the rest to the SME; exact to the fen.
 
-    The same waterfall as :func:`finance.ledger.allocate_repayment`, whose ``excess_fen`` is the SME's share.
+    The same waterfall the ledger posts (:func:`finance.ledger.allocate_repayment`), whose ``excess_fen`` is the
+    SME's share.
     """
     if not isinstance(owed, Outstanding):
         raise InvalidInput("贷款欠款格式无效", "What the loan owes must be an Outstanding", detail={"owed": repr(owed)})
     require_fen(payment_fen, "买方付款金额", "The buyer's payment")
-    alloc = allocate_repayment(payment_fen, owed)
+    alloc = allocate_repayment(payment_fen, owed, CONTRACT_ALLOCATION_ORDER)
     return SettlementSplit(alloc.penalty_fen, alloc.interest_fen, alloc.fees_fen, alloc.principal_fen, alloc.excess_fen)

@@ -47,6 +47,7 @@ APPLICATION_DISBURSED = "finance.disbursed"
 APPLICATION_SLA_BREACHED = "finance.sla_breached"
 LOAN_OVERDUE = "loan.overdue"
 LOAN_REPAID = "loan.repaid"
+CREDIT_LINE_DECIDED = "finance.credit_line_decided"
 # Long jobs asked for from the web pages; the payload carries the task id the page shows the progress of.
 OFFERS_IMPORT_REQUESTED = "offers.import_requested"
 REFIT_REQUESTED = "matcher.refit_requested"

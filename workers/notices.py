@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from qianfan import events
-from qianfan.models import FinanceApplication, Loan, Organisation, OrgKind, Receivable
+from qianfan.models import FinanceApplication, FinanceKind, Loan, Organisation, OrgKind, Receivable
 
 #: Topics that become notices (the finance state events, overdue loans, receivables to confirm).
 NOTICE_TOPICS = frozenset(
@@ -117,9 +117,12 @@ def notices_for(session: Session, topic: str, payload: dict[str, Any]) -> list[N
         due = loan.due_date.isoformat()
         return [
             Notice(
-                (loan.core_enterprise_id, loan.bank_id),
+                # A receivable loan is owed by the debtor; a contract loan or a drawdown by the SME.
+                (loan.core_enterprise_id or loan.sme_id, loan.bank_id)
+                if loan.kind == FinanceKind.RECEIVABLE
+                else (loan.sme_id, loan.bank_id),
                 topic,
-                f"应收账款融资 #{loan.id} 已于 {due} 到期未付，请尽快还款",
+                f"贷款 #{loan.id} 已于 {due} 到期未付，请尽快还款",
                 f"Loan #{loan.id} was due on {due} and is overdue: please repay",
                 f"/finance/loans/{loan.id}",
             )

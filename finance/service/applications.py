@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from pydantic import Field
 from sqlmodel import Session, col, select
 
-from finance import ledger, limits, pricing, risk, sla
-from finance.service import common
+from finance import data_chain, ledger, limits, pricing, risk, sla
+from finance.service import chain_facts, common
 from finance.states import ApplicationEvent, approval_event, check_second_approver
 from qianfan import events
 from qianfan.clock import to_local
@@ -26,10 +26,13 @@ from qianfan.models import (
     Approval,
     BankProduct,
     Contract,
+    ContractPayment,
     ContractStatus,
     CreditLine,
     FinanceApplication,
+    FinanceKind,
     Loan,
+    LoanStatus,
     Organisation,
     OrgKind,
     PartState,
@@ -62,6 +65,7 @@ REVIEW_QUEUE_STATES = (
 
 
 class ProductInput(Input):
+    kind: FinanceKind = FinanceKind.RECEIVABLE
     code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
     name: Name
     advance_rate: Decimal = Field(gt=0, le=1, max_digits=5, decimal_places=4)
@@ -98,6 +102,7 @@ def create_product(uow: UnitOfWork, actor: Actor, data: ProductInput | Mapping[s
     with uow:
         row = BankProduct(
             bank_id=actor.organisation_id,
+            kind=data.kind,
             code=data.code,
             name=data.name,
             advance_rate=data.advance_rate,
@@ -175,7 +180,11 @@ def set_exposure_limit(uow: UnitOfWork, actor: Actor, sme_id: int, limit: Yuan |
 
 
 def _product(session: Session, bank_id: int, product_id: int | None) -> BankProduct:
-    stmt = select(BankProduct).where(BankProduct.bank_id == bank_id, col(BankProduct.is_active).is_(True))
+    stmt = select(BankProduct).where(
+        BankProduct.bank_id == bank_id,
+        BankProduct.kind == FinanceKind.RECEIVABLE,
+        col(BankProduct.is_active).is_(True),
+    )
     if product_id is not None:
         row = session.exec(stmt.where(BankProduct.id == product_id)).first()
         if row is None:
@@ -257,6 +266,36 @@ def _checked_part(
     return part, receivable, product
 
 
+def financed_on_contract(session: Session, contract_id: int) -> int:
+    """What is financed on a contract now: live applications' reservations plus outstanding principal of its loans
+    (the contract loan and the loans on its receivables)."""
+    reserved = session.exec(
+        select(sa.func.coalesce(sa.func.sum(FinanceApplication.requested_fen), 0)).where(
+            FinanceApplication.contract_id == contract_id,
+            col(FinanceApplication.status).in_(list(common.OPEN_STATES)),
+        )
+    ).one()
+    lent = session.exec(
+        select(sa.func.coalesce(sa.func.sum(Loan.principal_outstanding_fen), 0)).where(
+            Loan.contract_id == contract_id, Loan.status != LoanStatus.REPAID
+        )
+    ).one()
+    return int(reserved) + int(lent)
+
+
+def contract_headroom(uow: UnitOfWork, contract_id: int) -> int:
+    """Lock the contract (the one row every finance on it queues on) and say what may still be financed on it."""
+    contract = load_row(uow.session, Contract, contract_id, "合同", "Contract", lock=True)
+    paid = uow.session.exec(
+        select(sa.func.coalesce(sa.func.sum(ContractPayment.amount_fen), 0)).where(
+            ContractPayment.contract_id == contract_id
+        )
+    ).one()
+    return data_chain.contract_headroom_fen(
+        contract.amount_fen, min(int(paid), contract.amount_fen), financed_on_contract(uow.session, contract_id)
+    )
+
+
 def apply_for_finance(uow: UnitOfWork, actor: Actor, data: ApplicationInput | Mapping[str, Any]) -> FinanceApplication:
     """The holder applies to a bank.  Within one transaction: lock the part, the bank's line for the debtor and
     the SME's exposure (always in that order), check every limit, reserve the amount and start the 48-hour clock.
@@ -287,6 +326,10 @@ def apply_for_finance(uow: UnitOfWork, actor: Actor, data: ApplicationInput | Ma
         part, receivable, product = _checked_part(
             uow, actor, data.part_id, data.bank_id, data.product_id, for_update=True
         )
+        extra: dict[limits.BindingConstraint, int] = {}
+        if receivable.contract_id is not None:
+            # Finance on the receivables of a contract and the contract loan together stay within its unpaid value.
+            extra[limits.BindingConstraint.CONTRACT_HEADROOM] = contract_headroom(uow, receivable.contract_id)
         line = common.credit_line(uow.session, data.bank_id, receivable.debtor_id, lock=True)
         if line is None:
             raise RuleViolation(
@@ -300,6 +343,7 @@ def apply_for_finance(uow: UnitOfWork, actor: Actor, data: ApplicationInput | Ma
             Decimal(product.advance_rate),
             line.limit_fen - line.used_fen,
             exp.limit_fen - exp.used_fen,
+            extra,
         )
         now = uow.clock.now()
         line.used_fen += requested
@@ -318,6 +362,7 @@ def apply_for_finance(uow: UnitOfWork, actor: Actor, data: ApplicationInput | Ma
             receivable_id=receivable.id,
             part_id=part.id,
             active_part_id=part.id,
+            contract_id=receivable.contract_id,
             idempotency_key=data.idempotency_key,
             requested_fen=requested,
             submitted_at=now,
@@ -340,6 +385,7 @@ def apply_for_finance(uow: UnitOfWork, actor: Actor, data: ApplicationInput | Ma
 def _risk_facts(uow: UnitOfWork, app: FinanceApplication, product: BankProduct) -> risk.RiskFacts:
     s = uow.session
     today = common.today(uow)
+    assert app.core_enterprise_id is not None and app.part_id is not None and app.receivable_id is not None
     sme = load_row(s, Organisation, app.applicant_id, "企业", "Organisation")
     debtor = load_row(s, Organisation, app.core_enterprise_id, "企业", "Organisation")
     part = load_row(s, ReceivablePart, app.part_id, "应收账款份额", "Receivable part")
@@ -406,7 +452,12 @@ def run_risk_check(uow: UnitOfWork, application_id: int) -> FinanceApplication:
         if app.status != ApplicationStatus.SUBMITTED:
             return app
         product = load_row(uow.session, BankProduct, app.product_id, "融资产品", "Finance product")
-        report = risk.assess(_risk_facts(uow, app, product))
+        if app.kind == FinanceKind.CONTRACT:
+            report = data_chain.assess_contract(chain_facts.contract_facts(uow, app, product))
+        elif app.kind == FinanceKind.CREDIT_LINE:
+            report = data_chain.assess_drawdown(chain_facts.drawdown_facts(uow, app))
+        else:
+            report = risk.assess(_risk_facts(uow, app, product))
         now = uow.clock.now()
         app.risk_report = report.to_dict()
         app.risk_grade = report.grade.value
@@ -501,6 +552,15 @@ def _rate(app: FinanceApplication, product: BankProduct, requested: Decimal | No
     return requested
 
 
+def loan_due_date(session: Session, app: FinanceApplication) -> date:
+    """When the loan falls due: the receivable's due date, or the date set when a contract loan or a drawdown was
+    applied for."""
+    if app.due_on is not None:
+        return app.due_on
+    assert app.receivable_id is not None
+    return load_row(session, Receivable, app.receivable_id, "应收账款", "Receivable").due_date
+
+
 def _price(
     uow: UnitOfWork, app: FinanceApplication, product: BankProduct, amount_fen: int, rate: Decimal
 ) -> dict[str, Any]:
@@ -509,11 +569,14 @@ def _price(
     grade = pricing.RiskGrade(app.risk_grade or "D")
     spread_bp = int((rate - common.lpr()) * pricing.BP)
     priced = dataclasses.replace(rule, spreads_bp={grade: spread_bp})
-    receivable = load_row(uow.session, Receivable, app.receivable_id, "应收账款", "Receivable")
-    offer = pricing.offer(priced, amount_fen, grade, common.lpr(), common.today(uow), receivable.due_date)
+    offer = pricing.offer(priced, amount_fen, grade, common.lpr(), common.today(uow), loan_due_date(uow.session, app))
     return {
         "application_id": app.id,
         "bank_id": app.bank_id,
+        "product_kind": app.kind.value,
+        "repayment_order": list(
+            ledger.CONTRACT_ALLOCATION_ORDER if app.kind == FinanceKind.CONTRACT else ledger.ALLOCATION_ORDER
+        ),
         "product_code": offer.product_code,
         "grade": offer.grade.value,
         "principal_fen": offer.principal_fen,
@@ -735,18 +798,24 @@ def disburse(uow: UnitOfWork, actor: Actor, application_id: int, idempotency_key
         common.transition(app, ApplicationEvent.DISBURSE)
         assert app.offer_terms is not None and app.approved_fen is not None and app.annual_rate is not None
         product = load_row(uow.session, BankProduct, app.product_id, "融资产品", "Finance product")
-        receivable = load_row(uow.session, Receivable, app.receivable_id, "应收账款", "Receivable", lock=True)
-        part = common.lock_part(uow.session, app.part_id)
+        receivable = part = None
+        if app.receivable_id is not None and app.part_id is not None:
+            receivable = load_row(uow.session, Receivable, app.receivable_id, "应收账款", "Receivable", lock=True)
+            part = common.lock_part(uow.session, app.part_id)
+        due = loan_due_date(uow.session, app)
         start = common.today(uow)
         basis = pricing.DayCount(product.day_count)
         # Interest runs from the actual disbursement date: never more than the signed offer.
-        limits.tenor(start, receivable.due_date, product.max_tenor_months)
-        interest = pricing.interest_fen(app.approved_fen, Decimal(app.annual_rate), start, receivable.due_date, basis)
+        limits.tenor(start, due, product.max_tenor_months)
+        interest = pricing.interest_fen(app.approved_fen, Decimal(app.annual_rate), start, due, basis)
         fee = int(app.offer_terms["fee_fen"])
         now = uow.clock.now()
         loan = Loan(
             application_id=application_id,
+            kind=app.kind,
             part_id=app.part_id,
+            contract_id=app.contract_id,
+            sme_line_id=app.sme_line_id,
             disbursement_key=key,
             bank_id=app.bank_id,
             sme_id=app.applicant_id,
@@ -758,7 +827,7 @@ def disburse(uow: UnitOfWork, actor: Actor, application_id: int, idempotency_key
             annual_rate=app.annual_rate,
             day_count=basis.value,
             start_date=start,
-            due_date=receivable.due_date,
+            due_date=due,
             disbursed_at=now,
         )
         uow.session.add(loan)
@@ -767,7 +836,7 @@ def disburse(uow: UnitOfWork, actor: Actor, application_id: int, idempotency_key
         dims: dict[str, Any] = {
             "loan_id": str(loan.id),
             "bank_id": str(app.bank_id),
-            "core_enterprise_id": str(app.core_enterprise_id),
+            "core_enterprise_id": str(app.core_enterprise_id) if app.core_enterprise_id is not None else None,
         }
         common.post(
             uow,
@@ -796,13 +865,14 @@ def disburse(uow: UnitOfWork, actor: Actor, application_id: int, idempotency_key
                     **dims,
                 ),
             )
-        part.status = PartState.FINANCED
-        part.version += 1
-        uow.session.add(part)
-        if part.parent_id is None and receivable.status == ReceivableStatus.CONFIRMED:
-            receivable.status = ReceivableStatus.FINANCED  # the whole, unsplit receivable is now financed
-            receivable.version += 1
-            uow.session.add(receivable)
+        if part is not None and receivable is not None:
+            part.status = PartState.FINANCED
+            part.version += 1
+            uow.session.add(part)
+            if part.parent_id is None and receivable.status == ReceivableStatus.CONFIRMED:
+                receivable.status = ReceivableStatus.FINANCED  # the whole, unsplit receivable is now financed
+                receivable.version += 1
+                uow.session.add(receivable)
         app.finished_at = now
         common.enter_stage(uow, app, None)
         breach = common.record_breach(uow, app)
@@ -866,6 +936,17 @@ def sla_sweep(uow: UnitOfWork) -> SlaSweep:
             assert app.id is not None
             common.finish(uow, app, ApplicationEvent.EXPIRE, "应收账款已到期 / the receivable has matured")
             uow.audit(APP, app.id, "expired", reason="receivable matured")
+        lapsed = uow.session.exec(  # contract loans and drawdowns whose due date came before disbursement
+            select(FinanceApplication)
+            .where(is_open, col(FinanceApplication.due_on).is_not(None), col(FinanceApplication.due_on) <= today)
+            .order_by(col(FinanceApplication.id))
+            .with_for_update(skip_locked=True)
+        ).all()
+        for app in lapsed:
+            assert app.id is not None
+            common.finish(uow, app, ApplicationEvent.EXPIRE, "还款日已到 / the due date has come")
+            uow.audit(APP, app.id, "expired", reason="due date reached")
+        matured = [*matured, *lapsed]
         horizon = now + sla.watch_window()
         rows = uow.session.exec(
             select(FinanceApplication)

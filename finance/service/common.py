@@ -29,6 +29,7 @@ from qianfan.models import (
     OrgKind,
     PartState,
     ReceivablePart,
+    SmeCreditLine,
     UserRole,
 )
 from qianfan.money import yuan_to_fen
@@ -142,21 +143,35 @@ def exposure_remaining(session: Session, sme_id: int) -> int:
 
 def release_limits(uow: UnitOfWork, app: FinanceApplication, amount_fen: int) -> None:
     """Give back ``amount_fen`` an application reserved."""
-    release(uow, app.bank_id, app.core_enterprise_id, app.applicant_id, amount_fen)
+    release(uow, app.bank_id, app.core_enterprise_id, app.applicant_id, amount_fen, sme_line_id=app.sme_line_id)
 
 
-def release(uow: UnitOfWork, bank_id: int, core_id: int, sme_id: int, amount_fen: int) -> None:
-    """Give back ``amount_fen`` of the bank's line for the debtor and of the SME's exposure (locks in the canonical
-    order: line, then exposure)."""
+def release(
+    uow: UnitOfWork,
+    bank_id: int,
+    core_id: int | None,
+    sme_id: int,
+    amount_fen: int,
+    *,
+    sme_line_id: int | None = None,
+) -> None:
+    """Give back ``amount_fen`` of what was reserved: the SME's revolving line for a drawdown, else the bank's line
+    for the debtor / buyer; and the SME's exposure (locks in the canonical order: line, then exposure)."""
     if amount_fen <= 0:
         return
-    line = credit_line(uow.session, bank_id, core_id, lock=True)
-    exp = exposure(uow, sme_id, lock=True)
     now = uow.clock.now()
-    if line is not None:
-        line.used_fen = max(0, line.used_fen - amount_fen)
-        line.updated_at = now
-        uow.session.add(line)
+    if sme_line_id is not None:
+        sme_line = load_row(uow.session, SmeCreditLine, sme_line_id, "循环额度", "Revolving line", lock=True)
+        sme_line.used_fen = max(0, sme_line.used_fen - amount_fen)
+        sme_line.updated_at = now
+        uow.session.add(sme_line)
+    elif core_id is not None:
+        line = credit_line(uow.session, bank_id, core_id, lock=True)
+        if line is not None:
+            line.used_fen = max(0, line.used_fen - amount_fen)
+            line.updated_at = now
+            uow.session.add(line)
+    exp = exposure(uow, sme_id, lock=True)
     exp.used_fen = max(0, exp.used_fen - amount_fen)
     exp.updated_at = now
     uow.session.add(exp)
@@ -245,12 +260,14 @@ def finish(uow: UnitOfWork, app: FinanceApplication, event: ApplicationEvent, re
     if reason:
         app.decision_reason = reason
     enter_stage(uow, app, None)
-    part = lock_part(uow.session, app.part_id)
-    if part.status == PartState.FINANCING:
-        part.status = PartState.HELD
-        part.version += 1
-        uow.session.add(part)
+    if app.part_id is not None:
+        part = lock_part(uow.session, app.part_id)
+        if part.status == PartState.FINANCING:
+            part.status = PartState.HELD
+            part.version += 1
+            uow.session.add(part)
     app.active_part_id = None
+    app.active_contract_id = None  # the contract may be financed again
     release_limits(uow, app, app.requested_fen)
     record_breach(uow, app)
     uow.session.add(app)

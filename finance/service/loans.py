@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -17,7 +17,7 @@ from finance.service import common
 from finance.states import LOAN, LoanEvent
 from qianfan import events
 from qianfan.errors import Conflict, InvalidInput, NotFound
-from qianfan.models import LedgerLeg, LedgerPosting, Loan, LoanStatus, OrgKind
+from qianfan.models import FinanceApplication, FinanceKind, LedgerLeg, LedgerPosting, Loan, LoanStatus, OrgKind
 from qianfan.money import format_yuan, yuan_to_fen
 from qianfan.services.actors import Actor
 from qianfan.services.rows import load_row
@@ -32,8 +32,20 @@ _OWED = (
 )
 
 
-def _dims(loan: Loan) -> dict[str, str]:
-    return {"loan_id": str(loan.id), "bank_id": str(loan.bank_id), "core_enterprise_id": str(loan.core_enterprise_id)}
+class LoanDims(TypedDict):
+    loan_id: str
+    bank_id: str
+    core_enterprise_id: str | None
+
+
+def _dims(loan: Loan) -> LoanDims:
+    core = str(loan.core_enterprise_id) if loan.core_enterprise_id is not None else None
+    return {"loan_id": str(loan.id), "bank_id": str(loan.bank_id), "core_enterprise_id": core}
+
+
+def allocation_order(loan: Loan) -> tuple[str, ...]:
+    """The waterfall the loan's terms state: a contract loan repays principal first (see ``finance.ledger``)."""
+    return ledger.CONTRACT_ALLOCATION_ORDER if loan.kind == FinanceKind.CONTRACT else ledger.ALLOCATION_ORDER
 
 
 def loan_outstanding(session: Session, loan_id: int) -> ledger.Outstanding:
@@ -111,7 +123,8 @@ def apply_to_loan(uow: UnitOfWork, loan: Loan, amount_fen: int, *, ref: str, sur
     uow.session.flush()
     assert loan.id is not None
     owed = loan_outstanding(uow.session, loan.id)
-    alloc = ledger.allocate_repayment(amount_fen, owed)
+    order = allocation_order(loan)
+    alloc = ledger.allocate_repayment(amount_fen, owed, order)
     excess_to = ledger.Account(ledger.AccountKind.SME_SETTLEMENT, str(loan.sme_id)) if surplus_to_sme else None
     common.post(
         uow,
@@ -121,6 +134,7 @@ def apply_to_loan(uow: UnitOfWork, loan: Loan, amount_fen: int, *, ref: str, sur
             amount_fen=amount_fen,
             outstanding=owed,
             excess_to=excess_to,
+            order=order,
             **_dims(loan),
         ),
     )
@@ -131,6 +145,11 @@ def apply_to_loan(uow: UnitOfWork, loan: Loan, amount_fen: int, *, ref: str, sur
     if owed.total_fen - (alloc.total_fen - alloc.excess_fen) == 0:
         _loan_event(loan, LoanEvent.REPAY_FULL)
         loan.repaid_at = uow.clock.now()
+        if loan.contract_id is not None:  # the contract may be financed again
+            app = uow.session.get(FinanceApplication, loan.application_id)
+            if app is not None and app.active_contract_id is not None:
+                app.active_contract_id = None
+                uow.session.add(app)
         uow.publish(events.LOAN_REPAID, loan_id=loan.id)
     else:
         _loan_event(loan, LoanEvent.REPAY_PARTIAL)
@@ -153,7 +172,7 @@ def _alloc_dict(alloc: ledger.Allocation) -> dict[str, int]:
 
 def _release_principal(uow: UnitOfWork, loan: Loan, principal_fen: int) -> None:
     """Repaid principal frees the bank's line and the SME's exposure."""
-    common.release(uow, loan.bank_id, loan.core_enterprise_id, loan.sme_id, principal_fen)
+    common.release(uow, loan.bank_id, loan.core_enterprise_id, loan.sme_id, principal_fen, sme_line_id=loan.sme_line_id)
 
 
 def repay_loan(uow: UnitOfWork, actor: Actor, loan_id: int, amount: Any, idempotency_key: str) -> dict[str, Any]:
@@ -163,7 +182,10 @@ def repay_loan(uow: UnitOfWork, actor: Actor, loan_id: int, amount: Any, idempot
     amount_fen = yuan_to_fen(amount)
     with uow:
         loan = load_row(uow.session, Loan, loan_id, "贷款", "Loan", lock=True)
-        if actor.organisation_id not in (loan.core_enterprise_id, loan.sme_id):
+        # A receivable loan is repaid by its debtor or its SME; a contract loan or a drawdown by the SME (the
+        # buyer's payments into the contract repay a contract loan through the settlement waterfall).
+        payers = (loan.sme_id, loan.core_enterprise_id) if loan.kind == FinanceKind.RECEIVABLE else (loan.sme_id,)
+        if actor.organisation_id not in payers:
             raise NotFound.of("贷款", "Loan", loan_id)
         ref = f"loan:{loan_id}:repay:{key}"
         done = uow.session.exec(select(LedgerPosting.id).where(LedgerPosting.ref == ref)).first()

@@ -42,6 +42,7 @@ from sqlmodel import Session, col, select
 
 from finance import settlement as rules
 from finance.service import common
+from finance.service.loans import apply_to_loan
 from qianfan import events
 from qianfan.clock import to_local
 from qianfan.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, RuleViolation
@@ -53,7 +54,10 @@ from qianfan.models import (
     ContractInstalment,
     ContractPayment,
     ContractStatus,
+    FinanceKind,
     InstalmentKindColumn,
+    Loan,
+    LoanStatus,
     Organisation,
     OrgKind,
     PaymentSource,
@@ -396,6 +400,7 @@ def record_payment(
             ) from None
         recon = _reconcile(uow.session, contract, today)
         _audit_payment(uow, contract, row, user_id, recon.surplus_fen)
+        repay_from_contract_payment(uow, contract, row)
         completed = _complete_if_settled(uow, contract, actor, today)
         uow.commit()
         return RecordedPayment(row, True, recon.surplus_fen, completed)
@@ -437,6 +442,34 @@ def _audit_payment(uow: UnitOfWork, contract: Contract, row: ContractPayment, us
         surplus_fen=surplus_fen,
     )
     uow.publish(events.CONTRACT_PAYMENT_RECORDED, contract_id=contract.id, payment_id=row.id, amount_fen=row.amount_fen)
+
+
+def repay_from_contract_payment(uow: UnitOfWork, contract: Contract, payment: ContractPayment) -> dict[str, Any] | None:
+    """A buyer's payment into a contract repays its live contract loan first — principal, then interest, then
+    fees, as the loan's terms state — and the rest reaches the SME's settlement account; the ledger posting is
+    keyed by the payment, so it happens once.  Returns the split (``None`` when no contract loan is live)."""
+    assert contract.id is not None and payment.id is not None
+    loan = uow.session.exec(
+        select(Loan)
+        .where(Loan.contract_id == contract.id, Loan.kind == FinanceKind.CONTRACT, Loan.status != LoanStatus.REPAID)
+        .with_for_update()
+    ).first()
+    if loan is None:
+        return None
+    split = apply_to_loan(uow, loan, payment.amount_fen, ref=f"contract-payment:{payment.id}", surplus_to_sme=True)
+    split = {"loan_id": loan.id, **split}
+    payment.loan_id = loan.id
+    payment.allocation = split
+    uow.session.add(payment)
+    uow.audit(
+        CONTRACT_ENTITY,
+        contract.id,
+        "payment_repaid_loan",
+        payment_id=payment.id,
+        loan_id=loan.id,
+        **{k: v for k, v in split.items() if k != "loan_id"},
+    )
+    return split
 
 
 # --------------------------------------------------------------------------------------------- bank statements
@@ -640,6 +673,7 @@ def import_statement(
         for contract, payment in new_payments:
             surplus = _reconcile(s, contract, today).surplus_fen
             _audit_payment(uow, contract, payment, user_id, surplus)
+            repay_from_contract_payment(uow, contract, payment)
         for contract in contracts.values():
             _complete_if_settled(uow, contract, actor, today)
         uow.publish(events.STATEMENT_IMPORTED, statement_import_id=statement.id, matched=statement.matched_count)
@@ -711,6 +745,12 @@ def _settlement(
     recon = rules.reconcile_payments(plan, pays, today, acceptance_on=contract.accepted_on)
     late = rules.buyer_lateness(plan, pays, contract.accepted_on, today)
     return Settlement(contract, contract_reference(contract), plan, bool(rows), recon, late, tuple(payments))
+
+
+def settlement_of(session: Session, contract: Contract, today: date) -> Settlement:
+    """The settlement view of a contract already read (no access check: for the platform's own rules)."""
+    assert contract.id is not None
+    return _settlement(contract, _instalments(session, contract.id), _payments(session, contract.id), today)
 
 
 def contract_settlement(session: Session, actor: Actor, contract_id: int, today: date) -> Settlement:

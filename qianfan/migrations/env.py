@@ -41,8 +41,29 @@ def _run(connection: Connection) -> None:
         render_as_batch=True,  # SQLite needs batch mode for ALTERs
         compare_type=True,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite" and not connection.in_transaction()
+    if sqlite:
+        # Batch mode rebuilds a table (copy, drop, rename); other tables' rows refer to it, so SQLite's foreign
+        # keys are switched off for the migration (only possible outside a transaction) and checked at its end.
+        _raw_pragma(connection, "PRAGMA foreign_keys=OFF")
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left rows with broken foreign keys: {broken[:5]}")
+    finally:
+        if sqlite:
+            _raw_pragma(connection, "PRAGMA foreign_keys=ON")
+
+
+def _raw_pragma(connection: Connection, sql: str) -> None:
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+    finally:
+        cursor.close()
 
 
 if context.is_offline_mode():

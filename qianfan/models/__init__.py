@@ -18,6 +18,7 @@ from qianfan.models.finance import (
     CreditLine,
     ExposureLimit,
     FinanceApplication,
+    FinanceKind,
     LedgerLeg,
     LedgerPosting,
     Loan,
@@ -30,6 +31,8 @@ from qianfan.models.finance import (
     ReceivableStatus,
     ReviewDecision,
     Signature,
+    SmeCreditLine,
+    SmeLineStatus,
 )
 from qianfan.models.market import Offer, OfferKind, OfferStatus, Order, OrderKind, OrderStatus
 from qianfan.models.organisation import Organisation, OrgKind, Qualification, User, UserRole
@@ -64,6 +67,7 @@ __all__ = [
     "DeadLetter",
     "ExposureLimit",
     "FinanceApplication",
+    "FinanceKind",
     "IdempotencyRecord",
     "InstalmentKindColumn",
     "IntentOrder",
@@ -103,6 +107,8 @@ __all__ = [
     "ServiceNeed",
     "ServicePackage",
     "Signature",
+    "SmeCreditLine",
+    "SmeLineStatus",
     "StatementRowStatus",
     "TokenKind",
     "User",

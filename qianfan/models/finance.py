@@ -26,6 +26,22 @@ from qianfan.models.base import enum_type, money, timestamp
 # core package may not import the finance domain, so the column enums are declared here.
 
 
+class FinanceKind(StrEnum):
+    """The finance zone's products: 应收账款融资 (confirmed receivables), 订单融资 (a signed contract before
+    delivery, repaid from the buyer's payments) and 循环额度 (drawdowns on an SME's revolving line grown from
+    its settled trade)."""
+
+    RECEIVABLE = "receivable"
+    CONTRACT = "contract"
+    CREDIT_LINE = "credit_line"
+
+
+class SmeLineStatus(StrEnum):
+    ACTIVE = "active"
+    DECLINED = "declined"
+    CLOSED = "closed"
+
+
 class ReceivableStatus(StrEnum):
     REGISTERED = "registered"
     CONFIRMED = "confirmed"
@@ -157,6 +173,12 @@ class BankProduct(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     bank_id: int = Field(foreign_key="organisation.id", index=True)
+    kind: FinanceKind = Field(
+        default=FinanceKind.RECEIVABLE,
+        sa_type=enum_type(FinanceKind),
+        index=True,
+        sa_column_kwargs={"server_default": FinanceKind.RECEIVABLE.value},  # rows from before migration 0007
+    )
     code: str = Field(max_length=32)
     name: str = Field(max_length=100)
     advance_rate: Decimal = Field(sa_type=sa.Numeric(5, 4))
@@ -202,8 +224,37 @@ class ExposureLimit(SQLModel, table=True):
     updated_at: datetime = timestamp()
 
 
+class SmeCreditLine(SQLModel, table=True):
+    """A bank's revolving line for one SME, set from the platform's suggestion (or declined).  Drawdowns reserve
+    ``used_fen`` like a credit line; repaid principal frees it again."""
+
+    __tablename__ = "sme_credit_line"
+    __table_args__ = (
+        sa.UniqueConstraint("bank_id", "sme_id"),
+        sa.CheckConstraint("used_fen >= 0 AND used_fen <= limit_fen", name="used_within_limit"),
+        sa.CheckConstraint("suggested_fen >= 0", name="suggested_not_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    bank_id: int = Field(foreign_key="organisation.id", index=True)
+    sme_id: int = Field(foreign_key="organisation.id", index=True)
+    status: SmeLineStatus = Field(sa_type=enum_type(SmeLineStatus), index=True)
+    suggested_fen: int = money(default=0)  # what the platform suggested when the bank decided
+    limit_fen: int = money(default=0)
+    used_fen: int = money(default=0)
+    expires_on: date | None = None
+    suggestion: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # the reasons the bank saw
+    note: str = Field(default="", sa_type=sa.Text)
+    decided_by_user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    decided_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
+    version: int = Field(default=1)
+
+
 class FinanceApplication(SQLModel, table=True):
-    """A holder's application to finance one receivable part at one bank, with its 48-hour clock."""
+    """An application at one bank, with its 48-hour clock: to finance a receivable part (``part_id``), a signed
+    contract before delivery (``contract_id``; ``active_contract_id`` stays set while the application or its loan
+    is live, so a contract is financed at most once at a time) or a drawdown on an SME line (``sme_line_id``)."""
 
     __tablename__ = "finance_application"
     __table_args__ = (
@@ -216,10 +267,20 @@ class FinanceApplication(SQLModel, table=True):
     applicant_user_id: int | None = Field(default=None, foreign_key="user_account.id")
     bank_id: int = Field(foreign_key="organisation.id", index=True)
     product_id: int = Field(foreign_key="bank_product.id")
-    core_enterprise_id: int = Field(foreign_key="organisation.id", index=True)
-    receivable_id: int = Field(foreign_key="receivable.id", index=True)
-    part_id: int = Field(foreign_key="receivable_part.id", index=True)
+    kind: FinanceKind = Field(
+        default=FinanceKind.RECEIVABLE,
+        sa_type=enum_type(FinanceKind),
+        index=True,
+        sa_column_kwargs={"server_default": FinanceKind.RECEIVABLE.value},  # rows from before migration 0007
+    )
+    core_enterprise_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    receivable_id: int | None = Field(default=None, foreign_key="receivable.id", index=True)
+    part_id: int | None = Field(default=None, foreign_key="receivable_part.id", index=True)
     active_part_id: int | None = Field(default=None, foreign_key="receivable_part.id", unique=True)
+    contract_id: int | None = Field(default=None, foreign_key="contract.id", index=True)
+    active_contract_id: int | None = Field(default=None, foreign_key="contract.id", unique=True)
+    sme_line_id: int | None = Field(default=None, foreign_key="sme_credit_line.id", index=True)
+    due_on: date | None = None  # the loan's due date (contracts and drawdowns; a receivable's is its own)
     idempotency_key: str | None = Field(default=None, max_length=64)
     requested_fen: int = money()
     approved_fen: int | None = money(default=None, nullable=True)
@@ -304,11 +365,20 @@ class Loan(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="finance_application.id", unique=True)
-    part_id: int = Field(foreign_key="receivable_part.id", unique=True)  # a part is financed at most once, ever
+    kind: FinanceKind = Field(
+        default=FinanceKind.RECEIVABLE,
+        sa_type=enum_type(FinanceKind),
+        index=True,
+        sa_column_kwargs={"server_default": FinanceKind.RECEIVABLE.value},  # rows from before migration 0007
+    )
+    # A part is financed at most once, ever (NULL for contract loans and drawdowns).
+    part_id: int | None = Field(default=None, foreign_key="receivable_part.id", unique=True)
+    contract_id: int | None = Field(default=None, foreign_key="contract.id", index=True)
+    sme_line_id: int | None = Field(default=None, foreign_key="sme_credit_line.id", index=True)
     disbursement_key: str = Field(max_length=64, unique=True)
     bank_id: int = Field(foreign_key="organisation.id", index=True)
     sme_id: int = Field(foreign_key="organisation.id", index=True)
-    core_enterprise_id: int = Field(foreign_key="organisation.id", index=True)
+    core_enterprise_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     principal_fen: int = money()
     principal_outstanding_fen: int = money()
     fee_fen: int = money(default=0)

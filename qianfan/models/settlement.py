@@ -15,6 +15,7 @@ domain, so the column enums are declared here.
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -79,6 +80,10 @@ class ContractPayment(SQLModel, table=True):
     statement_import_id: int | None = Field(default=None, foreign_key="bank_statement_import.id", index=True)
     recorded_at: datetime = timestamp()
     recorded_by_user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    # The contract loan this payment repaid first and its split (principal, interest, fees, penalty, the rest to
+    # the SME).  Not a foreign key, so adding it never rebuilds the table on SQLite.
+    loan_id: int | None = Field(default=None, index=True)
+    allocation: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
 
 
 class BankStatementImport(SQLModel, table=True):

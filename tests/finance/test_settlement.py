@@ -470,14 +470,16 @@ def test_waterfall_repays_the_loan_first() -> None:
         60_000_000,
     )
     assert split.sme_fen == 76_800_000 - 60_499_134 and split.total_fen == 76_800_000
-    short = split_buyer_payment(400_000, owed)
+    short = split_buyer_payment(60_400_000, owed)  # principal first, then interest
     assert (short.penalty_fen, short.interest_fen, short.fees_fen, short.principal_fen, short.sme_fen) == (
-        12_345,
-        387_655,
         0,
+        400_000,
         0,
+        60_000_000,
         0,
     )
+    tiny = split_buyer_payment(400_000, owed)
+    assert (tiny.principal_fen, tiny.interest_fen, tiny.sme_fen) == (400_000, 0, 0)
 
 
 @pytest.mark.parametrize("payment", [0, -1, 1.0, True])
@@ -579,10 +581,10 @@ def test_property_waterfall(payment: int, penalty: int, interest: int, fees: int
     assert split.fees_fen <= fees and split.principal_fen <= principal
     assert split.loan_fen == min(payment, owed.total_fen)
     assert split.sme_fen == max(0, payment - owed.total_fen)
-    # a later component is touched only once every earlier one is repaid in full
-    assert split.interest_fen == 0 or split.penalty_fen == penalty
+    # principal → interest → fees → penalty: a later component is touched only once every earlier one is repaid
+    assert split.interest_fen == 0 or split.principal_fen == principal
     assert split.fees_fen == 0 or split.interest_fen == interest
-    assert split.principal_fen == 0 or split.fees_fen == fees
+    assert split.penalty_fen == 0 or split.fees_fen == fees
     assert allocate_repayment(payment, owed).excess_fen == split.sme_fen
 
 

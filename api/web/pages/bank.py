@@ -88,8 +88,8 @@ APPROVE_FIELDS = ("amount", "annual_rate", "note")
 DECISION_FIELDS = (*APPROVE_FIELDS, "reason", "question")
 
 
-def _names(session: Session, ids: Iterable[int]) -> dict[int, str]:
-    wanted = set(ids)
+def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
     rows = session.exec(select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(wanted))).all()
@@ -175,11 +175,12 @@ def _detail(
     app = _own_application(session, user, application_id)
     assert app.id is not None
     product = session.get(BankProduct, app.product_id)
-    receivable = session.get(Receivable, app.receivable_id)
-    part = session.get(ReceivablePart, app.part_id)
-    assert product is not None and receivable is not None and part is not None
-    contract = session.get(Contract, receivable.contract_id) if receivable.contract_id else None
-    confirmer = session.get(User, receivable.confirmed_by) if receivable.confirmed_by else None
+    receivable = session.get(Receivable, app.receivable_id) if app.receivable_id is not None else None
+    part = session.get(ReceivablePart, app.part_id) if app.part_id is not None else None
+    assert product is not None
+    contract_id = app.contract_id or (receivable.contract_id if receivable is not None else None)
+    contract = session.get(Contract, contract_id) if contract_id else None
+    confirmer = session.get(User, receivable.confirmed_by) if receivable and receivable.confirmed_by else None
     approvals = session.exec(
         select(Approval, User.display_name)
         .join(User, col(User.id) == col(Approval.user_id))
@@ -188,7 +189,7 @@ def _detail(
     ).all()
     signature = session.exec(select(Signature).where(Signature.application_id == app.id)).first()
     loan = session.exec(select(Loan).where(Loan.application_id == app.id)).first()
-    names = _names(session, [app.applicant_id, app.core_enterprise_id, receivable.creditor_id])
+    names = _names(session, [app.applicant_id, app.core_enterprise_id, receivable.creditor_id if receivable else None])
     default_values = {"amount": f"{Decimal(app.requested_fen) / 100:.2f}"}
     context = {
         "app": app,
@@ -208,7 +209,7 @@ def _detail(
         "timeline": TimelinePublic.from_model(app, common.intervals(session, app.id), settings.tz, now),
         "sla_now": common.sla_flag(app, now).value if app.stage else app.sla_status,
         "sme_history": party_history(session, app.applicant_id),
-        "core_history": party_history(session, app.core_enterprise_id),
+        "core_history": party_history(session, app.core_enterprise_id) if app.core_enterprise_id else None,
         "default_rate": _default_rate(app, product),
         "lpr": common.lpr(),
         "allowed": _allowed(user, app.status),
