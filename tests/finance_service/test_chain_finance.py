@@ -5,6 +5,7 @@ from its suggestion with a drawdown repaid by the SME — on SQLite and PostgreS
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from finance import ledger
 from finance import service as fs
 from finance.service.applications import financed_on_contract
 from qianfan import audit
-from qianfan.errors import Conflict, NotFound, RuleViolation
+from qianfan.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from qianfan.models import (
     ApplicationStatus,
     Contract,
@@ -25,6 +26,7 @@ from qianfan.models import (
     Loan,
     LoanStatus,
     ReceivablePart,
+    SmeCreditLine,
     SmeLineStatus,
 )
 from tests.finance_service.conftest import World, exposure_used, get, line_used
@@ -207,3 +209,66 @@ def test_no_line_without_a_suggestion(world: World) -> None:
 
 def drawdown_due(world: World, days: int = 90) -> date:
     return world.clock.now().date() + timedelta(days=days)
+
+
+@pytest.fixture
+def established(monkeypatch: pytest.MonkeyPatch, world: World) -> int:
+    """The world's SME with an established 12-month record (the pure rule then suggests a line): the record is
+    what the database query would gather for an SME like demo-sme-veteran, so the suggestion itself is real."""
+    from finance.credit_suggestion import TradeRecord
+    from finance.service import credit_suggestion as cs
+
+    def record(session: Session, sme_id: int, today: date) -> TradeRecord:
+        return TradeRecord(
+            as_of=today, months_on_platform=14, settled_fen=385_000_000, settled_deals=5,
+            largest_deal_fen=120_000_000, distinct_buyers=3, deliveries=5, on_time_delivery_share=Decimal(1),
+        )  # fmt: skip
+
+    monkeypatch.setattr(cs, "trade_record", record)
+    with Session(world.engine) as s:
+        suggestion = fs.suggest_credit_line(s, world.bank_admin, world.sme.organisation_id, world.clock.now().date())
+    assert suggestion.has_line
+    return suggestion.amount_fen
+
+
+def test_a_bank_accepts_the_suggested_line_and_the_sme_draws_and_repays(world: World, established: int) -> None:
+    products(world)
+    sme_id = world.sme.organisation_id
+    with pytest.raises(RuleViolation):  # never above the suggestion
+        fs.decide_line(
+            world.uow(), world.bank_admin, sme_id, {"accept": True, "limit": str(Decimal(established) / 100 + 1)}
+        )
+    with pytest.raises(PermissionDenied):  # a reviewer does not set lines
+        fs.decide_line(world.uow(), world.reviewer, sme_id, {"accept": True})
+    line = fs.decide_line(world.uow(), world.bank_admin, sme_id, {"accept": True, "note": "按建议授信"})
+    assert line.status == SmeLineStatus.ACTIVE and line.limit_fen == established == line.suggested_fen
+    assert line.expires_on is not None and line.suggestion["reasons"]
+    with Session(world.engine) as s:
+        assert [x.id for x in fs.lines_of(s, world.sme)] == [line.id]
+        assert fs.lines_of(s, world.bank2_admin) == []
+
+    draw = {"line_id": line.id, "amount": "500000.00", "due_on": drawdown_due(world)}
+    with pytest.raises(RuleViolation) as err:
+        fs.apply_for_drawdown(world.uow(), world.sme, {**draw, "amount": str(Decimal(established) / 100 + 1)})
+    assert err.value.detail["binding_constraint"] == "sme_line"
+    with pytest.raises(NotFound):  # another SME's line
+        fs.apply_for_drawdown(world.uow(), world.supplier, draw)
+    app = fs.apply_for_drawdown(world.uow(), world.sme, draw)
+    assert app.kind == FinanceKind.CREDIT_LINE and app.core_enterprise_id is None
+    assert get(world, SmeCreditLine, line.id).used_fen == 50_000_000
+    loan = through_to_loan(world, app)
+    assert loan.kind == FinanceKind.CREDIT_LINE and loan.sme_line_id == line.id and loan.due_date == draw["due_on"]
+    with pytest.raises(RuleViolation):  # something is drawn: the line cannot be closed
+        fs.decide_line(world.uow(), world.bank_admin, sme_id, {"accept": False})
+
+    owed = loan.principal_fen + loan.interest_fen
+    fs.repay_loan(world.uow(), world.sme, loan.id, Decimal(owed) / 100, "repay-1")  # type: ignore[arg-type]
+    assert get(world, Loan, loan.id).status == LoanStatus.REPAID
+    assert get(world, SmeCreditLine, line.id).used_fen == 0  # revolving: repaid principal is available again
+    assert exposure_used(world) == 0
+    closed = fs.decide_line(world.uow(), world.bank_admin, sme_id, {"accept": False, "note": "到期不续"})
+    assert closed.status == SmeLineStatus.CLOSED and closed.limit_fen == 0
+    with pytest.raises(RuleViolation):
+        fs.apply_for_drawdown(world.uow(), world.sme, draw)
+    with Session(world.engine) as s:
+        assert fs.unbalanced_postings(s) == [] and audit.verify_chain(s).ok
