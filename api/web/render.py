@@ -49,6 +49,7 @@ NAV: dict[OrgKind, list[tuple[str, str, str]]] = {
         ("/sme/deals", "意向订单", "Intent orders"),
         ("/sme/receivables", "应收账款", "Receivables"),
         ("/sme/finance", "融资", "Finance"),
+        ("/sme/credit-lines", "循环额度", "Credit lines"),
         ("/inbox", "消息", "Inbox"),
     ],
     OrgKind.LARGE_FIRM: [
@@ -65,6 +66,7 @@ NAV: dict[OrgKind, list[tuple[str, str, str]]] = {
         ("/bank/loans", "放款与贷款", "Loans"),
         ("/bank/portfolio", "敞口与授信", "Exposure"),
         ("/bank/credit-suggestions", "建议授信", "Suggested lines"),
+        ("/bank/credit-lines", "企业循环额度", "SME lines"),
         ("/inbox", "消息", "Inbox"),
     ],
     OrgKind.PROGRAMME_OFFICE: [

@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,6 +25,7 @@ from api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
 from api.finance_schemas import RiskReportPublic, TimelinePublic
 from api.params import MAX_ID
 from api.web import labels
+from api.web.pages.firm import SETTLEMENT_LABELS
 from api.web.render import act, field_errors, form_values, redirect, render, yuan
 from api.web.session import BankPage, FormDep, WebUser
 from finance import credit_suggestion as cs
@@ -32,11 +33,13 @@ from finance import pricing
 from finance import service as fs
 from finance.limits import add_months
 from finance.service import common
-from finance.service.applications import REVIEW_QUEUE_STATES
+from finance.service.applications import REVIEW_QUEUE_STATES, financed_on_contract
+from finance.service.chain_finance import LINE_DECIDERS
 from finance.service.credit_suggestion import WINDOW_MONTHS
 from finance.service.history import party_history
+from finance.service.settlement import Settlement, settlement_of
 from qianfan.clock import to_local
-from qianfan.errors import DomainError, InvalidInput, NotFound
+from qianfan.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
 from qianfan.models import (
     ApplicationStatus,
     Approval,
@@ -44,6 +47,7 @@ from qianfan.models import (
     Contract,
     CreditLine,
     FinanceApplication,
+    FinanceKind,
     Loan,
     LoanStatus,
     Organisation,
@@ -52,6 +56,8 @@ from qianfan.models import (
     ReceivablePart,
     ReviewDecision,
     Signature,
+    SmeCreditLine,
+    SmeLineStatus,
     User,
 )
 from qianfan.uow import UnitOfWork
@@ -82,6 +88,9 @@ DECISION_LABELS: dict[str, tuple[str, str]] = {
     "request_info": ("要求补充材料", "Information requested"),
 }
 CONTRACT_LABELS = labels.CONTRACT_STATES
+#: The finance products (a badge on every application and loan) and the states of an SME's revolving line.
+KIND_LABELS = labels.FINANCE_KINDS
+LINE_STATES = labels.SME_LINE_STATES
 #: Utilisation of a credit line above which the portfolio page highlights it.
 HIGH_UTILISATION = Decimal("0.8")
 APPROVE_FIELDS = ("amount", "annual_rate", "note")
@@ -100,12 +109,19 @@ def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
 
 
 @router.get("")
-def queue(request: Request, user: BankPage, session: SessionDep, clock: ClockDep, state: str = "") -> Response:
+def queue(
+    request: Request, user: BankPage, session: SessionDep, clock: ClockDep, state: str = "", kind: str = ""
+) -> Response:
     now = clock.now()
     items = fs.review_queue(session, user.actor, now)
     counts = {flag: sum(1 for i in items if i.sla_status == flag) for flag in ("breached", "at_risk")}
     state = state if state in {s.value for s in REVIEW_QUEUE_STATES} else ""
-    shown = [i for i in items if not state or i.application.status.value == state]
+    kind = kind if kind in KIND_LABELS else ""
+    shown = [
+        i
+        for i in items
+        if (not state or i.application.status.value == state) and (not kind or i.application.kind.value == kind)
+    ]
     ids = [i.application.applicant_id for i in shown] + [i.application.core_enterprise_id for i in shown]
     context = {
         "items": shown,
@@ -113,6 +129,10 @@ def queue(request: Request, user: BankPage, session: SessionDep, clock: ClockDep
         "counts": counts,
         "state": state,
         "state_options": [(s.value, APP_STATES[s.value]) for s in REVIEW_QUEUE_STATES],
+        "kind": kind,
+        "kind_options": list(KIND_LABELS.items()),
+        "kind_counts": {k: sum(1 for i in items if i.application.kind.value == k) for k in KIND_LABELS},
+        "kind_labels": KIND_LABELS,
         "names": _names(session, ids),
         "app_states": APP_STATES,
     }
@@ -189,7 +209,17 @@ def _detail(
     ).all()
     signature = session.exec(select(Signature).where(Signature.application_id == app.id)).first()
     loan = session.exec(select(Loan).where(Loan.application_id == app.id)).first()
-    names = _names(session, [app.applicant_id, app.core_enterprise_id, receivable.creditor_id if receivable else None])
+    names = _names(
+        session,
+        [
+            app.applicant_id,
+            app.core_enterprise_id,
+            receivable.creditor_id if receivable else None,
+            contract.buyer_id if contract else None,
+        ],
+    )
+    line = session.get(SmeCreditLine, app.sme_line_id) if app.sme_line_id is not None else None
+    chain = _contract_view(session, contract, now) if app.kind == FinanceKind.CONTRACT and contract else None
     default_values = {"amount": f"{Decimal(app.requested_fen) / 100:.2f}"}
     context = {
         "app": app,
@@ -197,6 +227,13 @@ def _detail(
         "receivable": receivable,
         "part": part,
         "contract": contract,
+        "chain": chain,
+        "line": line,
+        "links": _links(app),
+        "kind_labels": KIND_LABELS,
+        "line_states": LINE_STATES,
+        "chain_links": labels.CHAIN_LINKS,
+        "plan_kinds": SETTLEMENT_LABELS["kind"],
         "confirmer": confirmer,
         "approvals": approvals,
         "first_approval": next(
@@ -226,6 +263,61 @@ def _detail(
         "failed": failed,
     }
     return render(request, "bank/application.html", context, user=user, status_code=status_code)
+
+
+@dataclass(frozen=True, slots=True)
+class ChainLink:
+    """One link of the data chain the risk check looked at, as the report stored it."""
+
+    code: str
+    used: bool
+    message_zh: str
+    message_en: str
+
+
+def _links(app: FinanceApplication) -> list[ChainLink]:
+    """The data-chain links of the risk report (contract loans and drawdowns have them; receivables may not)."""
+    report = app.risk_report or {}
+    raw = report.get("links") or []
+    return [
+        ChainLink(
+            str(x.get("code", "")),
+            bool(x.get("used")),
+            str(x.get("message_zh", "")),
+            str(x.get("message_en", "")),
+        )
+        for x in raw
+        if isinstance(x, dict)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ContractView:
+    """A financed contract as the reviewer sees it: its settlement today and what is financed on it."""
+
+    reference: str
+    settlement: Settlement
+    unpaid_fen: int
+    financed_fen: int
+    repaid_by_buyer_fen: int  # what the buyer's payments into the contract repaid of its loan (not to the SME)
+
+
+def _contract_view(session: Session, contract: Contract, now: datetime) -> ContractView:
+    assert contract.id is not None
+    view = settlement_of(session, contract, to_local(now).date())
+    repaid = sum(
+        int(p.allocation.get(key, 0))
+        for p in view.payments
+        if p.allocation
+        for key in ("principal_fen", "interest_fen", "fees_fen", "penalty_fen")
+    )
+    return ContractView(
+        reference=view.reference,
+        settlement=view,
+        unpaid_fen=max(0, contract.amount_fen - view.paid_fen),
+        financed_fen=financed_on_contract(session, contract.id),
+        repaid_by_buyer_fen=repaid,
+    )
 
 
 @router.get("/applications/{application_id}")
@@ -417,6 +509,7 @@ def loans(request: Request, user: BankPage, session: SessionDep, clock: ClockDep
         "approved": approved,
         "names": _names(session, ids),
         "loan_states": LOAN_STATES,
+        "kind_labels": KIND_LABELS,
         "totals": {
             "count": len(running),
             "outstanding": sum(x.principal_outstanding_fen for x in running),
@@ -509,42 +602,11 @@ def portfolio(request: Request, user: BankPage, session: SessionDep) -> Response
 
 # ------------------------------------------------------------------------------------------ suggested credit lines
 
-#: The figures of the 12-month trade record (:class:`finance.credit_suggestion.TradeRecord`) as people read them,
-#: in the order the record table shows them: (中文, English).
-FIGURE_LABELS: dict[str, tuple[str, str]] = {
-    "months_on_platform": ("入驻平台月数", "Months on the platform"),
-    "settled_fen": ("近12个月结清交易额", "Trade settled in 12 months"),
-    "settled_deals": ("近12个月结清交易笔数", "Deals settled in 12 months"),
-    "largest_deal_fen": ("单笔最大交易额", "Largest single deal"),
-    "distinct_buyers": ("结清交易的买方数", "Distinct buyers of the settled deals"),
-    "deliveries": ("近12个月交付笔数", "Deliveries in 12 months"),
-    "on_time_delivery_share": ("按时交付比例", "Share delivered on time"),
-    "confirmed_receivables": ("买方确权应收账款笔数", "Receivables confirmed by buyers"),
-    "confirmed_fen": ("买方确权金额", "Amount confirmed by buyers"),
-    "disputes": ("买方拒绝确权次数", "Receivables disputed by buyers"),
-    "loans_repaid_on_time": ("按时还清贷款笔数", "Loans repaid on time"),
-    "loans_repaid_late": ("逾期后还清贷款笔数", "Loans repaid late"),
-    "loans_overdue_now": ("当前逾期贷款笔数", "Loans overdue now"),
-    "defaults": ("违约贷款笔数（历史）", "Loans in default (ever)"),
-}
-#: How a reason's effect on the amount is shown: (中文, English, badge tone).
-EFFECT_LABELS: dict[str, tuple[str, str, str]] = {
-    "+": ("+ 增加", "+ Raises", "ok"),
-    "-": ("− 减少", "− Lowers", "warn"),
-    "0": ("0 无影响", "0 No effect", "muted"),
-    "blocking": ("阻止授信", "Blocks the line", "bad"),
-}
+#: The figures of the 12-month trade record and a reason's effect (shared with the SME's own page).
+FIGURE_LABELS = labels.FIGURE_LABELS
+EFFECT_LABELS = labels.EFFECT_LABELS
+figure_text = labels.figure_text
 SME_SEARCH_LIMIT = 30
-
-
-def figure_text(figure: str, value: str) -> str:
-    """A figure's exact value as shown: money in yuan (exact, from the fen integer), the on-time share as the exact
-    decimal and its percentage, counts as they are."""
-    if figure.endswith("_fen"):
-        return yuan(int(value))
-    if figure == "on_time_delivery_share":
-        return f"{value} = {(Decimal(value) * 100).normalize():f}%"
-    return value
 
 
 def _candidate_smes(session: Session, bank_id: int) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
@@ -605,19 +667,54 @@ def credit_suggestions(
     return render(request, "bank/credit_suggestions.html", context, user=user, status_code=422 if errors else 200)
 
 
-@router.get("/credit-suggestions/{sme_id}")
-def credit_suggestion(sme_id: int, request: Request, user: BankPage, session: SessionDep, clock: ClockDep) -> Response:
-    """The suggested revolving line of one SME with every reason and the 12-month record behind it."""
+LINE_FIELDS = ("decision", "limit", "note")
+
+
+def _line_of(session: Session, bank_id: int, sme_id: int) -> SmeCreditLine | None:
+    return session.exec(
+        select(SmeCreditLine).where(SmeCreditLine.bank_id == bank_id, SmeCreditLine.sme_id == sme_id)
+    ).first()
+
+
+def _plain_yuan(fen: int) -> str:
+    """Fen as a plain yuan string for an input (``134000000`` → ``1340000.00``), exact."""
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def _suggestion_page(
+    request: Request,
+    user: WebUser,
+    session: Session,
+    today: date,
+    sme_id: int,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, tuple[str, str]] | None = None,
+    message: tuple[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     if not 1 <= sme_id <= MAX_ID:
         raise NotFound.of("中小企业", "SME", sme_id)
-    today = to_local(clock.now()).date()
     suggestion = fs.suggest_credit_line(session, user.actor, sme_id, today)
     sme = session.get(Organisation, sme_id)
     assert sme is not None
     record = suggestion.record
+    line = _line_of(session, user.organisation_id, sme_id)
+    decider = session.get(User, line.decided_by_user_id) if line and line.decided_by_user_id else None
+    if values is None:
+        current = line.limit_fen if line is not None and line.status == SmeLineStatus.ACTIVE else 0
+        default = min(current, suggestion.amount_fen) if current else suggestion.amount_fen
+        values = {"limit": _plain_yuan(default) if suggestion.has_line else "", "note": ""}
     context = {
         "sme": sme,
         "s": suggestion,
+        "line": line,
+        "decider": decider,
+        "line_states": LINE_STATES,
+        "can_decide": user.user.role in LINE_DECIDERS,
+        "values": values,
+        "errors": errors or {},
+        "message": message,
         "reasons": [
             (
                 r,
@@ -638,6 +735,7 @@ def credit_suggestion(sme_id: int, request: Request, user: BankPage, session: Se
             .limit(5)
         ).all(),
         "app_states": APP_STATES,
+        "kind_labels": KIND_LABELS,
         "rules": {
             "base": cs.BASE_RATE_PCT,
             "max_rate": cs.MAX_RATE_PCT,
@@ -648,4 +746,131 @@ def credit_suggestion(sme_id: int, request: Request, user: BankPage, session: Se
             "min_deals": cs.MIN_SETTLED_DEALS,
         },
     }
-    return render(request, "bank/credit_suggestion.html", context, user=user)
+    return render(request, "bank/credit_suggestion.html", context, user=user, status_code=status_code)
+
+
+@router.get("/credit-suggestions/{sme_id}")
+def credit_suggestion(sme_id: int, request: Request, user: BankPage, session: SessionDep, clock: ClockDep) -> Response:
+    """The suggested revolving line of one SME with every reason and the 12-month record behind it, the bank's
+    current line for it, and (for an admin or approver) the form to accept or decline the suggestion."""
+    return _suggestion_page(request, user, session, to_local(clock.now()).date(), sme_id)
+
+
+def form_field_errors(exc: DomainError) -> dict[str, tuple[str, str]]:
+    """The fields a refusal names: an ``InvalidInput``'s list, or a rule's ``{"field": …}`` detail."""
+    if isinstance(exc, InvalidInput):
+        return field_errors(exc)
+    detail = exc.detail
+    if isinstance(detail, dict) and isinstance(detail.get("field"), str):
+        return {detail["field"]: (exc.message_zh, exc.message_en)}
+    return {}
+
+
+@router.post("/credit-suggestions/{sme_id}/decision")
+def decide_suggested_line(
+    sme_id: int,
+    request: Request,
+    user: BankPage,
+    form: FormDep,
+    session: SessionDep,
+    engine: EngineDep,
+    clock: ClockDep,
+) -> Response:
+    """Accept the suggested line (at most the suggestion) or decline it, with a note → :func:`fs.decide_line`."""
+    values = form_values(form, *LINE_FIELDS)
+    accept = values["decision"] == "accept"
+    data: dict[str, Any] = {"accept": accept, "note": values["note"]}
+    if accept and values["limit"]:
+        data["limit"] = values["limit"]
+    try:
+        if values["decision"] not in ("accept", "decline"):
+            raise InvalidInput(
+                "请选择接受或拒绝",
+                "Choose to accept or to decline",
+                detail=[{"field": "decision", "message": "请选择接受或拒绝", "message_en": "Accept or decline"}],
+            )
+        line = fs.decide_line(UnitOfWork(engine, clock), user.actor, sme_id, data)
+    except (InvalidInput, RuleViolation, Conflict) as exc:
+        session.rollback()
+        return _suggestion_page(
+            request,
+            user,
+            session,
+            to_local(clock.now()).date(),
+            sme_id,
+            values=values,
+            errors=form_field_errors(exc),
+            message=(exc.message_zh, exc.message_en),
+            status_code=422,
+        )
+    if line.status == SmeLineStatus.ACTIVE:
+        ok = (
+            f"已核定循环额度 {yuan(line.limit_fen)}，到期日 {line.expires_on}；企业现在可以支用",
+            f"Revolving line of {yuan(line.limit_fen)} set, expiring {line.expires_on}; the SME may now draw on it",
+        )
+    elif line.status == SmeLineStatus.CLOSED:
+        ok = ("已关闭该企业的循环额度", "The SME's revolving line is closed")
+    else:
+        ok = ("已拒绝建议额度", "The suggested line is declined")
+    return redirect(f"/bank/credit-suggestions/{sme_id}", ("ok", *ok))
+
+
+# ------------------------------------------------------------------------------------------ the bank's SME lines
+
+
+@dataclass(frozen=True, slots=True)
+class SmeLineRow:
+    line: SmeCreditLine
+    sme_name: str
+    decided_by: str
+    drawdowns_open: int
+
+    @property
+    def available_fen(self) -> int:
+        return max(0, self.line.limit_fen - self.line.used_fen) if self.line.status == SmeLineStatus.ACTIVE else 0
+
+
+@router.get("/credit-lines")
+def credit_lines(request: Request, user: BankPage, session: SessionDep, clock: ClockDep) -> Response:
+    """The revolving lines this bank set for SMEs (or declined), from the platform's suggestions."""
+    lines = fs.lines_of(session, user.actor)
+    names = _names(session, [x.sme_id for x in lines])
+    user_ids = {x.decided_by_user_id for x in lines if x.decided_by_user_id is not None}
+    people = (
+        {u.id: u.display_name or u.username for u in session.exec(select(User).where(col(User.id).in_(user_ids)))}
+        if user_ids
+        else {}
+    )
+    line_ids = [x.id for x in lines if x.id is not None]
+    open_counts: dict[int, int] = {}
+    if line_ids:
+        for line_id, n in session.exec(
+            select(Loan.sme_line_id, func.count())
+            .where(col(Loan.sme_line_id).in_(line_ids), Loan.status != LoanStatus.REPAID)
+            .group_by(col(Loan.sme_line_id))
+        ).all():
+            if line_id is not None:
+                open_counts[line_id] = int(n)
+    rows = [
+        SmeLineRow(
+            x,
+            names.get(x.sme_id, "—"),
+            people.get(x.decided_by_user_id, "—") if x.decided_by_user_id else "—",
+            open_counts.get(x.id or 0, 0),
+        )
+        for x in lines
+    ]
+    rows.sort(key=lambda r: (r.line.status != SmeLineStatus.ACTIVE, r.sme_name))
+    active = [r for r in rows if r.line.status == SmeLineStatus.ACTIVE]
+    context = {
+        "rows": rows,
+        "line_states": LINE_STATES,
+        "today": to_local(clock.now()).date(),
+        "totals": {
+            "active": len(active),
+            "limit": sum(r.line.limit_fen for r in active),
+            "used": sum(r.line.used_fen for r in active),
+            "available": sum(r.available_fen for r in active),
+        },
+    }
+    return render(request, "bank/credit_lines.html", context, user=user)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -26,7 +29,7 @@ from api.web.pages.firm import SETTLEMENT_LABELS, settlement_rows
 from api.web.render import act, field_errors, form_values, redirect, render
 from api.web.session import FormDep, SmePage, WebUser
 from finance import service as fs
-from finance.limits import BindingConstraint
+from finance.limits import BindingConstraint, add_months
 from finance.service import common as finance_common
 from finance.service.applications import REVIEW_QUEUE_STATES
 from matcher import service as matching
@@ -37,11 +40,14 @@ from qianfan.models import (
     BankProduct,
     Contract,
     ContractStatus,
+    CreditLine,
     FinanceApplication,
+    FinanceKind,
     IntentOrder,
     IntentStatus,
     Interest,
     InterestKind,
+    Loan,
     Offer,
     OfferKind,
     OfferStatus,
@@ -53,6 +59,8 @@ from qianfan.models import (
     Receivable,
     ReceivablePart,
     ReceivableStatus,
+    SmeCreditLine,
+    SmeLineStatus,
 )
 from qianfan.money import MAX_DEAL_FEN, format_yuan, yuan_to_fen
 from qianfan.services import jobs as job_service
@@ -794,19 +802,23 @@ def finance_page(request: Request, user: SmePage, session: SessionDep) -> Respon
         .where(col(FinanceApplication.applicant_id) == user.organisation_id)
         .order_by(col(FinanceApplication.submitted_at).desc())
     ).all()
+    receivable_ids = {a.receivable_id for a in apps if a.receivable_id is not None}
     receivables = (
-        {
-            r.id: r
-            for r in session.exec(
-                select(Receivable).where(col(Receivable.id).in_([a.receivable_id for a in apps]))
-            ).all()
-        }
-        if apps
+        {r.id: r for r in session.exec(select(Receivable).where(col(Receivable.id).in_(receivable_ids))).all()}
+        if receivable_ids
+        else {}
+    )
+    contract_ids = {a.contract_id for a in apps if a.contract_id is not None}
+    contracts = (
+        {c.id: c for c in session.exec(select(Contract).where(col(Contract.id).in_(contract_ids))).all()}
+        if contract_ids
         else {}
     )
     context = {
         "apps": apps,
         "receivables": receivables,
+        "contracts": contracts,
+        "kind_names": labels.FINANCE_KINDS,
         "names": _names(session, [a.bank_id for a in apps]),
         "status_names": APPLICATION_NAMES,
         "open_states": {s.value for s in OPEN_APPLICATION_STATES},
@@ -1037,16 +1049,24 @@ def application_page(
     timeline = TimelinePublic.from_model(app, finance_common.intervals(session, app.id), settings.tz, now)
     entered = {s.stage for s in timeline.stages}
     upcoming = [s for s in MAIN_STAGES if s not in entered] if app.finished_at is None else []
-    receivable = session.get(Receivable, app.receivable_id)
+    receivable = session.get(Receivable, app.receivable_id) if app.receivable_id is not None else None
+    contract = session.get(Contract, app.contract_id) if app.contract_id is not None else None
+    line = session.get(SmeCreditLine, app.sme_line_id) if app.sme_line_id is not None else None
     terms_hash = fs.terms_hash(app.offer_terms) if app.offer_terms else ""
     context = {
         "app": app,
+        "contract": contract,
+        "line": line,
+        "kind_names": labels.FINANCE_KINDS,
+        "line_states": labels.SME_LINE_STATES,
+        "loan": session.exec(select(Loan).where(col(Loan.application_id) == app.id)).first(),
+        "loan_names": labels.LOAN_STATES,
         "timeline": timeline,
         "upcoming": upcoming,
         "receivable": receivable,
         "bank": session.get(Organisation, app.bank_id),
         "product": session.get(BankProduct, app.product_id),
-        "debtor": session.get(Organisation, app.core_enterprise_id),
+        "debtor": session.get(Organisation, app.core_enterprise_id) if app.core_enterprise_id is not None else None,
         "status_names": APPLICATION_NAMES,
         "stage_names": STAGE_NAMES,
         "terms_hash": terms_hash,
@@ -1096,14 +1116,116 @@ def withdraw_application(
 # ------------------------------------------------------------------------------------------ contract settlement
 
 
-@router.get("/contracts/{contract_id}")
-def contract_page(contract_id: int, request: Request, user: SmePage, session: SessionDep, clock: ClockDep) -> Response:
-    """The settlement of a contract the SME supplies under, read-only: the plan, the payments, what is overdue and
-    whether the buyer is late under the 60-day rule.  Any other contract is a 404 page."""
+def _own_contract(session: Session, org_id: int, contract_id: int) -> Contract:
     contract = session.get(Contract, contract_id)
-    if contract is None or contract.supplier_id != user.organisation_id:
+    if contract is None or contract.supplier_id != org_id:
         raise NotFound.of("合同", "Contract", contract_id)
+    return contract
+
+
+def _contract_products(session: Session, buyer_id: int) -> list[tuple[BankProduct, str]]:
+    """Active contract-finance products of the banks that have a credit line for the buyer, with the bank's name."""
+    rows = session.exec(
+        select(BankProduct, Organisation.name)
+        .join(Organisation, col(Organisation.id) == col(BankProduct.bank_id))
+        .join(
+            CreditLine,
+            and_(col(CreditLine.bank_id) == col(BankProduct.bank_id), col(CreditLine.core_enterprise_id) == buyer_id),
+        )
+        .where(col(BankProduct.kind) == FinanceKind.CONTRACT, col(BankProduct.is_active).is_(True))
+        .order_by(col(Organisation.name), col(BankProduct.id))
+    ).all()
+    return [(p, n) for p, n in rows]
+
+
+def refusal_fields(exc: DomainError) -> dict[str, tuple[str, str]]:
+    """The form fields a refusal names: an ``InvalidInput``'s list, a rule's ``{"field": …}``, or the amount when
+    a limit refused it (``binding_constraint``)."""
+    if isinstance(exc, InvalidInput):
+        errors = field_errors(exc)
+        if errors:
+            return errors
+    detail = exc.detail
+    if isinstance(detail, dict):
+        if isinstance(detail.get("field"), str):
+            return {str(detail["field"]): (exc.message_zh, exc.message_en)}
+        if "binding_constraint" in detail or "max_amount_fen" in detail:
+            return {"amount": (exc.message_zh, exc.message_en)}
+    return {}
+
+
+#: The limits as they read for a contract: the advance is on the unpaid contract value, not a confirmed amount.
+CONTRACT_CAP_NAMES: dict[str, tuple[str, str]] = {
+    **CAP_NAMES,
+    BindingConstraint.ADVANCE_RATE.value: ("未付合同金额×融资比例", "unpaid contract value × advance rate"),
+}
+
+
+def _contract_quote_view(
+    engine: Any, clock: Any, user: WebUser, contract_id: int, product: BankProduct
+) -> dict[str, Any]:
+    """The live maximum on the contract at this product's bank (:func:`fs.contract_quote`), every limit named."""
+    assert product.id is not None
+    try:
+        quote = fs.contract_quote(UnitOfWork(engine, clock), user.actor, contract_id, product.bank_id, product.id)
+    except FormRefusal as exc:
+        return {"ok": False, "message": (exc.message_zh, exc.message_en)}
+    return {
+        "ok": True,
+        "quote": quote,
+        "binding": CONTRACT_CAP_NAMES.get(
+            quote.binding_constraint, (quote.binding_constraint, quote.binding_constraint)
+        ),
+        "caps": [
+            (CONTRACT_CAP_NAMES.get(key, (key, key)), value, key == quote.binding_constraint)
+            for key, value in quote.limits_fen.items()
+        ],
+        "max_plain": plain_yuan(quote.max_amount_fen),
+    }
+
+
+def _contract_page(
+    request: Request,
+    user: WebUser,
+    session: Session,
+    engine: Any,
+    clock: Clock,
+    contract_id: int,
+    *,
+    product_id: int | None = None,
+    values: dict[str, str] | None = None,
+    errors: dict[str, tuple[str, str]] | None = None,
+    message: tuple[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    contract = _own_contract(session, user.organisation_id, contract_id)
     view = fs.contract_settlement(session, user.actor, contract_id, to_local(clock.now()).date())
+    live = session.exec(
+        select(FinanceApplication).where(col(FinanceApplication.active_contract_id) == contract_id)
+    ).first()
+    history = session.exec(
+        select(FinanceApplication)
+        .where(
+            col(FinanceApplication.contract_id) == contract_id,
+            col(FinanceApplication.kind) == FinanceKind.CONTRACT,
+        )
+        .order_by(col(FinanceApplication.id).desc())
+    ).all()
+    loans = {
+        loan.application_id: loan
+        for loan in session.exec(
+            select(Loan).where(col(Loan.contract_id) == contract_id, col(Loan.kind) == FinanceKind.CONTRACT)
+        ).all()
+    }
+    can_apply = contract.status == ContractStatus.ACTIVE and live is None
+    products = _contract_products(session, contract.buyer_id) if can_apply else []
+    chosen = next(((p, n) for p, n in products if p.id == product_id), None)
+    if chosen is None and len(products) == 1:
+        chosen = products[0]
+    quote = _contract_quote_view(engine, clock, user, contract_id, chosen[0]) if chosen is not None else None
+    if values is None:
+        values = {"amount": quote["max_plain"] if quote and quote["ok"] else ""}
+    values["product"] = str(chosen[0].id) if chosen is not None else ""
     context = {
         "contract": contract,
         "buyer": _names(session, [contract.buyer_id]).get(contract.buyer_id, "—"),
@@ -1111,5 +1233,262 @@ def contract_page(contract_id: int, request: Request, user: SmePage, session: Se
         "rows": settlement_rows(view),
         "labels": SETTLEMENT_LABELS,
         "contract_names": labels.CONTRACT_STATES,
+        "live": live,
+        "history": history,
+        "loans": loans,
+        "bank_names": _names(session, [a.bank_id for a in history]),
+        "can_apply": can_apply,
+        "products": products,
+        "product_options": [(str(p.id), f"{n} · {p.name}（{percent_text(p.advance_rate)}）") for p, n in products],
+        "chosen": chosen,
+        "quote": quote,
+        "values": values,
+        "errors": errors or {},
+        "message": message,
+        "key": uuid.uuid4().hex,
+        "waterfall": [p for p in view.payments if p.allocation],
+        "waterfall_parts": labels.WATERFALL,
+        "status_names": APPLICATION_NAMES,
+        "loan_names": labels.LOAN_STATES,
     }
-    return render(request, "sme/contract.html", context, user=user)
+    return render(request, "sme/contract.html", context, user=user, status_code=status_code)
+
+
+def percent_text(rate: Any) -> str:
+    """An advance rate as a percentage (``0.8000`` → ``80%``), exact."""
+    return f"{(Decimal(str(rate)) * 100).normalize():f}%"
+
+
+@router.get("/contracts/{contract_id}")
+def contract_page(
+    contract_id: int,
+    request: Request,
+    user: SmePage,
+    session: SessionDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    product: int | None = None,
+) -> Response:
+    """The settlement of a contract the SME supplies under (read-only: the plan, the payments, what is overdue and
+    whether the buyer is late under the 60-day rule), its contract finance — the live maximum at a chosen bank and
+    the application form before delivery, or the live application — and the waterfall of every buyer payment that
+    repaid the contract loan.  Any other contract is a 404 page."""
+    return _contract_page(request, user, session, engine, clock, contract_id, product_id=product)
+
+
+@router.post("/contracts/{contract_id}/finance")
+def apply_contract_finance(
+    contract_id: int,
+    request: Request,
+    user: SmePage,
+    form: FormDep,
+    session: SessionDep,
+    engine: EngineDep,
+    clock: ClockDep,
+) -> Response:
+    """Apply for contract (order) finance → :func:`fs.apply_for_contract_finance` (idempotent on the form's key)."""
+    _own_contract(session, user.organisation_id, contract_id)
+    values = form_values(form, "product", "amount", "key")
+    product_id = int(values["product"]) if values["product"].isdigit() and len(values["product"]) < 12 else None
+    product = session.get(BankProduct, product_id) if product_id else None
+    try:
+        if product is None or product.kind != FinanceKind.CONTRACT or not product.is_active:
+            raise InvalidInput(
+                "请选择提供订单融资的银行",
+                "Choose a bank that offers contract finance",
+                detail=[{"field": "product", "message": "请选择银行", "message_en": "Choose a bank"}],
+            )
+        app = fs.apply_for_contract_finance(
+            UnitOfWork(engine, clock),
+            user.actor,
+            {
+                "contract_id": contract_id,
+                "bank_id": product.bank_id,
+                "product_id": product.id,
+                "amount": values["amount"],
+                "idempotency_key": values["key"][:64] or None,
+            },
+        )
+    except FormRefusal as exc:
+        session.rollback()
+        return _contract_page(
+            request,
+            user,
+            session,
+            engine,
+            clock,
+            contract_id,
+            product_id=product_id,
+            values={"amount": values["amount"]},
+            errors=refusal_fields(exc),
+            message=(exc.message_zh, exc.message_en),
+            status_code=422,
+        )
+    return redirect(
+        f"/sme/finance/{app.id}",
+        (
+            "ok",
+            "订单融资申请已提交，48小时计时开始",
+            "Contract finance application submitted; the 48-hour clock has started",
+        ),
+    )
+
+
+# ------------------------------------------------------------------------------------------ revolving lines
+
+DRAWDOWN_FIELDS = ("amount", "due_on", "product", "key")
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    """One of the SME's lines at a bank, with the products it may draw through (none: the bank offers no
+    drawdown product yet)."""
+
+    line: SmeCreditLine
+    bank_name: str
+    products: list[BankProduct]
+    today: date
+
+    @property
+    def usable(self) -> bool:
+        return self.line.status == SmeLineStatus.ACTIVE and not self.expired
+
+    @property
+    def expired(self) -> bool:
+        return self.line.expires_on is not None and self.line.expires_on < self.today
+
+    @property
+    def available_fen(self) -> int:
+        return max(0, self.line.limit_fen - self.line.used_fen) if self.usable else 0
+
+    @property
+    def product_options(self) -> list[tuple[str, str]]:
+        return [(str(p.id), p.name) for p in self.products]
+
+    @property
+    def latest_due(self) -> date | None:
+        """The latest due date a drawdown may have: the line's expiry and the product's tenor, whichever first."""
+        if not self.products:
+            return self.line.expires_on
+        tenor = add_months(self.today, max(p.max_tenor_months for p in self.products))
+        return min(tenor, self.line.expires_on) if self.line.expires_on else tenor
+
+
+def _credit_lines_page(
+    request: Request,
+    user: WebUser,
+    session: Session,
+    clock: Clock,
+    *,
+    line_id: int | None = None,
+    values: dict[str, str] | None = None,
+    errors: dict[str, tuple[str, str]] | None = None,
+    message: tuple[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    today = to_local(clock.now()).date()
+    lines = fs.lines_of(session, user.actor)
+    names = _names(session, [x.bank_id for x in lines])
+    bank_ids = {x.bank_id for x in lines}
+    products: dict[int, list[BankProduct]] = {}
+    if bank_ids:
+        for p in session.exec(
+            select(BankProduct)
+            .where(
+                col(BankProduct.bank_id).in_(bank_ids),
+                col(BankProduct.kind) == FinanceKind.CREDIT_LINE,
+                col(BankProduct.is_active).is_(True),
+            )
+            .order_by(col(BankProduct.id))
+        ).all():
+            products.setdefault(p.bank_id, []).append(p)
+    views = [LineView(x, names.get(x.bank_id, "—"), products.get(x.bank_id, []), today) for x in lines]
+    views.sort(key=lambda v: (not v.usable, v.bank_name))
+    drawdowns = session.exec(
+        select(FinanceApplication)
+        .where(
+            col(FinanceApplication.applicant_id) == user.organisation_id,
+            col(FinanceApplication.kind) == FinanceKind.CREDIT_LINE,
+        )
+        .order_by(col(FinanceApplication.id).desc())
+        .limit(50)
+    ).all()
+    suggestion = None
+    if not any(v.usable for v in views):
+        suggestion = fs.suggest_credit_line(session, user.actor, user.organisation_id, today)
+    context = {
+        "views": views,
+        "line_states": labels.SME_LINE_STATES,
+        "drawdowns": drawdowns,
+        "bank_names": _names(session, [a.bank_id for a in drawdowns]),
+        "status_names": APPLICATION_NAMES,
+        "open_states": {s.value for s in OPEN_APPLICATION_STATES},
+        "s": suggestion,
+        "reasons": [
+            (
+                r,
+                labels.FIGURE_LABELS.get(r.figure, (r.figure, r.figure)),
+                labels.figure_text(r.figure, r.value),
+                labels.EFFECT_LABELS[r.effect.value],
+            )
+            for r in (suggestion.reasons if suggestion else ())
+        ],
+        "line_id": line_id,
+        "values": values or {},
+        "errors": errors or {},
+        "message": message,
+        "key": uuid.uuid4().hex,
+        "today": today,
+    }
+    return render(request, "sme/credit_lines.html", context, user=user, status_code=status_code)
+
+
+@router.get("/credit-lines")
+def credit_lines_page(request: Request, user: SmePage, session: SessionDep, clock: ClockDep) -> Response:
+    """The SME's revolving lines at each bank (limit, used, available, expiry, status) with a drawdown form on each
+    usable line; without one, the platform's suggestion for the SME itself and every reason behind it."""
+    return _credit_lines_page(request, user, session, clock)
+
+
+@router.post("/credit-lines/{line_id}/drawdown")
+def draw_down(
+    line_id: int,
+    request: Request,
+    user: SmePage,
+    form: FormDep,
+    session: SessionDep,
+    engine: EngineDep,
+    clock: ClockDep,
+) -> Response:
+    """Draw on a line → :func:`fs.apply_for_drawdown` (idempotent on the form's key); another SME's line is 404."""
+    line = session.get(SmeCreditLine, line_id)
+    if line is None or line.sme_id != user.organisation_id:
+        raise NotFound.of("循环额度", "Revolving line", line_id)
+    values = form_values(form, *DRAWDOWN_FIELDS)
+    data: dict[str, Any] = {
+        "line_id": line_id,
+        "amount": values["amount"],
+        "due_on": values["due_on"] or None,
+        "idempotency_key": values["key"][:64] or None,
+    }
+    if values["product"].isdigit() and len(values["product"]) < 12:
+        data["product_id"] = int(values["product"])
+    try:
+        app = fs.apply_for_drawdown(UnitOfWork(engine, clock), user.actor, data)
+    except FormRefusal as exc:
+        session.rollback()
+        return _credit_lines_page(
+            request,
+            user,
+            session,
+            clock,
+            line_id=line_id,
+            values=values,
+            errors=refusal_fields(exc),
+            message=(exc.message_zh, exc.message_en),
+            status_code=422,
+        )
+    return redirect(
+        f"/sme/finance/{app.id}",
+        ("ok", "支用申请已提交，48小时计时开始", "Drawdown submitted; the 48-hour clock has started"),
+    )
