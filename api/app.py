@@ -14,6 +14,7 @@ import qianfan
 from api.errors import CatchAllMiddleware, install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from api.routes import auth, deals, health, listings, offers, orders, organisations, taxonomy
+from api.routes.chain_finance import router as chain_finance_router
 from api.routes.credit_suggestions import router as credit_suggestions_router
 from api.routes.docs import install_docs
 from api.routes.finance import router as finance_router
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(finance_router)
     app.include_router(loans_router)
     app.include_router(credit_suggestions_router)
+    app.include_router(chain_finance_router)
     app.include_router(stats_router)
     app.include_router(settlement_router)
     install_docs(app)

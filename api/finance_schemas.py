@@ -26,6 +26,7 @@ from qianfan.models import (
     BankProduct,
     CreditLine,
     FinanceApplication,
+    FinanceKind,
     LedgerLeg,
     LedgerPosting,
     Loan,
@@ -288,6 +289,9 @@ class PaymentPublic(BaseModel):
 class ProductPublic(BaseModel):
     id: int
     bank_id: int
+    kind: FinanceKind = Field(
+        description="产品类型：应收账款融资、订单融资、循环额度 / receivable, contract (order) or credit_line"
+    )
     code: str
     name: str
     advance_rate: str = Field(description="融资比例（小数字符串）/ advance rate", examples=["0.9"])
@@ -310,6 +314,7 @@ class ProductPublic(BaseModel):
         return cls(
             id=row.id,
             bank_id=row.bank_id,
+            kind=row.kind,
             code=row.code,
             name=row.name,
             advance_rate=_rate(row.advance_rate) or "0",
@@ -388,9 +393,21 @@ class ApplicationPublic(BaseModel):
     applicant_id: int = Field(description="申请企业 / applicant SME")
     bank_id: int
     product_id: int
-    core_enterprise_id: int = Field(description="债务人（核心企业）/ the receivable's debtor")
-    receivable_id: int
-    part_id: int
+    kind: FinanceKind = Field(
+        description="融资类型：应收账款、订单（合同）、循环额度提款 / receivable, contract (order) or credit_line"
+    )
+    core_enterprise_id: int | None = Field(
+        description="核心企业：应收账款债务人或合同采购方；提款为空 / the receivable's debtor or the contract's buyer; "
+        "empty for a drawdown"
+    )
+    receivable_id: int | None = Field(description="应收账款（仅应收账款融资）/ the receivable (receivables only)")
+    part_id: int | None = Field(description="应收账款份额（仅应收账款融资）/ the part (receivables only)")
+    contract_id: int | None = Field(description="合同（仅订单融资）/ the contract (contract finance only)")
+    sme_line_id: int | None = Field(description="循环额度（仅提款）/ the revolving line (drawdowns only)")
+    due_on: date | None = Field(
+        description="贷款到期日（订单融资与提款；应收账款融资以应收账款到期日为准）/ the loan's due date (contracts "
+        "and drawdowns; a receivable loan falls due with its receivable)"
+    )
     requested_fen: Fen
     requested: YuanString
     approved_fen: Fen | None
@@ -422,9 +439,13 @@ class ApplicationPublic(BaseModel):
             "applicant_id": app.applicant_id,
             "bank_id": app.bank_id,
             "product_id": app.product_id,
+            "kind": app.kind,
             "core_enterprise_id": app.core_enterprise_id,
             "receivable_id": app.receivable_id,
             "part_id": app.part_id,
+            "contract_id": app.contract_id,
+            "sme_line_id": app.sme_line_id,
+            "due_on": app.due_on,
             "requested_fen": app.requested_fen,
             "requested": yuan_string(app.requested_fen),
             "approved_fen": app.approved_fen,
@@ -466,6 +487,16 @@ class RiskReasonPublic(BaseModel):
     points: int | None = None
 
 
+class RiskLinkPublic(BaseModel):
+    """One link of the data chain (the match, the signed intent order, the buyer's payments…) and whether the
+    check used it."""
+
+    code: str = Field(examples=["intent_order"])
+    used: bool = Field(description="风控是否采用了该环节 / whether the check used this link")
+    message: str
+    message_en: str
+
+
 class RiskReportPublic(BaseModel):
     application_id: int
     checked: bool = Field(description="是否已完成自动风控 / whether the automatic check has run")
@@ -475,6 +506,10 @@ class RiskReportPublic(BaseModel):
     score: int | None
     hard_failures: list[RiskReasonPublic]
     reasons: list[RiskReasonPublic]
+    links: list[RiskLinkPublic] = Field(
+        description="订单融资与循环额度：所用的数据链环节；应收账款融资为空 / contract finance and drawdowns: the "
+        "links of the data chain the check used; empty for receivables"
+    )
     rules_version: str | None
 
     @classmethod
@@ -503,6 +538,15 @@ class RiskReportPublic(BaseModel):
             score=app.risk_score,
             hard_failures=reasons("hard_failures"),
             reasons=reasons("reasons"),
+            links=[
+                RiskLinkPublic(
+                    code=link["code"],
+                    used=bool(link["used"]),
+                    message=link["message_zh"],
+                    message_en=link["message_en"],
+                )
+                for link in report.get("links", [])
+            ],
             rules_version=None if report.get("rules_version") is None else str(report["rules_version"]),
         )
 
@@ -631,11 +675,17 @@ class TimelinePublic(BaseModel):
 class LoanPublic(BaseModel):
     id: int
     application_id: int
-    part_id: int
-    receivable_id: int
+    kind: FinanceKind = Field(description="贷款类型 / receivable, contract (order) or credit_line drawdown")
+    part_id: int | None = Field(description="应收账款份额（仅应收账款融资）/ the part (receivables only)")
+    receivable_id: int | None = Field(description="应收账款（仅应收账款融资）/ the receivable (receivables only)")
+    contract_id: int | None = Field(description="合同（仅订单融资）/ the contract (contract loans only)")
+    sme_line_id: int | None = Field(description="循环额度（仅提款）/ the revolving line (drawdowns only)")
     bank_id: int
     sme_id: int = Field(description="借款企业 / the borrower SME")
-    core_enterprise_id: int = Field(description="应收账款债务人 / the receivable's debtor")
+    core_enterprise_id: int | None = Field(
+        description="应收账款债务人或合同采购方；提款为空 / the receivable's debtor or the contract's buyer; empty for "
+        "a drawdown"
+    )
     principal_fen: Fen
     principal: YuanString
     principal_outstanding_fen: Fen
@@ -658,13 +708,16 @@ class LoanPublic(BaseModel):
     repaid_at: datetime | None
 
     @classmethod
-    def from_model(cls, row: Loan, receivable_id: int, tz: ZoneInfo) -> LoanPublic:
+    def from_model(cls, row: Loan, receivable_id: int | None, tz: ZoneInfo) -> LoanPublic:
         assert row.id is not None
         return cls(
             id=row.id,
             application_id=row.application_id,
+            kind=row.kind,
             part_id=row.part_id,
             receivable_id=receivable_id,
+            contract_id=row.contract_id,
+            sme_line_id=row.sme_line_id,
             bank_id=row.bank_id,
             sme_id=row.sme_id,
             core_enterprise_id=row.core_enterprise_id,
@@ -782,13 +835,27 @@ _CREDITED = {
 }
 
 
+#: Ledger reference prefixes of the postings that repay a loan from a payment (the rest are direct repayments).
+RECEIVABLE_PAYMENT_REF = "payment:"
+CONTRACT_PAYMENT_REF = "contract-payment:"
+
+
+def repayment_kind(ref: str) -> str:
+    if ref.startswith(RECEIVABLE_PAYMENT_REF):
+        return "receivable_payment"
+    if ref.startswith(CONTRACT_PAYMENT_REF):
+        return "contract_payment"
+    return "direct"
+
+
 class RepaymentPublic(BaseModel):
-    """One repayment of a loan: direct (``direct``) or the loan's share of the debtor's payment of the receivable
-    (``receivable_payment``), with its allocation over the waterfall."""
+    """One repayment of a loan: direct (``direct``), the loan's share of the debtor's payment of the receivable
+    (``receivable_payment``) or the buyer's payment into the financed contract (``contract_payment``), with its
+    allocation over the waterfall."""
 
     posting_id: int
     loan_id: int
-    kind: str = Field(examples=["direct", "receivable_payment"])
+    kind: str = Field(examples=["direct", "receivable_payment", "contract_payment"])
     ref: str
     occurred_at: datetime
     amount_fen: Fen
@@ -808,7 +875,7 @@ class RepaymentPublic(BaseModel):
         return cls(
             posting_id=posting.id,
             loan_id=loan.id,
-            kind="receivable_payment" if posting.ref.startswith("payment:") else "direct",
+            kind=repayment_kind(posting.ref),
             ref=posting.ref,
             occurred_at=to_local(posting.occurred_at, tz),
             amount_fen=amount,

@@ -48,7 +48,7 @@ from finance.service import common
 from finance.service.applications import REVIEW_QUEUE_STATES as QUEUE_STATES
 from qianfan.config import Settings
 from qianfan.errors import Conflict, NotFound
-from qianfan.models import ApplicationStatus, BankProduct, CreditLine, FinanceApplication, OrgKind
+from qianfan.models import ApplicationStatus, BankProduct, CreditLine, FinanceApplication, FinanceKind, OrgKind
 from qianfan.uow import UnitOfWork
 from qianfan.validation import Description, Name
 
@@ -89,6 +89,7 @@ ApplicationSort = Annotated[str, BeforeValidator(sort_choice(_SORT_KEYS)), sort_
 
 class ApplicationQuery(PageParams):
     status: ApplicationStatus | None = Field(None, description="状态 / status")
+    kind: FinanceKind | None = Field(None, description="融资类型 / receivable, contract or credit_line")
     sla_status: str | None = Field(
         None, pattern=r"^(on_track|at_risk|breached)$", description="时效标记（按最近一次巡检）/ stored SLA flag"
     )
@@ -147,6 +148,10 @@ class SignBody(Body):
 
 
 class ProductCreate(Body):
+    kind: FinanceKind = Field(
+        FinanceKind.RECEIVABLE,
+        description="产品类型：receivable 应收账款融资（默认）、contract 订单融资、credit_line 循环额度 / product kind",
+    )
     code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$", examples=["RF1"])
     name: Name = Field(examples=["千帆应收账款融资"])
     advance_rate: RateString = Field(description="融资比例（0–1）/ advance rate (0–1)", examples=["0.9"])
@@ -232,7 +237,7 @@ def list_applications(
     clock: ClockDep,
 ) -> Page[ApplicationPublic]:
     conditions = _scope(principal)
-    for field in ("status", "sla_status", "bank_id", "applicant_id", "core_enterprise_id"):
+    for field in ("status", "kind", "sla_status", "bank_id", "applicant_id", "core_enterprise_id"):
         value = getattr(query, field)
         if value is not None:
             conditions.append(col(getattr(FinanceApplication, field)) == value)

@@ -1,7 +1,9 @@
 """Loans (贷款) after disbursement: what is owed, repayments, the ledger, and direct repayment.
 
-Who sees a loan: its bank, its borrower SME, the debtor large firm of the financed receivable, and the programme
-office (read-only).  Another organisation's loan is answered with 404; service providers get 403.
+Who sees a loan: its bank, its borrower SME, the debtor large firm of the financed receivable (or the buyer of the
+financed contract), and the programme office (read-only).  A drawdown on an SME's revolving line has no large firm.
+Another organisation's loan is answered with 404; service providers get 403.  A contract loan is repaid first by
+the buyer's payments into the contract (listed as ``contract_payment`` repayments) and directly by its SME only.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from sqlmodel import Session, col, select
 from api.auth import Principal, require_kind
 from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
 from api.finance_schemas import (
+    CONTRACT_PAYMENT_REF,
+    RECEIVABLE_PAYMENT_REF,
     Body,
     LedgerPostingPublic,
     LoanPublic,
@@ -32,7 +36,7 @@ from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
 from qianfan.clock import to_local
 from qianfan.errors import NotFound
-from qianfan.models import LedgerLeg, LedgerPosting, Loan, LoanStatus, OrgKind, ReceivablePart
+from qianfan.models import FinanceKind, LedgerLeg, LedgerPosting, Loan, LoanStatus, OrgKind, ReceivablePart
 from qianfan.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/v1/loans", tags=["loans"], responses=AUTH_RESPONSES)
@@ -56,6 +60,8 @@ LoanSort = Annotated[str, BeforeValidator(sort_choice(_SORT_KEYS)), sort_schema(
 
 class LoanQuery(PageParams):
     status: LoanStatus | None = Field(None, description="状态 / status")
+    kind: FinanceKind | None = Field(None, description="贷款类型 / receivable, contract or credit_line")
+    contract_id: Id | None = Field(None, description="合同（订单融资）/ the contract of a contract loan")
     bank_id: Id | None = None
     sme_id: Id | None = None
     core_enterprise_id: Id | None = None
@@ -77,10 +83,13 @@ def _scope(principal: Principal) -> list[Any]:
 
 
 def _with_receivable() -> Any:
-    return select(Loan, ReceivablePart.receivable_id).join(ReceivablePart, col(ReceivablePart.id) == col(Loan.part_id))
+    """Loans with their receivable's id (``None`` for contract loans and drawdowns, which finance no part)."""
+    return select(Loan, ReceivablePart.receivable_id).outerjoin(
+        ReceivablePart, col(ReceivablePart.id) == col(Loan.part_id)
+    )
 
 
-def _visible(session: Session, principal: Principal, loan_id: int) -> tuple[Loan, int]:
+def _visible(session: Session, principal: Principal, loan_id: int) -> tuple[Loan, int | None]:
     row = session.exec(_with_receivable().where(col(Loan.id) == loan_id, *_scope(principal))).first()
     if row is None:
         raise NotFound.of("贷款", "Loan", loan_id)
@@ -89,9 +98,11 @@ def _visible(session: Session, principal: Principal, loan_id: int) -> tuple[Loan
 
 
 def loan_public(session: Session, loan: Loan, settings: Any) -> LoanPublic:
-    receivable_id = session.exec(
-        select(ReceivablePart.receivable_id).where(col(ReceivablePart.id) == loan.part_id)
-    ).one()
+    receivable_id = None
+    if loan.part_id is not None:
+        receivable_id = session.exec(
+            select(ReceivablePart.receivable_id).where(col(ReceivablePart.id) == loan.part_id)
+        ).one()
     return LoanPublic.from_model(loan, receivable_id, settings.tz)
 
 
@@ -114,7 +125,8 @@ def _repayment_conditions(loan_id: int) -> list[Any]:
         col(LedgerPosting.loan_id) == loan_id,
         or_(
             col(LedgerPosting.ref).startswith(f"loan:{loan_id}:repay:", autoescape=True),
-            col(LedgerPosting.ref).startswith("payment:", autoescape=True),
+            col(LedgerPosting.ref).startswith(RECEIVABLE_PAYMENT_REF, autoescape=True),
+            col(LedgerPosting.ref).startswith(CONTRACT_PAYMENT_REF, autoescape=True),
         ),
     ]
 
@@ -130,7 +142,7 @@ def list_loans(
     query: Annotated[LoanQuery, Query()], principal: ReaderDep, session: SessionDep, settings: SettingsDep
 ) -> Page[LoanPublic]:
     conditions = [*_scope(principal)]
-    for field in ("status", "bank_id", "sme_id", "core_enterprise_id"):
+    for field in ("status", "kind", "contract_id", "bank_id", "sme_id", "core_enterprise_id"):
         value = getattr(query, field)
         if value is not None:
             conditions.append(col(getattr(Loan, field)) == value)

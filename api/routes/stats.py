@@ -33,10 +33,11 @@ from api.auth import OfficeDep
 from api.deps import ClockDep, PageParams, SessionDep, SettingsDep
 from api.params import Id
 from api.schemas import AUTH_RESPONSES, Fen, Page, YuanString, yuan_string
+from finance.service.product_stats import ProductFigures, finance_by_product
 from qianfan.audit import verify_chain
 from qianfan.clock import to_local
 from qianfan.config import Settings
-from qianfan.models import AuditEvent
+from qianfan.models import AuditEvent, FinanceKind
 from qianfan.services import stats
 from qianfan.services.stats import Figures, GroupBy, Scope
 from qianfan.validation import ClusterCode, District, bilingual
@@ -80,17 +81,12 @@ Month = Annotated[
 ]
 
 
-class StatsQuery(BaseModel):
-    """Filters (all optional, combined with AND) and the grouping.  Unknown parameters are refused."""
+class PeriodQuery(BaseModel):
+    """A period of Beijing calendar days: ``from``/``to`` (inclusive) or one ``month``; unknown parameters are
+    refused."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    cluster: ClusterCode | None = Field(
-        None, description="产业集群代码（按记录的归属机构）/ industry cluster of the attributed organisation"
-    )
-    district: District | None = Field(
-        None, description="分园（按记录的归属机构）/ branch park of the attributed organisation", examples=["海淀园"]
-    )
     from_: StatsDate | None = Field(
         None, alias="from", description="起始日期（含，北京时间）/ first day, inclusive (Beijing time)"
     )
@@ -98,7 +94,6 @@ class StatsQuery(BaseModel):
     month: Month | None = Field(
         None, description="月份 YYYY-MM（北京时间；不能与 from/to 同用）/ month (Beijing time; not with from/to)"
     )
-    group_by: GroupBy | None = Field(None, description="分组方式 / one row per cluster, district or month")
 
     @field_validator("to")
     @classmethod
@@ -123,13 +118,26 @@ class StatsQuery(BaseModel):
             )
         return value
 
-    def scope(self, settings: Settings) -> Scope:
-        start: datetime | None
-        end: datetime | None
+    def period(self, settings: Settings) -> tuple[datetime | None, datetime | None]:
+        """``(start, end)`` in UTC, ``end`` exclusive; ``None`` for an open side."""
         if self.month is not None:
-            start, end = stats.month_period(self.month, settings.tz)
-        else:
-            start, end = stats.date_period(self.from_, self.to, settings.tz)
+            return stats.month_period(self.month, settings.tz)
+        return stats.date_period(self.from_, self.to, settings.tz)
+
+
+class StatsQuery(PeriodQuery):
+    """Filters (all optional, combined with AND) and the grouping.  Unknown parameters are refused."""
+
+    cluster: ClusterCode | None = Field(
+        None, description="产业集群代码（按记录的归属机构）/ industry cluster of the attributed organisation"
+    )
+    district: District | None = Field(
+        None, description="分园（按记录的归属机构）/ branch park of the attributed organisation", examples=["海淀园"]
+    )
+    group_by: GroupBy | None = Field(None, description="分组方式 / one row per cluster, district or month")
+
+    def scope(self, settings: Settings) -> Scope:
+        start, end = self.period(settings)
         return Scope(start=start, end=end, cluster=self.cluster, district=self.district)
 
 
@@ -139,6 +147,14 @@ HoursString = Annotated[
         pattern=r"^\d+\.\d{2}$",
         description="小时（精确到0.01，字符串）/ hours to 0.01, as a string",
         examples=["31.50"],
+    ),
+]
+TenthHours = Annotated[
+    str,
+    Field(
+        pattern=r"^\d+\.\d$",
+        description="小时（精确到0.1，字符串）/ hours to 0.1, as a string",
+        examples=["31.5"],
     ),
 ]
 ShareString = Annotated[
@@ -374,6 +390,136 @@ def stats_csv_response(total: Figures, groups: list[stats.Group], group_by: Grou
         writer.writerow(_csv_row("total", "合计", "Total", total))
     name = "qianfan-stats" if group_by is None else f"qianfan-stats-by-{group_by.value}"
     disposition = f"attachment; filename=\"{name}.csv\"; filename*=UTF-8''{quote('千帆统计')}-{name}.csv"
+    return Response(
+        content="\ufeff" + buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": disposition},
+    )
+
+
+# --------------------------------------------------------------------------------------------- finance by product
+
+
+class ProductFiguresPublic(BaseModel):
+    """One finance product's figures (see :mod:`finance.service.product_stats` for each definition)."""
+
+    kind: FinanceKind = Field(description="产品 / receivable, contract or credit_line")
+    label: str = Field(examples=["订单融资"])
+    label_en: str = Field(examples=["contract (order) finance"])
+    applications: int = Field(description="期间内提交的申请 / applications submitted in the period")
+    disbursed_count: int = Field(description="期间内放款的贷款笔数 / loans disbursed in the period")
+    disbursed_fen: Fen = Field(description="期间内放款本金 / principal disbursed in the period")
+    disbursed: YuanString
+    outstanding_fen: Fen = Field(
+        description="当前未还本金（该产品全部未结清贷款，不限期间）/ principal outstanding now over every loan of the "
+        "product not repaid, whatever the period"
+    )
+    outstanding: YuanString
+    repaid_fen: Fen = Field(
+        description="期间内放款的贷款已还本金 / principal repaid on the loans disbursed in the period"
+    )
+    repaid: YuanString
+    median_hours: TenthHours | None = Field(
+        description="申请到放款用时中位数（小时，线性插值）；无放款时为空 / median hours from application to "
+        "disbursement; null when nothing was disbursed"
+    )
+    p95_hours: TenthHours | None = Field(description="同上，第95百分位 / the same, 95th percentile")
+    within_48h: int = Field(description="48小时内放款的笔数 / disbursed at most 48 hours after the application")
+
+    @classmethod
+    def of(cls, f: ProductFigures) -> ProductFiguresPublic:
+        return cls(
+            kind=FinanceKind(f.kind),
+            label=f.label_zh,
+            label_en=f.label_en,
+            applications=f.applications,
+            disbursed_count=f.disbursed_count,
+            disbursed_fen=f.disbursed_fen,
+            disbursed=yuan_string(f.disbursed_fen),
+            outstanding_fen=f.outstanding_fen,
+            outstanding=yuan_string(f.outstanding_fen),
+            repaid_fen=f.repaid_fen,
+            repaid=yuan_string(f.repaid_fen),
+            median_hours=None if f.median_hours is None else format(f.median_hours, "f"),
+            p95_hours=None if f.p95_hours is None else format(f.p95_hours, "f"),
+            within_48h=f.within_48h,
+        )
+
+
+class FinanceByProductPublic(BaseModel):
+    filters: StatsFilters
+    period_start: datetime | None = Field(description="统计区间起点（含）/ start of the period, inclusive")
+    period_end: datetime | None = Field(description="统计区间终点（不含）/ end of the period, exclusive")
+    timezone: str = Field(examples=["Asia/Shanghai"])
+    products: list[ProductFiguresPublic] = Field(
+        description="每种产品一行（无数据时为零）/ one row per product: receivable, contract, credit_line (zeros too)"
+    )
+
+
+@router.get(
+    "/stats/finance-by-product",
+    response_model=FinanceByProductPublic,
+    tags=["stats"],
+    summary="按产品的融资统计（管委会）/ Finance by product (programme office)",
+)
+def get_finance_by_product(
+    query: Annotated[PeriodQuery, Query()], principal: OfficeDep, session: SessionDep, settings: SettingsDep
+) -> FinanceByProductPublic:
+    """应收账款融资、订单融资与循环额度提款：申请、放款金额、未还与已还本金、申请到放款用时（48小时承诺）。
+    Receivables finance, contract (order) finance and revolving-line drawdowns side by side: applications, amount
+    disbursed, principal outstanding and repaid, and the application → disbursement turnaround.
+
+    Money is integer fen plus an exact yuan string; hours are decimal strings to 0.1 h; never a float.
+    """
+    start, end = query.period(settings)
+    return FinanceByProductPublic(
+        filters=StatsFilters(cluster=None, district=None, from_=query.from_, to=query.to, month=query.month),
+        period_start=None if start is None else to_local(start, settings.tz),
+        period_end=None if end is None else to_local(end, settings.tz),
+        timezone=settings.timezone,
+        products=[ProductFiguresPublic.of(f) for f in finance_by_product(session, start, end)],
+    )
+
+
+#: The finance-by-product CSV's columns: (field of ProductFiguresPublic, bilingual header).  Money in yuan.
+PRODUCT_CSV_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("kind", "产品 / Product"),
+    ("label", "名称 / Name"),
+    ("label_en", "Name (English)"),
+    ("applications", "申请笔数 / Applications"),
+    ("disbursed_count", "放款笔数 / Loans disbursed"),
+    ("disbursed", "放款金额（元）/ Disbursed (yuan)"),
+    ("outstanding", "未还本金（元）/ Principal outstanding (yuan)"),
+    ("repaid", "已还本金（元）/ Principal repaid (yuan)"),
+    ("median_hours", "申请到放款中位数（小时）/ Application to disbursement median (hours)"),
+    ("p95_hours", "申请到放款P95（小时）/ Application to disbursement p95 (hours)"),
+    ("within_48h", "48小时内放款 / Disbursed within 48 h"),
+)
+
+
+@router.get(
+    "/stats/finance-by-product.csv",
+    tags=["stats"],
+    summary="按产品的融资统计导出 CSV / Finance by product as CSV",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "UTF-8 (BOM) CSV, bilingual header row"}},
+)
+def get_finance_by_product_csv(
+    query: Annotated[PeriodQuery, Query()], principal: OfficeDep, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The rows of ``GET /api/v1/stats/finance-by-product`` as CSV for Excel: UTF-8 with a byte-order mark, one
+    bilingual header row, one row per product, money in exact yuan."""
+    start, end = query.period(settings)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([header for _, header in PRODUCT_CSV_COLUMNS])
+    for figures in finance_by_product(session, start, end):
+        public = ProductFiguresPublic.of(figures).model_dump(mode="json")
+        writer.writerow(
+            [_text_cell(str(public[name])) if public[name] is not None else "" for name, _ in PRODUCT_CSV_COLUMNS]
+        )
+    name = "qianfan-finance-by-product"
+    disposition = f"attachment; filename=\"{name}.csv\"; filename*=UTF-8''{quote('千帆融资按产品')}-{name}.csv"
     return Response(
         content="\ufeff" + buffer.getvalue(),
         media_type="text/csv; charset=utf-8",

@@ -30,6 +30,7 @@ from sqlmodel import Session, SQLModel
 
 from api.app import create_app
 from api.deps import get_clock
+from finance import service as fs
 from qianfan.clock import FrozenClock
 from qianfan.config import Settings
 from qianfan.models import (
@@ -45,7 +46,9 @@ from qianfan.models import (
     ReceivablePart,
     ServiceNeed,
     ServicePackage,
+    SmeCreditLine,
 )
+from qianfan.uow import UnitOfWork
 from tests.api.conftest import use_fresh_offer_index
 from tests.api.routes import admitted_kinds, api_routes
 from tests.api.tenants import FOREIGN_MARKER, PASSWORD, Chain, Tenants, bank_admin, build_tenants, usernames
@@ -105,6 +108,8 @@ RULES: dict[tuple[str, str], Rule] = {
     # --- the programme office
     ("GET", "/api/v1/stats"): Rule(_k(OFFICE)),
     ("GET", "/api/v1/stats.csv"): Rule(_k(OFFICE)),
+    ("GET", "/api/v1/stats/finance-by-product"): Rule(_k(OFFICE)),
+    ("GET", "/api/v1/stats/finance-by-product.csv"): Rule(_k(OFFICE)),
     ("GET", "/api/v1/audit/events"): Rule(_k(OFFICE)),
     ("GET", "/api/v1/audit/verify"): Rule(_k(OFFICE)),
     # --- orders: a large firm sees only its own; the order book is open to SMEs and service providers
@@ -301,6 +306,27 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/finance/credit-suggestions/{sme_id}"): Rule(
         _k(SME, BANK, OFFICE), {"sme_id": "sme_org"}, shared=_k(BANK, OFFICE)
     ),
+    # --- data-chain finance: the supplier SME applies on its contract or draws on its line; any bank decides a line
+    # for any SME (its own row); the SME's own contract/line or 404.  Chain A's bank has no contract product and its
+    # SME's line is declined, so the SME's own calls end in a rule's 422, which the matrix counts as reached.
+    ("GET", "/api/v1/finance/contract-quote"): Rule(
+        _k(SME), query=lambda c: {"contract_id": c.ids["contract"], "bank_id": c.ids["bank_org"]}
+    ),
+    ("POST", "/api/v1/finance/contract-applications"): Rule(
+        _k(SME),
+        body=lambda c, o: {"contract_id": c.ids["contract"], "bank_id": c.ids["bank_org"], "amount": "1000.00"},
+    ),
+    ("POST", "/api/v1/finance/drawdowns"): Rule(
+        _k(SME), body=lambda c, o: {"line_id": c.ids["sme_line"], "amount": "1000.00", "due_on": "2027-01-31"}
+    ),
+    ("GET", "/api/v1/finance/sme-credit-lines"): Rule(_k(SME, BANK, OFFICE)),
+    ("POST", "/api/v1/finance/sme-credit-lines/{sme_id}/decision"): Rule(
+        _k(BANK),
+        {"sme_id": "sme_org"},
+        shared=_k(BANK),
+        body=lambda c, o: {"accept": False, "note": "矩阵"},
+        bank_admin=True,
+    ),
     # --- payment → settlement: the buyer changes a contract's settlement; its supplier and the office read it
     ("GET", "/api/v1/contracts/{contract_id}/payment-plan"): Rule(_k(LF, SME, OFFICE), {"contract_id": "contract"}),
     ("PUT", "/api/v1/contracts/{contract_id}/payment-plan"): Rule(
@@ -339,12 +365,24 @@ WATCHED: dict[type[SQLModel], tuple[str, ...]] = {
     ReceivablePart: ("part", "spare_part"),
     FinanceApplication: ("application", "pending_application"),
     Loan: ("loan",),
+    SmeCreditLine: ("sme_line",),
     ServiceNeed: ("need",),
     ServicePackage: ("package",),
     Mentor: ("mentor",),
 }
 
 _keys = itertools.count(1)
+
+
+def _add_sme_lines(engine: Engine, clock: FrozenClock, tenants: Tenants) -> None:
+    """Each chain's bank declines a revolving line for its SME (a newcomer: nothing is suggested), so the drawdown
+    route has a line of each tenant to name."""
+    for chain in (tenants.a, tenants.b):
+        line = fs.decide_line(
+            UnitOfWork(engine, clock), chain.actors[BANK], chain.org_id(SME), {"accept": False, "note": "矩阵"}
+        )
+        assert line.id is not None
+        chain.ids["sme_line"] = line.id
 
 
 def _snapshot(engine: Engine, chain: Chain) -> dict[tuple[str, int], dict[str, Any]]:
@@ -457,6 +495,7 @@ def _run_matrix(tenants: Tenants, client: TestClient, engine: Engine) -> list[Ou
 
 def test_authorisation_matrix(engine: Engine, clock: FrozenClock, tmp_path: Path) -> None:
     tenants = build_tenants(engine, clock)
+    _add_sme_lines(engine, clock, tenants)
     before = _snapshot(engine, tenants.b)
     # Every viewer logs in from the same test client address: lift the per-address login limit.
     app = create_app(Settings(env="test", login_attempts_per_minute=10_000), engine=engine)

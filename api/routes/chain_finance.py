@@ -1,0 +1,326 @@
+"""Data-chain finance (issue 8): contract (order) finance before delivery and drawdowns on an SME's revolving line
+grown from its settled trade.
+
+- ``GET /contract-quote`` and ``POST /contract-applications``: the supplier SME of a signed contract asks what it
+  may borrow on the contract and applies (at most the unpaid value × the product's advance rate, within the
+  contract's headroom shared with its receivables, the bank's line for the buyer and the SME's exposure).
+- ``GET /sme-credit-lines`` and ``POST /sme-credit-lines/{sme_id}/decision``: a bank sets (or declines) the
+  revolving line the platform suggests for an SME; the SME and the office read the lines.  (The path is not
+  ``/credit-lines``: that resource is the banks' lines for core enterprises.)
+- ``POST /drawdowns``: the SME draws on its active line.
+
+Both kinds of application then follow the receivables' path: ``/applications/{id}`` (risk report with the data
+chain's links, review, approval, offer, signature, disbursement, timeline) and ``/loans``.  Another organisation's
+contract or line is answered with 404; kinds that may not call a route get 403.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import BankDep, Principal, SmeDep, require_kind
+from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
+from api.finance_schemas import ApplicationPublic, Body, YuanIn, use_case_key
+from api.idempotency import IdempotencyKey, idempotent
+from api.params import MAX_ID, Id
+from api.routes.credit_suggestions import ReasonPublic
+from api.schemas import AUTH_RESPONSES, Fen, Page, YuanString, yuan_string
+from finance import service as fs
+from qianfan.clock import to_local
+from qianfan.models import OrgKind, SmeCreditLine, SmeLineStatus
+from qianfan.uow import UnitOfWork
+from qianfan.validation import Description
+
+router = APIRouter(prefix="/api/v1/finance", tags=["finance"], responses=AUTH_RESPONSES)
+
+LineReaderDep = Annotated[Principal, Depends(require_kind(OrgKind.SME, OrgKind.BANK, OrgKind.PROGRAMME_OFFICE))]
+SmeId = Annotated[int, Path(ge=1, le=MAX_ID, description="中小企业编号 / SME organisation id")]
+
+_RULE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"description": "合同、银行、产品或额度不存在或不属于本企业 / contract, bank, product or line not found"},
+    409: {
+        "description": "该合同已有进行中的订单融资，或幂等键已用于另一请求 / contract already financed, or key reused"
+    },
+    422: {
+        "description": "超出限额（detail.binding_constraint 指明哪一项：advance_rate、contract_headroom、sme_line…）"
+        "或输入无效 / over a limit (detail.binding_constraint names it) or invalid input"
+    },
+}
+
+
+# ---------------------------------------------------------------------------------------------- schemas
+
+
+class ContractQuoteQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    contract_id: Id = Field(description="合同 / the signed contract")
+    bank_id: Id = Field(description="银行 / the bank")
+    product_id: Id | None = Field(
+        None, description="订单融资产品（银行只有一个时可省略）/ product (optional if only one)"
+    )
+
+
+class ContractQuotePublic(BaseModel):
+    contract_id: int
+    bank_id: int
+    product_id: int
+    max_amount_fen: Fen = Field(description="现在可申请的最高金额 / the most that may be asked for now")
+    max_amount: YuanString
+    binding_constraint: str = Field(
+        description="起约束作用的限额 / the limit that binds the maximum", examples=["advance_rate"]
+    )
+    limits_fen: dict[str, int] = Field(description="各项限额（分）/ every limit, in fen")
+    limits: dict[str, YuanString] = Field(description="各项限额（元）/ every limit, in yuan")
+    unpaid_fen: Fen = Field(description="合同未付金额 / the contract's unpaid value")
+    unpaid: YuanString
+    financed_fen: Fen = Field(
+        description="该合同上已融资（订单融资与其应收账款融资）/ already financed on the contract (its loan and its "
+        "receivables' loans)"
+    )
+    financed: YuanString
+    due_date: date = Field(description="贷款到期日（付款计划的最后一笔回款，受产品期限限制）/ the loan's due date")
+
+
+class ContractApplicationCreate(Body):
+    contract_id: Id = Field(description="已签订、尚未交付的合同 / the signed contract, before delivery")
+    bank_id: Id
+    product_id: Id | None = Field(
+        None, description="订单融资产品（银行只有一个时可省略）/ product (optional if only one)"
+    )
+    amount: YuanIn = Field(description="申请金额（元）/ amount requested (yuan)")
+
+
+class LineDecisionBody(Body):
+    accept: bool = Field(description="接受（设立额度）或拒绝 / accept (set the line) or decline")
+    limit: YuanIn | None = Field(
+        None, description="额度（元，不超过建议额度；默认为建议额度）/ limit in yuan (at most the suggestion; default)"
+    )
+    note: Description = ""
+
+
+class DrawdownCreate(Body):
+    line_id: Id = Field(description="循环额度 / the revolving line")
+    amount: YuanIn = Field(description="提款金额（元）/ amount drawn (yuan)")
+    due_on: date = Field(description="还款日（产品期限与额度到期日之内）/ due date (within the tenor and the line)")
+    product_id: Id | None = Field(
+        None, description="循环额度产品（银行只有一个时可省略）/ product (optional if only one)"
+    )
+
+
+class LineQuery(PageParams):
+    sme_id: Id | None = Field(None, description="中小企业 / SME")
+    status: SmeLineStatus | None = Field(None, description="状态 / status")
+
+
+class SmeCreditLinePublic(BaseModel):
+    id: int
+    bank_id: int
+    sme_id: int
+    status: SmeLineStatus = Field(description="active 生效 / declined 拒绝 / closed 关闭")
+    limit_fen: Fen
+    limit: YuanString
+    used_fen: Fen = Field(description="已提款未还本金及进行中的提款申请 / drawn and reserved")
+    used: YuanString
+    available_fen: Fen = Field(description="可提款金额（生效且未到期时）/ what may still be drawn (active lines)")
+    available: YuanString
+    suggested_fen: Fen = Field(description="决定时平台的建议额度 / the platform's suggestion when the bank decided")
+    suggested: YuanString
+    expires_on: date | None
+    note: str
+    reasons: list[ReasonPublic] = Field(description="银行决定时看到的建议理由 / the suggestion's reasons the bank saw")
+    suggestion_as_of: date | None = Field(description="建议所依据数据的日期 / the date of the suggestion's record")
+    decided_by_user_id: int | None
+    decided_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: SmeCreditLine, settings: Any, today: date) -> SmeCreditLinePublic:
+        assert row.id is not None
+        live = row.status == SmeLineStatus.ACTIVE and (row.expires_on is None or row.expires_on >= today)
+        available = max(0, row.limit_fen - row.used_fen) if live else 0
+        suggestion = row.suggestion or {}
+        as_of = suggestion.get("as_of")
+        return cls(
+            id=row.id,
+            bank_id=row.bank_id,
+            sme_id=row.sme_id,
+            status=row.status,
+            limit_fen=row.limit_fen,
+            limit=yuan_string(row.limit_fen),
+            used_fen=row.used_fen,
+            used=yuan_string(row.used_fen),
+            available_fen=available,
+            available=yuan_string(available),
+            suggested_fen=row.suggested_fen,
+            suggested=yuan_string(row.suggested_fen),
+            expires_on=row.expires_on,
+            note=row.note,
+            reasons=[ReasonPublic(**r) for r in suggestion.get("reasons", [])],
+            suggestion_as_of=date.fromisoformat(as_of) if as_of else None,
+            decided_by_user_id=row.decided_by_user_id,
+            decided_at=to_local(row.decided_at, settings.tz),
+            updated_at=to_local(row.updated_at, settings.tz),
+        )
+
+
+def _today(clock: Any, settings: Any) -> date:
+    return to_local(clock.now(), settings.tz).date()
+
+
+# ---------------------------------------------------------------------------------------------- contract finance
+
+
+@router.get(
+    "/contract-quote",
+    response_model=ContractQuotePublic,
+    summary="订单融资试算（中小企业）/ Contract finance quote: the maximum and the binding limit (SME)",
+    description="合同未付金额 × 融资比例，受合同剩余可融资额（与其应收账款融资共享）、银行对采购方的授信与企业敞口"
+    "限制。\n\nThe unpaid value × the advance rate, within the contract's headroom (shared with its receivables' "
+    "loans), the bank's line for the buyer and the SME's exposure.",
+    responses=_RULE_RESPONSES,
+)
+def contract_quote(
+    query: Annotated[ContractQuoteQuery, Query()], principal: SmeDep, engine: EngineDep, clock: ClockDep
+) -> ContractQuotePublic:
+    result = fs.contract_quote(
+        UnitOfWork(engine, clock), principal.actor, query.contract_id, query.bank_id, query.product_id
+    )
+    return ContractQuotePublic(
+        contract_id=query.contract_id,
+        bank_id=query.bank_id,
+        product_id=result.product_id,
+        max_amount_fen=result.max_amount_fen,
+        max_amount=yuan_string(result.max_amount_fen),
+        binding_constraint=result.binding_constraint,
+        limits_fen=dict(result.limits_fen),
+        limits={k: yuan_string(v) for k, v in result.limits_fen.items()},
+        unpaid_fen=result.unpaid_fen,
+        unpaid=yuan_string(result.unpaid_fen),
+        financed_fen=result.financed_fen,
+        financed=yuan_string(result.financed_fen),
+        due_date=result.due_date,
+    )
+
+
+@router.post(
+    "/contract-applications",
+    response_model=ApplicationPublic,
+    status_code=201,
+    summary="申请订单融资（中小企业；建议带幂等键）/ Apply for contract finance (SME; Idempotency-Key recommended)",
+    description="交付前以已签订合同申请，无需担保；锁定合同（同一合同同一时间只融资一次），占用银行对采购方的授信与"
+    "企业敞口并启动48小时计时。同一幂等键与相同请求返回第一次的结果。\n\n"
+    "Before delivery, on a signed contract, with no guarantee: locks the contract (financed once at a time), "
+    "reserves the bank's line for the buyer and the SME's exposure and starts the 48-hour clock. The same key and "
+    "request replays the first answer (`Idempotent-Replayed: true`).",
+    responses=_RULE_RESPONSES,
+)
+def apply_for_contract_finance(
+    request: Request,
+    body: ContractApplicationCreate,
+    principal: SmeDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    def run() -> ApplicationPublic:
+        data = {**body.model_dump(), "idempotency_key": use_case_key(key) if key else None}
+        app = fs.apply_for_contract_finance(UnitOfWork(engine, clock), principal.actor, data)
+        return ApplicationPublic.from_model(app, settings.tz, clock.now())
+
+    return idempotent(request, principal, key, body, run, clock=clock, status_code=201)
+
+
+# ---------------------------------------------------------------------------------------------- revolving lines
+
+
+@router.get(
+    "/sme-credit-lines",
+    response_model=Page[SmeCreditLinePublic],
+    summary="中小企业循环额度（银行：本行设立的；中小企业：本企业的；管委会：全部）/ SMEs' revolving lines",
+    description="银行依据平台建议为中小企业设立（或拒绝）的循环额度，含额度、已用、可用、到期日与建议理由。\n\n"
+    "The revolving lines banks set (or declined) from the platform's suggestion: limit, used, available, expiry "
+    "and the suggestion's reasons.  Bank: the lines it decided; SME: its own; programme office: all.",
+    tags=["finance-setup"],
+)
+def list_sme_credit_lines(
+    query: Annotated[LineQuery, Query()],
+    principal: LineReaderDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> Page[SmeCreditLinePublic]:
+    rows = [
+        row
+        for row in fs.lines_of(session, principal.actor)
+        if (query.sme_id is None or row.sme_id == query.sme_id) and (query.status is None or row.status == query.status)
+    ]
+    today = _today(clock, settings)
+    return Page[SmeCreditLinePublic](
+        items=[SmeCreditLinePublic.of(r, settings, today) for r in rows[query.offset : query.offset + query.limit]],
+        total=len(rows),
+        limit=query.limit,
+        offset=query.offset,
+    )
+
+
+@router.post(
+    "/sme-credit-lines/{sme_id}/decision",
+    response_model=SmeCreditLinePublic,
+    summary="设立或拒绝建议的循环额度（银行管理员或审批人）/ Set or decline the suggested line (bank admin/approver)",
+    description="接受时额度默认为平台建议额度，且不得超过；拒绝或关闭时须无未还提款。再次决定将替换前一次决定。\n\n"
+    "Accepting sets the line at the suggestion (or a lower limit); declining or closing needs nothing drawn.  "
+    "Deciding again replaces the decision; the suggestion seen is kept with the line and in the audit chain.",
+    tags=["finance-setup"],
+    responses={
+        403: {"description": "非银行管理员或审批人 / not a bank admin or approver"},
+        404: {"description": "不是中小企业 / not an SME"},
+        422: {
+            "description": "无建议额度、超过建议额度或低于已用额度 / no suggestion, above it, or below what is drawn"
+        },
+    },
+)
+def decide_sme_credit_line(
+    sme_id: SmeId,
+    body: LineDecisionBody,
+    principal: BankDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> SmeCreditLinePublic:
+    row = fs.decide_line(UnitOfWork(engine, clock), principal.actor, sme_id, body.model_dump())
+    return SmeCreditLinePublic.of(row, settings, _today(clock, settings))
+
+
+@router.post(
+    "/drawdowns",
+    response_model=ApplicationPublic,
+    status_code=201,
+    summary="循环额度提款（中小企业；建议带幂等键）/ Draw on a revolving line (SME; Idempotency-Key recommended)",
+    description="锁定额度与企业敞口，校验金额与还款日（产品期限与额度到期日之内），占用额度并启动48小时计时。"
+    "同一幂等键与相同请求返回第一次的结果。\n\n"
+    "Locks the line and the SME's exposure, checks the amount and the due date (within the product's tenor and "
+    "the line's expiry), reserves and starts the 48-hour clock. The same key and request replays the first answer.",
+    responses=_RULE_RESPONSES,
+)
+def apply_for_drawdown(
+    request: Request,
+    body: DrawdownCreate,
+    principal: SmeDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    def run() -> ApplicationPublic:
+        data = {**body.model_dump(), "idempotency_key": use_case_key(key) if key else None}
+        app = fs.apply_for_drawdown(UnitOfWork(engine, clock), principal.actor, data)
+        return ApplicationPublic.from_model(app, settings.tz, clock.now())
+
+    return idempotent(request, principal, key, body, run, clock=clock, status_code=201)
