@@ -22,10 +22,12 @@ from sqlmodel import Session, col, select
 
 from api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
 from api.routes.stats import StatsQuery, stats_csv_response
+from api.web import labels
 from api.web.i18n import lang_of
 from api.web.render import act, field_errors, render, wan
 from api.web.session import FormDep, OfficePage, WebUser
 from finance import service as fs
+from finance.service.product_stats import finance_by_product
 from finance.settlement import MAX_PAYMENT_DAYS_AFTER_ACCEPTANCE
 from qianfan.audit import verify_chain
 from qianfan.clock import to_local
@@ -162,7 +164,13 @@ def turnaround_page(request: Request, user: OfficePage, session: SessionDep, set
         return render(request, "office/turnaround.html", context, user=user, status_code=422)
     result = stats.turnaround(session, scope, tz=settings.tz)
     top = max((b.count for b in result.buckets), default=0)
-    context.update(result=result, top=top, promise_hours=int(stats.DISBURSAL_PROMISE.total_seconds() // 3600))
+    context.update(
+        result=result,
+        top=top,
+        promise_hours=int(stats.DISBURSAL_PROMISE.total_seconds() // 3600),
+        by_product=finance_by_product(session, scope.start, scope.end),
+        kind_labels=labels.FINANCE_KINDS,
+    )
     return render(request, "office/turnaround.html", context, user=user)
 
 
