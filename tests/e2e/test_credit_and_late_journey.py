@@ -55,8 +55,8 @@ def test_the_bank_reads_a_suggested_line(portal: Any, live: Any) -> None:
     assert DEMO_SME in text and "暂不建议授信" in text and "阻止授信的原因" in text
     assert "当前逾期贷款" in text and "loans_overdue_now" in text
     assert "近12个月交易记录" in text and "额度怎么算" in text and "¥30,000,000.00" in text
-    assert "接受或拒绝建议额度的功能尚未上线" in text
-    assert page.locator("main form[method=post]").count() == 0  # nothing to accept or decline yet
+    assert "核定或拒绝额度须由本行管理员或审批人操作" in text
+    assert page.locator("main form[method=post]").count() == 0  # a reviewer reads; an approver decides
     assert page.locator("main table tbody tr").count() >= 2
     window.shot("suggestion-demo-sme")
 
@@ -80,7 +80,7 @@ def test_the_bank_reads_a_suggested_line(portal: Any, live: Any) -> None:
     english.goto(f"/bank/credit-suggestions/{sme_id}")
     text = english.text()
     assert "No line suggested" in text and "Every reason" in text and "The 12-month trade record" in text
-    assert "Accepting or declining a suggested line is not built yet" in text
+    assert "A line is set or declined by the bank" in text
     english.shot("suggestion-en")
 
 

@@ -115,14 +115,14 @@ def test_a_suggested_line_shows_every_reason_with_its_figure_and_exact_value(
     # the 12-month record and the formula
     assert "近12个月交易记录" in body and "买方确权金额" in body and "¥6,000,000.00" in body
     assert "额度怎么算" in body and "¥30,000,000.00" in body and "¥10,000.00" in body
-    # honest about what is not built: no button to accept or decline
-    assert "接受或拒绝建议额度的功能尚未上线" in body
+    # a reviewer reads the suggestion; setting or declining the line is for an admin or an approver
+    assert "核定或拒绝额度须由本行管理员或审批人操作" in body
     assert 'method="post"' not in body
 
     pages.client.cookies.set("qf_lang", "en")
     english = main(pages.get(url).text)
     assert "Suggested revolving line" in english and "¥1,800,000.00" in english
-    assert "Accepting or declining a suggested line is not built yet" in english
+    assert "A line is set or declined by the bank" in english
     assert suggestion.reasons[0].text_en in english and "Every reason" in english
 
 
