@@ -51,6 +51,7 @@ from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 from seeds import catalogue as cat
 from seeds import textgen as tg
+from seeds.chain_finance import load_chain_finance
 from seeds.finance import finance_summary, load_finance
 from seeds.settlement import VETERAN_USERS, load_settlement
 from seeds.vocab import VOCAB, ProductType
@@ -821,6 +822,7 @@ def load_demo(engine: Engine, clock: Clock, *, seed: int = DEMO_SEED) -> DemoRep
     _Loader(engine, clock, report).load(build_plan(today, seed))
     load_finance(engine, clock, report)
     load_settlement(engine, clock, report)
+    load_chain_finance(engine, clock, report)
     report.seconds = time.perf_counter() - started
     return report
 
