@@ -138,6 +138,8 @@ def check_request(
     bank_line_remaining_fen: int,
     sme_exposure_remaining_fen: int,
     extra_fen: Mapping[BindingConstraint, int] | None = None,
+    *,
+    base_label: tuple[str, str] | None = None,
 ) -> int:
     """Accept ``requested_fen`` (returned unchanged) or refuse it naming every limit it exceeds."""
     requested = require_fen(requested_fen, "requested_fen", allow_zero=False)
@@ -146,10 +148,13 @@ def check_request(
     if exceeded:
         first = exceeded[0]
         limit = result.limits_fen[first]
+        label_zh, label_en = first.label_zh, first.label_en
+        if first is BindingConstraint.ADVANCE_RATE and base_label is not None:  # e.g. the unpaid contract value
+            label_zh, label_en = f"{base_label[0]}×融资比例", f"{base_label[1]} × advance rate"
         raise RuleViolation(
-            f"申请金额{format_yuan(requested)}超过{first.label_zh}：{format_yuan(limit)}；"
+            f"申请金额{format_yuan(requested)}超过{label_zh}：{format_yuan(limit)}；"
             f"最高可申请{format_yuan(result.amount_fen)}",
-            f"The requested {format_yuan(requested)} exceeds the {first.label_en}: {format_yuan(limit)}; "
+            f"The requested {format_yuan(requested)} exceeds the {label_en}: {format_yuan(limit)}; "
             f"at most {format_yuan(result.amount_fen)} may be requested",
             detail={
                 "requested_fen": requested,

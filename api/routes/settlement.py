@@ -189,6 +189,14 @@ class ContractPaymentPublic(BaseModel):
     statement_import_id: int | None
     recorded_at: datetime
     recorded_by_user_id: int | None
+    loan_id: int | None = Field(
+        default=None, description="the contract loan this payment repaid first (订单融资), if one was live"
+    )
+    loan_split: dict[str, int] | None = Field(
+        default=None,
+        description="how the payment was split, in fen: principal_fen, interest_fen, fees_fen, penalty_fen of the "
+        "contract loan, and excess_fen to the SME",
+    )
 
     @classmethod
     def from_model(cls, row: ContractPayment, tz: ZoneInfo) -> ContractPaymentPublic:
@@ -204,6 +212,8 @@ class ContractPaymentPublic(BaseModel):
             statement_import_id=row.statement_import_id,
             recorded_at=to_local(row.recorded_at, tz),
             recorded_by_user_id=row.recorded_by_user_id,
+            loan_id=row.loan_id,
+            loan_split={k: int(v) for k, v in row.allocation.items() if k.endswith("_fen")} if row.allocation else None,
         )
 
 

@@ -269,6 +269,7 @@ def apply_for_contract_finance(
             line.limit_fen - line.used_fen,
             exp.limit_fen - exp.used_fen,
             {limits.BindingConstraint.CONTRACT_HEADROOM: headroom},
+            base_label=("合同未付金额", "unpaid contract value"),
         )
         now = uow.clock.now()
         line.used_fen += requested

@@ -162,6 +162,8 @@ def test_a_contract_loan_from_quote_to_repaid_by_the_buyer(fw: FinanceWorld) -> 
         w.core, f"/api/v1/contracts/{c.id}/payments", {"ref": "PAY-ADV", "amount": "300000.00", "paid_on": today}
     )
     assert paid.status_code == 201, paid.text
+    split = paid.json()["payment"]  # the payment says which loan it repaid and how it was split
+    assert split["loan_id"] == loan["id"] and split["loan_split"]["principal_fen"] == 30_000_000
     after_advance = fw.get(w.sme, loan_path).json()
     assert after_advance["status"] == "repaid_partially" and after_advance["principal_outstanding_fen"] == 40_000_000
     (first,) = fw.get(w.sme, f"{loan_path}/repayments").json()

@@ -172,8 +172,9 @@ def test_contract_finance_refusals(world: World) -> None:
         fs.apply_for_contract_finance(
             world.uow(), world.supplier, {"contract_id": c.id, "bank_id": world.bank_id, "amount": "1.00"}
         )
-    with pytest.raises(RuleViolation):  # over unpaid value × 80 %
+    with pytest.raises(RuleViolation) as err:  # over unpaid value × 80 %
         apply_on(world, c.id, "800000.01")
+    assert "合同未付金额×融资比例" in err.value.message_zh and "unpaid contract value" in err.value.message_en
     fs.accept_delivery(world.uow(), world.core, c.id, SIGNED)
     with Session(world.engine) as s:
         assert get(world, Contract, c.id).status == ContractStatus.DELIVERED

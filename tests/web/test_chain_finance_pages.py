@@ -303,3 +303,36 @@ def test_a_bank_declines_a_line_with_a_note(engine: Engine, clock: FrozenClock, 
     assert "已拒绝" in main(pages.get("/bank/credit-lines").text)
     bad = main(pages.post(f"{url}/decision", {"decision": "maybe"}, expect=422).text)
     assert "请选择接受或拒绝" in bad
+
+
+def test_the_sme_repays_a_contract_loan_once_and_the_firm_does_not_see_it_to_repay(
+    engine: Engine, clock: FrozenClock, pages: Pages
+) -> None:
+    w = build_world(engine, clock)
+    contract_product(w)
+    c = contract(w)
+    assert c.id is not None
+    app = fs.apply_for_contract_finance(
+        w.uow(), w.sme, {"contract_id": c.id, "bank_id": w.bank_id, "amount": "100000.00"}
+    )
+    assert app.id is not None
+    loan = to_loan(w, app.id)
+    owed = loan.principal_fen + loan.interest_fen  # the fee came out of the disbursement
+
+    login(pages, engine, w.core)  # the buyer repays through its payments into the contract, not here
+    assert f"#{loan.id}" not in main(pages.get("/firm/repayments").text)
+
+    login(pages, engine, w.sme)
+    page = pages.get(f"/sme/finance/{app.id}").text
+    section = main(page)[main(page).index('id="h-repay"') :]
+    assert "采购方向合同付款时，先偿还本贷款" in section and f'value="{owed // 100}.{owed % 100:02d}"' in section
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', section)
+    assert key is not None
+    form = {"amount": f"{owed // 100}.{owed % 100:02d}", "idempotency_key": key.group(1)}
+    pages.post(f"/sme/finance/{app.id}/repay", form)
+    pages.post(f"/sme/finance/{app.id}/repay", form)  # the same rendered form twice: repaid once
+    with Session(engine) as s:
+        stored = s.get(Loan, loan.id)
+        assert stored is not None and stored.status.value == "repaid" and stored.repaid_fen == owed
+        assert s.get(FinanceApplication, app.id).active_contract_id is None  # type: ignore[union-attr]
+    assert 'id="h-repay"' not in pages.get(f"/sme/finance/{app.id}").text

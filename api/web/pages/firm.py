@@ -42,6 +42,7 @@ from qianfan.models import (
     BankStatementImport,
     Contract,
     ContractStatus,
+    FinanceKind,
     IntentOrder,
     IntentStatus,
     Interest,
@@ -918,7 +919,9 @@ class LoanRow:
 @router.get("/repayments")
 def repayments(request: Request, user: FirmPage, session: SessionDep, clock: ClockDep) -> Response:
     today = _today(clock)
-    loans = fs.loans_of(session, user.actor)
+    # The firm repays the receivable loans it owes; a contract loan is repaid by its payments into the contract
+    # (shown on the contract's page) and a drawdown by the SME.
+    loans = [loan for loan in fs.loans_of(session, user.actor) if loan.kind == FinanceKind.RECEIVABLE]
     names = _names(session, {loan.sme_id for loan in loans} | {loan.bank_id for loan in loans})
     open_rows: list[LoanRow] = []
     repaid: list[Loan] = []

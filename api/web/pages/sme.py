@@ -48,6 +48,7 @@ from qianfan.models import (
     Interest,
     InterestKind,
     Loan,
+    LoanStatus,
     Offer,
     OfferKind,
     OfferStatus,
@@ -62,7 +63,7 @@ from qianfan.models import (
     SmeCreditLine,
     SmeLineStatus,
 )
-from qianfan.money import MAX_DEAL_FEN, format_yuan, yuan_to_fen
+from qianfan.money import MAX_DEAL_FEN, fen_to_yuan, format_yuan, yuan_to_fen
 from qianfan.services import jobs as job_service
 from qianfan.services import marketplace, notifications, offer_import
 from qianfan.uow import UnitOfWork
@@ -1034,6 +1035,9 @@ def submit_application(
     )
 
 
+RECEIVABLE = FinanceKind.RECEIVABLE
+
+
 @router.get("/finance/{application_id}")
 def application_page(
     application_id: int,
@@ -1053,13 +1057,22 @@ def application_page(
     contract = session.get(Contract, app.contract_id) if app.contract_id is not None else None
     line = session.get(SmeCreditLine, app.sme_line_id) if app.sme_line_id is not None else None
     terms_hash = fs.terms_hash(app.offer_terms) if app.offer_terms else ""
+    loan = session.exec(select(Loan).where(col(Loan.application_id) == app.id)).first()
+    # The SME repays its contract loans and drawdowns itself (a receivable loan is repaid by its debtor); a
+    # contract loan is also repaid by the buyer's payments into the contract before the SME is paid the rest.
+    owed = None
+    if loan is not None and loan.id is not None and loan.status != LoanStatus.REPAID and loan.kind != RECEIVABLE:
+        owed = fs.loan_outstanding(session, loan.id)
     context = {
         "app": app,
+        "owed": owed,
+        "repay_amount": str(fen_to_yuan(owed.total_fen)) if owed is not None else "",
+        "repay_key": f"web-{uuid.uuid4().hex}",
         "contract": contract,
         "line": line,
         "kind_names": labels.FINANCE_KINDS,
         "line_states": labels.SME_LINE_STATES,
-        "loan": session.exec(select(Loan).where(col(Loan.application_id) == app.id)).first(),
+        "loan": loan,
         "loan_names": labels.LOAN_STATES,
         "timeline": timeline,
         "upcoming": upcoming,
@@ -1096,6 +1109,29 @@ def sign_offer(application_id: int, user: SmePage, form: FormDep, engine: Engine
         lambda: fs.sign_offer(UnitOfWork(engine, clock), user.actor, application_id, terms_hash),
         ok_url=here,
         ok=("已签署融资要约，等待银行放款", "Offer signed; waiting for the bank to disburse"),
+        back_url=here,
+    )
+
+
+@router.post("/finance/{application_id}/repay")
+def repay_loan(
+    application_id: int, user: SmePage, form: FormDep, session: SessionDep, engine: EngineDep, clock: ClockDep
+) -> Response:
+    """Repay the loan of a contract-finance application or a drawdown (once per rendered form's key)."""
+    app = _own_application(session, user.organisation_id, application_id)
+    loan = session.exec(select(Loan).where(col(Loan.application_id) == app.id)).first()
+    here = f"/sme/finance/{application_id}"
+    if loan is None or loan.id is None:
+        return redirect(here, ("error", "该申请尚未放款，没有可还的贷款", "Nothing is lent on this application yet"))
+    values = form_values(form, "amount", "idempotency_key")
+    loan_id = loan.id
+    session.rollback()  # the use case writes in its own unit of work
+    return act(
+        lambda: fs.repay_loan(
+            UnitOfWork(engine, clock), user.actor, loan_id, values["amount"], values["idempotency_key"]
+        ),
+        ok_url=here,
+        ok=("还款已入账", "Repayment recorded"),
         back_url=here,
     )
 
