@@ -284,9 +284,9 @@ VETERAN_USER_SPECS: tuple[cat.DemoUser, ...] = (
         VETERAN,
         "admin",
         "孙嘉明（衡远数联）",
-        "老牌中小企业：入驻约14个月，近12个月4笔合同按时交付并全额回款，银行可见建议授信额度",
-        "Established SME: on the platform about 14 months, 4 contracts delivered on time and paid in full in the "
-        "last 12 months — the bank sees a suggested credit line",
+        "老牌中小企业：近12个月4笔合同按时交付并全额回款；中关村银行已按建议核定循环额度，并有订单融资",
+        "Established SME: 4 contracts delivered on time and paid in full in the last 12 months; 北京中关村银行 "
+        "set its suggested revolving line, and it has contract (order) loans",
     ),
 )
 VETERAN_USERS: list[tuple[str, str, str, str]] = [

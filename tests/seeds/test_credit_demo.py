@@ -44,10 +44,13 @@ def test_the_veterans_history(demo_db: DemoDb) -> None:
     today = _today(demo_db)
     with Session(demo_db.engine) as s:
         veteran = _actor(s, "demo-sme-veteran")
-        contracts = s.exec(
-            select(Contract).where(Contract.supplier_id == veteran.organisation_id).order_by(col(Contract.id))
+        titles = [d.order["title"] for d in VETERAN_DEALS]
+        contracts = s.exec(  # its settled history (its contract-finance demo contracts come later)
+            select(Contract)
+            .where(Contract.supplier_id == veteran.organisation_id, col(Contract.title).in_(titles))
+            .order_by(col(Contract.id))
         ).all()
-        assert [c.title for c in contracts] == [d.order["title"] for d in VETERAN_DEALS]
+        assert [c.title for c in contracts] == titles
         assert [c.status for c in contracts] == [ContractStatus.COMPLETED] * 4 + [ContractStatus.DELIVERED]
         assert len({c.buyer_id for c in contracts}) == 3
         for c in contracts:
@@ -70,8 +73,10 @@ def test_a_bank_sees_a_suggested_line_for_the_veteran(demo_db: DemoDb) -> None:
     assert record.settled_fen == 385_000_000 and record.largest_deal_fen == 120_000_000
     assert record.deliveries == 5 and record.on_time_delivery_share == 1
     assert record.confirmed_receivables == 1 and record.loans_overdue_now == record.defaults == 0
-    # 30 % base + 5 pp for on-time delivery = 35 % of ¥3,850,000.00, rounded down to ¥10,000.00
-    assert suggestion.rate_pct == 35 and suggestion.amount_fen == 134_000_000
+    assert record.loans_repaid_on_time == 1  # the drawdown on its accepted line, repaid on time
+    # 30 % base + 5 pp for on-time delivery + 2 pp for the loan repaid on time = 37 % of ¥3,850,000.00, rounded
+    # down to ¥10,000.00 (the bank accepted ¥1,340,000.00 at 35 % before that drawdown)
+    assert suggestion.rate_pct == 37 and suggestion.amount_fen == 142_000_000
     reasons = {r.code: r for r in suggestion.reasons}
     assert {"settled_volume", "months_on_platform", "settled_deals", "on_time_delivery"} <= set(reasons)
     assert reasons["on_time_delivery"].effect == Effect.PLUS and reasons["on_time_delivery"].points == 5

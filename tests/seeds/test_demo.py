@@ -20,6 +20,7 @@ from qianfan.models import (
     Contract,
     CreditLine,
     FinanceApplication,
+    FinanceKind,
     IntentOrder,
     IntentStatus,
     Interest,
@@ -305,8 +306,12 @@ def test_finance_every_state(demo_db: DemoDb) -> None:
 def test_finance_banks_products_and_lines(demo_db: DemoDb) -> None:
     with Session(demo_db.engine) as s:
         banks = {b.id: b.name for b in s.exec(select(Organisation).where(Organisation.kind == OrgKind.BANK)).all()}
-        products = s.exec(select(BankProduct)).all()
-        assert sorted(banks[p.bank_id] for p in products) == sorted(BANKS)  # one product per partner bank
+        every = s.exec(select(BankProduct)).all()
+        products = [p for p in every if p.kind == FinanceKind.RECEIVABLE]
+        assert sorted(banks[p.bank_id] for p in products) == sorted(BANKS)  # one receivables product per bank
+        # and an order-finance (data-chain) product per bank; 北京中关村银行 also lends on revolving lines
+        assert sorted(banks[p.bank_id] for p in every if p.kind == FinanceKind.CONTRACT) == sorted(BANKS)
+        assert [banks[p.bank_id] for p in every if p.kind == FinanceKind.CREDIT_LINE] == ["北京中关村银行"]
         for p in products:
             assert Decimal("0.8") <= Decimal(p.advance_rate) <= Decimal("0.95")
             assert p.four_eyes_threshold_fen == 500_000_000

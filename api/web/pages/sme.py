@@ -829,10 +829,12 @@ def finance_page(request: Request, user: SmePage, session: SessionDep) -> Respon
 
 
 def _products(session: Session) -> list[tuple[BankProduct, str]]:
+    """The receivables-finance products the wizard offers (contract finance is on the contract's page, drawdowns
+    on /sme/credit-lines)."""
     rows = session.exec(
         select(BankProduct, Organisation.name)
         .join(Organisation, col(Organisation.id) == col(BankProduct.bank_id))
-        .where(col(BankProduct.is_active).is_(True))
+        .where(col(BankProduct.is_active).is_(True), col(BankProduct.kind) == RECEIVABLE)
         .order_by(col(BankProduct.id))
     ).all()
     return [(p, n) for p, n in rows]
