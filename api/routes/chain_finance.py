@@ -16,12 +16,14 @@ contract or line is answered with 404; kinds that may not call a route get 403.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.engine import Engine
 
 from api.auth import BankDep, Principal, SmeDep, require_kind
 from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
@@ -31,8 +33,9 @@ from api.params import MAX_ID, Id
 from api.routes.credit_suggestions import ReasonPublic
 from api.schemas import AUTH_RESPONSES, Fen, Page, YuanString, yuan_string
 from finance import service as fs
-from qianfan.clock import to_local
-from qianfan.models import OrgKind, SmeCreditLine, SmeLineStatus
+from qianfan.clock import Clock, to_local
+from qianfan.config import Settings
+from qianfan.models import FinanceApplication, OrgKind, SmeCreditLine, SmeLineStatus
 from qianfan.uow import UnitOfWork
 from qianfan.validation import Description
 
@@ -208,6 +211,26 @@ def contract_quote(
     )
 
 
+def _apply(
+    use_case: Callable[[UnitOfWork, Any, dict[str, Any]], FinanceApplication],
+    request: Request,
+    body: BaseModel,
+    principal: Principal,
+    engine: Engine,
+    clock: Clock,
+    settings: Settings,
+    key: str | None,
+) -> JSONResponse:
+    """Create an application through *use_case*, once per idempotency key (the first answer is replayed)."""
+
+    def run() -> ApplicationPublic:
+        data = {**body.model_dump(), "idempotency_key": use_case_key(key) if key else None}
+        app = use_case(UnitOfWork(engine, clock), principal.actor, data)
+        return ApplicationPublic.from_model(app, settings.tz, clock.now())
+
+    return idempotent(request, principal, key, body, run, clock=clock, status_code=201)
+
+
 @router.post(
     "/contract-applications",
     response_model=ApplicationPublic,
@@ -229,12 +252,7 @@ def apply_for_contract_finance(
     settings: SettingsDep,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    def run() -> ApplicationPublic:
-        data = {**body.model_dump(), "idempotency_key": use_case_key(key) if key else None}
-        app = fs.apply_for_contract_finance(UnitOfWork(engine, clock), principal.actor, data)
-        return ApplicationPublic.from_model(app, settings.tz, clock.now())
-
-    return idempotent(request, principal, key, body, run, clock=clock, status_code=201)
+    return _apply(fs.apply_for_contract_finance, request, body, principal, engine, clock, settings, key)
 
 
 # ---------------------------------------------------------------------------------------------- revolving lines
@@ -318,9 +336,4 @@ def apply_for_drawdown(
     settings: SettingsDep,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    def run() -> ApplicationPublic:
-        data = {**body.model_dump(), "idempotency_key": use_case_key(key) if key else None}
-        app = fs.apply_for_drawdown(UnitOfWork(engine, clock), principal.actor, data)
-        return ApplicationPublic.from_model(app, settings.tz, clock.now())
-
-    return idempotent(request, principal, key, body, run, clock=clock, status_code=201)
+    return _apply(fs.apply_for_drawdown, request, body, principal, engine, clock, settings, key)

@@ -179,11 +179,12 @@ def set_exposure_limit(uow: UnitOfWork, actor: Actor, sme_id: int, limit: Yuan |
         return limit_fen
 
 
-def _product(session: Session, bank_id: int, product_id: int | None) -> BankProduct:
+def product_of_kind(
+    session: Session, bank_id: int, product_id: int | None, kind: FinanceKind = FinanceKind.RECEIVABLE
+) -> BankProduct:
+    """The bank's active product of ``kind`` (its only one when ``product_id`` is omitted)."""
     stmt = select(BankProduct).where(
-        BankProduct.bank_id == bank_id,
-        BankProduct.kind == FinanceKind.RECEIVABLE,
-        col(BankProduct.is_active).is_(True),
+        BankProduct.bank_id == bank_id, BankProduct.kind == kind, col(BankProduct.is_active).is_(True)
     )
     if product_id is not None:
         row = session.exec(stmt.where(BankProduct.id == product_id)).first()
@@ -192,12 +193,20 @@ def _product(session: Session, bank_id: int, product_id: int | None) -> BankProd
         return row
     rows = session.exec(stmt.order_by(col(BankProduct.id))).all()
     if len(rows) != 1:
+        zh, en = PRODUCT_NAMES[kind]
         raise InvalidInput(
-            "该银行有多个（或没有）融资产品，请指定产品",
-            "The bank has several (or no) finance products: choose one",
+            f"该银行没有（或有多个）{zh}产品，请指定产品",
+            f"The bank has no (or several) {en} products: choose one",
             detail={"field": "product_id", "products": [r.id for r in rows]},
         )
     return rows[0]
+
+
+PRODUCT_NAMES: dict[FinanceKind, tuple[str, str]] = {
+    FinanceKind.RECEIVABLE: ("应收账款融资", "receivables finance"),
+    FinanceKind.CONTRACT: ("订单融资", "contract (order) finance"),
+    FinanceKind.CREDIT_LINE: ("循环额度", "revolving line"),
+}
 
 
 # ------------------------------------------------------------------------------------------ quote and apply
@@ -261,7 +270,7 @@ def _checked_part(
             "应收账款须经债务人确权后才能融资", "A receivable must be confirmed by the debtor before it can be financed"
         )
     common.organisation(uow.session, bank_id, OrgKind.BANK, "银行", "Bank")
-    product = _product(uow.session, bank_id, product_id)
+    product = product_of_kind(uow.session, bank_id, product_id)
     limits.tenor(common.today(uow), receivable.due_date, product.max_tenor_months)
     return part, receivable, product
 

@@ -30,15 +30,16 @@ from sqlmodel import Session, col, select
 from finance import limits, sla
 from finance import settlement as rules
 from finance.service import common
-from finance.service.applications import APP, contract_headroom, financed_on_contract
+from finance.service.applications import APP, contract_headroom, financed_on_contract, product_of_kind
 from finance.service.credit_suggestion import suggest_credit_line
 from finance.service.settlement import settlement_of
 from qianfan import events
-from qianfan.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from qianfan.errors import Conflict, NotFound, RuleViolation
 from qianfan.models import (
-    BankProduct,
     Contract,
     ContractStatus,
+    CreditLine,
+    ExposureLimit,
     FinanceApplication,
     FinanceKind,
     OrgKind,
@@ -81,35 +82,24 @@ class DrawdownInput(Input):
 # --------------------------------------------------------------------------------------------- products
 
 
-def product_of_kind(session: Session, bank_id: int, kind: FinanceKind, product_id: int | None) -> BankProduct:
-    """The bank's active product of ``kind`` (the only one when ``product_id`` is omitted)."""
-    stmt = select(BankProduct).where(
-        BankProduct.bank_id == bank_id, BankProduct.kind == kind, col(BankProduct.is_active).is_(True)
-    )
-    if product_id is not None:
-        row = session.exec(stmt.where(BankProduct.id == product_id)).first()
-        if row is None:
-            raise NotFound.of("融资产品", "Finance product", product_id)
-        return row
-    rows = session.exec(stmt.order_by(col(BankProduct.id))).all()
-    if len(rows) != 1:
-        zh, en = PRODUCT_NAMES[kind]
-        raise InvalidInput(
-            f"该银行没有（或有多个）{zh}产品，请指定产品",
-            f"The bank has no (or several) {en} products: choose one",
-            detail={"field": "product_id", "products": [r.id for r in rows]},
-        )
-    return rows[0]
-
-
-PRODUCT_NAMES: dict[FinanceKind, tuple[str, str]] = {
-    FinanceKind.RECEIVABLE: ("应收账款融资", "receivables finance"),
-    FinanceKind.CONTRACT: ("订单融资", "contract (order) finance"),
-    FinanceKind.CREDIT_LINE: ("循环额度", "revolving line"),
-}
-
-
-def _submit(uow: UnitOfWork, actor: Actor, app: FinanceApplication, **audit: Any) -> FinanceApplication:
+def _submit(
+    uow: UnitOfWork,
+    actor: Actor,
+    reserved: tuple[CreditLine | SmeCreditLine, ExposureLimit],
+    app: FinanceApplication,
+    **audit: Any,
+) -> FinanceApplication:
+    """Reserve the application's amount on the (locked) line and exposure, store it with its 48-hour clock started
+    now, audit it and publish it for the risk check."""
+    now = uow.clock.now()
+    for row in reserved:
+        row.used_fen += app.requested_fen
+        row.updated_at = now
+        uow.session.add(row)
+    app.applicant_id = actor.organisation_id
+    app.applicant_user_id = actor.user_id
+    app.submitted_at = now
+    app.deadline_at = sla.overall_due_at(now)
     uow.session.add(app)
     uow.session.flush()
     common.enter_stage(uow, app, sla.Stage.RISK_CHECK)
@@ -196,7 +186,7 @@ def contract_quote(
         s = uow.session
         contract = _suppliers_contract(s, actor, contract_id, lock=False)
         common.organisation(s, bank_id, OrgKind.BANK, "银行", "Bank")
-        product = product_of_kind(s, bank_id, FinanceKind.CONTRACT, product_id)
+        product = product_of_kind(s, bank_id, product_id, FinanceKind.CONTRACT)
         today = common.today(uow)
         view = settlement_of(s, contract, today)
         unpaid = max(0, contract.amount_fen - view.paid_fen)
@@ -249,7 +239,7 @@ def apply_for_contract_finance(
         contract = _suppliers_contract(s, actor, data.contract_id, lock=True)
         assert contract.id is not None
         common.organisation(s, data.bank_id, OrgKind.BANK, "银行", "Bank")
-        product = product_of_kind(s, data.bank_id, FinanceKind.CONTRACT, data.product_id)
+        product = product_of_kind(s, data.bank_id, data.product_id, FinanceKind.CONTRACT)
         today = common.today(uow)
         due_on = contract_due_date(s, contract, today, product.max_tenor_months)
         view = settlement_of(s, contract, today)
@@ -271,17 +261,9 @@ def apply_for_contract_finance(
             {limits.BindingConstraint.CONTRACT_HEADROOM: headroom},
             base_label=("合同未付金额", "unpaid contract value"),
         )
-        now = uow.clock.now()
-        line.used_fen += requested
-        line.updated_at = now
-        exp.used_fen += requested
-        exp.updated_at = now
-        s.add(line)
-        s.add(exp)
         assert product.id is not None
         app = FinanceApplication(
             applicant_id=actor.organisation_id,
-            applicant_user_id=actor.user_id,
             bank_id=data.bank_id,
             product_id=product.id,
             kind=FinanceKind.CONTRACT,
@@ -291,10 +273,8 @@ def apply_for_contract_finance(
             due_on=due_on,
             idempotency_key=data.idempotency_key,
             requested_fen=requested,
-            submitted_at=now,
-            deadline_at=sla.overall_due_at(now),
         )
-        _submit(uow, actor, app, contract_id=contract.id, requested_fen=requested)
+        _submit(uow, actor, (line, exp), app, contract_id=contract.id, requested_fen=requested)
         uow.commit()
         return app
 
@@ -418,7 +398,7 @@ def apply_for_drawdown(uow: UnitOfWork, actor: Actor, data: DrawdownInput | Mapp
         today = common.today(uow)
         if line.status != SmeLineStatus.ACTIVE or (line.expires_on is not None and line.expires_on < today):
             raise RuleViolation("该循环额度未生效、已关闭或已到期", "This revolving line is not active or has expired")
-        product = product_of_kind(s, line.bank_id, FinanceKind.CREDIT_LINE, data.product_id)
+        product = product_of_kind(s, line.bank_id, data.product_id, FinanceKind.CREDIT_LINE)
         limits.tenor(today, data.due_on, product.max_tenor_months)
         if line.expires_on is not None and data.due_on > line.expires_on:
             raise RuleViolation(
@@ -435,17 +415,9 @@ def apply_for_drawdown(uow: UnitOfWork, actor: Actor, data: DrawdownInput | Mapp
             exp.limit_fen - exp.used_fen,
             {limits.BindingConstraint.SME_LINE: line.limit_fen - line.used_fen},
         )
-        now = uow.clock.now()
-        line.used_fen += requested
-        line.updated_at = now
-        exp.used_fen += requested
-        exp.updated_at = now
-        s.add(line)
-        s.add(exp)
         assert product.id is not None and line.id is not None
         app = FinanceApplication(
             applicant_id=actor.organisation_id,
-            applicant_user_id=actor.user_id,
             bank_id=line.bank_id,
             product_id=product.id,
             kind=FinanceKind.CREDIT_LINE,
@@ -453,9 +425,7 @@ def apply_for_drawdown(uow: UnitOfWork, actor: Actor, data: DrawdownInput | Mapp
             due_on=data.due_on,
             idempotency_key=data.idempotency_key,
             requested_fen=requested,
-            submitted_at=now,
-            deadline_at=sla.overall_due_at(now),
         )
-        _submit(uow, actor, app, line_id=line.id, requested_fen=requested)
+        _submit(uow, actor, (line, exp), app, line_id=line.id, requested_fen=requested)
         uow.commit()
         return app
