@@ -741,9 +741,16 @@ def _duplicate(number: int, row: StatementRow, zh: str, en: str) -> StatementLin
 
 
 def reconcile_statement(
-    rows: Iterable[Mapping[str, Any]], match_reference: ReferenceMatcher, *, recorded_keys: Iterable[str] = ()
+    rows: Iterable[Mapping[str, Any]],
+    match_reference: ReferenceMatcher,
+    *,
+    recorded_keys: Iterable[str] = (),
+    as_of: date | None = None,
 ) -> StatementReport:
     """Classify each statement row: invalid → duplicate → unknown reference → matched, in that order.
+
+    With ``as_of`` (the importing day), a row booked after it is invalid: a statement cannot hold tomorrow's money,
+    and a payment is never recorded with a future date (as :func:`finance.service.settlement.record_payment`).
 
     A row is a duplicate when its transaction key (:attr:`StatementRow.key`) is in ``recorded_keys`` (already
     recorded) or appeared on an earlier row of the file; so a payment is never counted twice.  Without a bank
@@ -761,6 +768,16 @@ def reconcile_statement(
             row = parse_statement_row(raw, number)
         except DomainError as err:
             lines.append(StatementLine(number, RowStatus.INVALID, reason_zh=err.message_zh, reason_en=err.message_en))
+            continue
+        if as_of is not None and row.booked_on > as_of:
+            lines.append(
+                StatementLine(
+                    number,
+                    RowStatus.INVALID,
+                    reason_zh=f"记账日期 {row.booked_on} 晚于今天 {as_of}",
+                    reason_en=f"Booked on {row.booked_on}, after today ({as_of})",
+                )
+            )
             continue
         if row.key in recorded:
             lines.append(_duplicate(number, row, "该笔交易此前已记录", "This transaction was recorded before"))

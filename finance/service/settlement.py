@@ -580,7 +580,9 @@ def import_statement(
                 select(Contract).where(col(Contract.id).in_(candidate_ids)).order_by(col(Contract.id)).with_for_update()
             )
         }
-        report = rules.reconcile_statement(rows, matcher, recorded_keys=_recorded_keys(s, buyer_id, rows))
+        report = rules.reconcile_statement(
+            rows, matcher, recorded_keys=_recorded_keys(s, buyer_id, rows), as_of=common.today(uow)
+        )
         now = uow.clock.now()
         statement = BankStatementImport(
             importer_id=buyer_id,

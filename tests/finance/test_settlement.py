@@ -395,6 +395,20 @@ def test_statement_report_row_by_row() -> None:
     assert [p.amount_fen for p in report.payments_for("contract-17")] == [38_400_000]
 
 
+def test_a_statement_row_booked_after_today_is_invalid() -> None:
+    rows = [
+        {"交易日期": "2026-03-09", "金额": "100.00", "摘要": "QF-HT-2026-0017", "付款人": "某重工"},
+        {"交易日期": "2026-03-10", "金额": "200.00", "摘要": "QF-HT-2026-0017", "付款人": "某重工"},
+    ]
+    report = reconcile_statement(rows, CONTRACTS, as_of=date(2026, 3, 9))
+    assert [line.status for line in report.lines] == [RowStatus.MATCHED, RowStatus.INVALID]
+    assert report.lines[1].reason_zh == "记账日期 2026-03-10 晚于今天 2026-03-09"
+    assert report.lines[1].reason_en == "Booked on 2026-03-10, after today (2026-03-09)"
+    assert report.matched_by_contract() == {"contract-17": 10_000}
+    same_day = reconcile_statement(rows, CONTRACTS, as_of=date(2026, 3, 10))
+    assert [line.status for line in same_day.lines] == [RowStatus.MATCHED, RowStatus.MATCHED]
+
+
 def test_statement_with_a_function_matcher_and_bank_transaction_ids() -> None:
     rows = [
         {"date": "2026-03-09", "amount": "100.00", "reference": "HT17", "txn id": "A1"},
