@@ -32,6 +32,8 @@ goes to the SME.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -508,6 +510,49 @@ def punctuality(
 
 
 # --------------------------------------------------------------------------------------------- bank statements
+
+
+#: A statement file is at most this large (a month of a busy account is far smaller).
+MAX_STATEMENT_BYTES = 2 * 1024 * 1024
+
+
+def read_statement_csv(data: bytes | str) -> list[dict[str, str]]:
+    """A CSV bank statement as exported by online banking — UTF-8 (with or without BOM) or GBK — into its data rows
+    as column → text (blank lines dropped); InvalidInput naming what is wrong with the file."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if len(data) > MAX_STATEMENT_BYTES:
+        raise InvalidInput(
+            f"文件不能超过 {MAX_STATEMENT_BYTES // 1024} KB",
+            f"The file may be at most {MAX_STATEMENT_BYTES // 1024} KB",
+            detail={"field": "file"},
+        )
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes nearly any bytes
+        raise InvalidInput("文件须是 UTF-8 或 GBK 编码的 CSV", "The file must be a CSV in UTF-8 or GBK")
+    if "\x00" in text:
+        raise InvalidInput(
+            "文件不是 CSV 文本文件，请从网银导出 CSV 格式", "Not a CSV text file; export CSV from your bank"
+        )
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        rows = [
+            {str(k): (v if isinstance(v, str) else "") for k, v in row.items() if k is not None}
+            for row in reader
+            if any(isinstance(v, str) and v.strip() for v in row.values())
+        ]
+    except csv.Error as exc:
+        raise InvalidInput(f"CSV 格式有误：{exc}", f"The CSV is malformed: {exc}", detail={"field": "file"}) from None
+    if not rows:
+        raise InvalidInput(
+            "对账单没有数据行（第一行应为列名）", "The statement has no rows (the first line holds the headers)"
+        )
+    return rows
 
 
 def _header(name: object) -> str:

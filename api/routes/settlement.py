@@ -10,15 +10,14 @@ column names); rows name a contract by its reference ``HT-<contract id>``.
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, Field, StrictInt
 
@@ -29,6 +28,7 @@ from api.idempotency import IdempotencyKey, idempotent
 from api.params import MAX_ID
 from api.schemas import AUTH_RESPONSES, Fen, YuanString, yuan_string
 from finance import service as fs
+from finance import settlement as settlement_rules
 from finance.service.settlement import MAX_FILE_NAME, MAX_KEY_CHARS, MAX_STATEMENT_ROWS
 from finance.settlement import (
     MAX_DAYS_AFTER_ACCEPTANCE,
@@ -419,15 +419,6 @@ def _view(session: Any, principal: Principal, contract_id: int, clock: Clock) ->
     return fs.contract_settlement(session, principal.actor, contract_id, _today(clock))
 
 
-def _csv_rows(text: str) -> list[dict[str, Any]]:
-    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    try:
-        rows = [{k: v for k, v in row.items() if isinstance(k, str)} for row in reader]
-    except csv.Error as err:
-        raise InvalidInput(f"CSV 格式无效：{err}", f"Not valid CSV: {err}", detail={"field": "csv"}) from None
-    return rows
-
-
 # ---------------------------------------------------------------------------------------------- routes
 
 
@@ -576,9 +567,40 @@ def import_statement(
         raise InvalidInput(
             "请给出 rows 或 csv（二者取一）", "Give either rows or csv, not both", detail={"field": "rows"}
         )
-    rows: list[dict[str, Any]] = list(body.rows) if body.rows is not None else _csv_rows(body.csv or "")
+    rows: list[dict[str, Any]] = (
+        list(body.rows) if body.rows is not None else list(settlement_rules.read_statement_csv(body.csv or ""))
+    )
     result = fs.import_statement(UnitOfWork(engine, clock), principal.actor, body.file_name, rows)
     return StatementPublic.from_rows(result.statement, result.rows, settings.tz)
+
+
+@router.post(
+    "/statements/upload",
+    response_model=StatementPublic,
+    status_code=201,
+    summary="上传银行对账单文件（CSV，大企业）/ Upload a bank statement file (CSV, large firm)",
+    description="multipart/form-data：file 为网银导出的 CSV（UTF-8 或 GBK，最大 2 MB），"
+    "file_name 可选（默认取文件名）。匹配与逐行报告同 POST /statements。\n\n"
+    "multipart/form-data: `file` is the CSV exported by online banking (UTF-8 or GBK, at most 2 MB); `file_name` is "
+    "optional (the upload's name by default). Matching and the row-by-row report are those of `POST /statements`.",
+)
+async def upload_statement(
+    principal: LargeFirmDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="the statement, CSV")],
+    file_name: Annotated[str | None, Form(max_length=MAX_FILE_NAME)] = None,
+) -> StatementPublic:
+    data = await file.read(settlement_rules.MAX_STATEMENT_BYTES + 1)
+    name = (file_name or file.filename or "").strip()
+
+    def run() -> StatementPublic:  # the import talks to the database: in a worker thread, not on the event loop
+        rows = settlement_rules.read_statement_csv(data)
+        result = fs.import_statement(UnitOfWork(engine, clock), principal.actor, name, rows)
+        return StatementPublic.from_rows(result.statement, result.rows, settings.tz)
+
+    return await run_in_threadpool(run)
 
 
 @router.get(

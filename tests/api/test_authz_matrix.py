@@ -82,6 +82,7 @@ class Rule:
     marker_ok: frozenset[OrgKind] | None = None
     body: Body | None = None
     form: dict[str, str] | None = None
+    files: dict[str, tuple[str, bytes, str]] | None = None  # multipart uploads (with ``form`` fields, if any)
     query: Callable[[Chain], dict[str, Any]] | None = None
     bank_admin: bool = False  # called by the bank's administrator rather than its reviewer
     refusals: frozenset[int] = frozenset({403, 404})  # how the other tenant's ids may be refused
@@ -351,6 +352,10 @@ RULES: dict[tuple[str, str], Rule] = {
             "rows": [{"交易日期": "2026-11-02", "贷方金额": "1.00", "摘要": "HT-0 矩阵"}],
         },
     ),
+    ("POST", "/api/v1/statements/upload"): Rule(
+        _k(LF),
+        files={"file": ("矩阵.csv", "交易日期,贷方金额,摘要\n2026-11-02,1.00,HT-0 矩阵\n".encode(), "text/csv")},
+    ),
     ("GET", "/api/v1/statements/{import_id}"): Rule(_k(LF, OFFICE), {"import_id": "statement"}),
     ("GET", "/api/v1/settlement/late-buyers"): Rule(_k(OFFICE)),
 }
@@ -417,7 +422,11 @@ def _call(client: TestClient, method: str, path: str, rule: Rule, chain: Chain, 
     kwargs: dict[str, Any] = {"headers": headers}
     if rule.query is not None:
         kwargs["params"] = rule.query(chain)
-    if rule.form is not None:
+    if rule.files is not None:
+        kwargs["files"] = rule.files
+        if rule.form is not None:
+            kwargs["data"] = rule.form
+    elif rule.form is not None:
         kwargs["data"] = rule.form
     elif rule.body is not None:
         kwargs["json"] = rule.body(chain, own)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -122,6 +123,34 @@ def test_statement_import_by_rows_and_csv(fw: FinanceWorld) -> None:
     assert both.status_code == 422
     control = fw.post(w.core, "/api/v1/statements", {"file_name": "c.csv", "rows": [{"摘要": "a\u0000b"}]})
     assert control.status_code == 422
+
+
+def test_statement_upload_as_a_file_utf8_or_gbk(fw: FinanceWorld) -> None:
+    w = fw.w
+    cid = contract(w).id
+    d = w.clock.now().date().isoformat()
+    text = "交易日期,贷方金额,摘要,交易流水号\n" + f"{d},100.00,HT-{cid} 预付款,U1\n{d},100.00,HT-{cid} 预付款,U1\n"
+    url = "/api/v1/statements/upload"
+
+    def upload(actor: Any, data: bytes, **form: str) -> Any:
+        return fw.client.post(url, headers=fw.h(actor), files={"file": ("网银.csv", data, "text/csv")}, data=form)
+
+    assert upload(w.sme, text.encode()).status_code == 403
+    first = upload(w.core, text.encode("gbk"))  # online banking in China often exports GBK
+    assert first.status_code == 201, first.text
+    report = first.json()
+    assert report["file_name"] == "网银.csv" and [r["status"] for r in report["rows"]] == ["matched", "duplicate"]
+    again = upload(w.core, ("\ufeff" + text).encode("utf-8"), file_name="三月对账单.csv")  # UTF-8 with BOM
+    assert again.status_code == 201 and again.json()["file_name"] == "三月对账单.csv"
+    assert [r["status"] for r in again.json()["rows"]] == ["duplicate", "duplicate"]  # recorded once, ever
+    assert fw.get(w.sme, f"{C}/{cid}/settlement").json()["received"] == "100.00"
+    empty = upload(w.core, b"")
+    assert empty.status_code == 422 and "没有数据行" in empty.json()["message"]
+    binary = upload(w.core, b"\x00\x01PK")
+    assert binary.status_code == 422 and "CSV" in binary.json()["message_en"]
+    big = upload(w.core, b"a" * (2 * 1024 * 1024 + 1))
+    # refused by the request-size limit (413) or, under a larger limit, by the 2 MB file limit (422)
+    assert big.status_code in {413, 422} and ("large" in big.json()["message_en"] or "KB" in big.json()["message_en"])
 
 
 def test_late_buyers_for_the_office(fw: FinanceWorld) -> None:

@@ -8,8 +8,6 @@ small queries scoped to the firm's own organisation, or the matcher's live ranki
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -1019,7 +1017,6 @@ PLAN_KINDS = ("advance", "acceptance", "final", "retention")
 PLAN_FIELDS = (*(f"{kind}_percent" for kind in PLAN_KINDS), "advance_due_on", "acceptance_days", "final_days",
                "retention_days")  # fmt: skip
 PAYMENT_FIELDS = ("amount", "paid_on", "reference", "idempotency_key")
-MAX_STATEMENT_BYTES = 2 * 1024 * 1024
 CONTRACTS_SHOWN = 200
 IMPORTS_SHOWN = 20
 
@@ -1133,7 +1130,7 @@ def _contracts_page(
         imports=_recent_imports(session, user),
         import_error=import_error,
         labels=SETTLEMENT_LABELS,
-        max_kb=MAX_STATEMENT_BYTES // 1024,
+        max_kb=settlement_rules.MAX_STATEMENT_BYTES // 1024,
     )
 
 
@@ -1183,7 +1180,7 @@ def _contract_page(
         errors=errors or {},
         message=message,
         import_error=import_error,
-        max_kb=MAX_STATEMENT_BYTES // 1024,
+        max_kb=settlement_rules.MAX_STATEMENT_BYTES // 1024,
     )
 
 
@@ -1362,41 +1359,6 @@ def record_payment(
     return redirect(here, ("ok", zh, en))
 
 
-def _statement_rows(data: bytes) -> list[dict[str, str]]:
-    """A CSV bank statement (UTF-8, UTF-8 with BOM or GBK) → its data rows as column → text."""
-    if len(data) > MAX_STATEMENT_BYTES:
-        raise InvalidInput(
-            f"文件不能超过 {MAX_STATEMENT_BYTES // 1024} KB",
-            f"The file may be at most {MAX_STATEMENT_BYTES // 1024} KB",
-        )
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes nearly any bytes
-        raise InvalidInput("文件须是 UTF-8 或 GBK 编码的 CSV", "The file must be a CSV in UTF-8 or GBK")
-    if "\x00" in text:
-        raise InvalidInput(
-            "文件不是 CSV 文本文件，请从网银导出 CSV 格式", "Not a CSV text file; export CSV from your bank"
-        )
-    try:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        rows = [
-            {str(k): (v if isinstance(v, str) else "") for k, v in row.items() if k is not None}
-            for row in reader
-            if any(isinstance(v, str) and v.strip() for v in row.values())
-        ]
-    except csv.Error as exc:
-        raise InvalidInput(f"CSV 格式有误：{exc}", f"The CSV is malformed: {exc}") from None
-    if not rows:
-        raise InvalidInput(
-            "对账单没有数据行（第一行应为列名）", "The statement has no rows (the first line holds the headers)"
-        )
-    return rows
-
-
 @router.post("/statements")
 async def upload_statement(
     request: Request, user: FirmPage, form: FormDep, session: SessionDep, engine: EngineDep, clock: ClockDep
@@ -1412,7 +1374,7 @@ async def upload_statement(
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return refused("请选择要导入的对账单文件（CSV）", "Choose the statement file (CSV) to import")
-    data = await upload.read(MAX_STATEMENT_BYTES + 1)
+    data = await upload.read(settlement_rules.MAX_STATEMENT_BYTES + 1)
     filename = upload.filename
     # Only reading the upload is asynchronous: the import and the pages talk to the database, in a worker thread
     # so that the event loop keeps serving other requests meanwhile.
@@ -1428,7 +1390,7 @@ def _import_and_answer(
     refused: Callable[[str, str], Response],
 ) -> Response:
     try:
-        rows = _statement_rows(data)
+        rows = settlement_rules.read_statement_csv(data)
         result = fs.import_statement(UnitOfWork(engine, clock), user.actor, filename, rows)
     except DomainError as exc:
         return refused(exc.message_zh, exc.message_en)
