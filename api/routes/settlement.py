@@ -16,17 +16,17 @@ from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, Field, StrictInt
 
 from api.auth import LargeFirmDep, OfficeDep, Principal, require_kind
-from api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
+from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
 from api.finance_schemas import Body, YuanIn
 from api.idempotency import IdempotencyKey, idempotent
 from api.params import MAX_ID
-from api.schemas import AUTH_RESPONSES, Fen, YuanString, yuan_string
+from api.schemas import AUTH_RESPONSES, Fen, Page, YuanString, yuan_string
 from finance import service as fs
 from finance import settlement as settlement_rules
 from finance.service.settlement import MAX_FILE_NAME, MAX_KEY_CHARS, MAX_STATEMENT_ROWS
@@ -617,12 +617,15 @@ def get_statement(
 
 @router.get(
     "/settlement/late-buyers",
-    response_model=list[LateBuyerPublic],
+    response_model=Page[LateBuyerPublic],
     summary="逾期付款的采购方（管委会，60天规则）/ Buyers late under the 60-day rule (office)",
+    description="按逾期天数从长到短；分页（limit、offset）。\n\nLatest first, paginated (`limit`, `offset`).",
 )
-def late_buyers(principal: OfficeDep, session: SessionDep, clock: ClockDep) -> list[LateBuyerPublic]:
+def late_buyers(
+    query: Annotated[PageParams, Query()], principal: OfficeDep, session: SessionDep, clock: ClockDep
+) -> Page[LateBuyerPublic]:
     rows = fs.late_buyers(session, principal.actor, _today(clock))
-    return [
+    items = [
         LateBuyerPublic(
             contract_id=r.contract_id,
             reference=r.reference,
@@ -635,5 +638,6 @@ def late_buyers(principal: OfficeDep, session: SessionDep, clock: ClockDep) -> l
             outstanding_fen=r.outstanding_fen,
             outstanding=yuan_string(r.outstanding_fen),
         )
-        for r in rows
+        for r in rows[query.offset : query.offset + query.limit]
     ]
+    return Page[LateBuyerPublic](items=items, total=len(rows), limit=query.limit, offset=query.offset)

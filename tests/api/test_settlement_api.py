@@ -161,7 +161,11 @@ def test_late_buyers_for_the_office(fw: FinanceWorld) -> None:
     w.clock.advance(timedelta(days=61))
     late = fw.get(w.office, "/api/v1/settlement/late-buyers")
     assert late.status_code == 200, late.text
-    assert [(r["contract_id"], r["days_late"], r["late_amount"]) for r in late.json()] == [(cid, 1, "1000000.00")]
+    page = late.json()
+    assert [(r["contract_id"], r["days_late"], r["late_amount"]) for r in page["items"]] == [(cid, 1, "1000000.00")]
+    assert (page["total"], page["limit"], page["offset"]) == (1, 20, 0)
+    assert fw.get(w.office, "/api/v1/settlement/late-buyers?offset=1").json()["items"] == []
+    assert fw.get(w.office, "/api/v1/settlement/late-buyers?limit=0").status_code == 422
     assert fw.get(w.core, "/api/v1/settlement/late-buyers").status_code == 403
     view = fw.get(w.sme, f"{C}/{cid}/settlement").json()
     assert view["late"] is True and view["overdue"] == "1000000.00"
