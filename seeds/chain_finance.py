@@ -54,6 +54,7 @@ from qianfan.models import (
     LoanStatus,
     OrgKind,
     SmeCreditLine,
+    SmeLineStatus,
 )
 from qianfan.money import fen_to_yuan
 from qianfan.services.actors import Actor
@@ -68,6 +69,7 @@ log = logging.getLogger(__name__)
 
 ZGCB = fin.ZGCB  # 北京中关村银行: demo-bank (reviewer), demo-bank-approver, demo-bank-admin
 BOB = fin.BOB  # 北京银行: demo-bob
+ICBC = fin.ICBC  # 中国工商银行北京分行: demo-icbc (admin)
 
 # --------------------------------------------------------------------- products
 
@@ -409,6 +411,7 @@ CHAIN_DEALS: tuple[ChainDeal, ...] = (
 # --------------------------------------------------------------------- revolving lines and drawdowns
 
 LINE_NOTE = "依据平台近12个月结算记录的建议额度核定，循环使用，12个月后复审。"
+CLOSE_NOTE = "企业已在北京中关村银行核定循环额度，本行额度未曾提用，经协商关闭。"
 DECLINE_NOTE = (
     "平台未建议额度：企业当前有逾期贷款，且入驻平台不足6个月。暂不设立循环额度，待逾期结清并积累6个月以上"
     "结算记录后再评估。"
@@ -434,6 +437,13 @@ LINE_ACTS: tuple[tuple[str, tuple[Act, ...]], ...] = (
     ("dd-repaid", (*_drawdown("dd-repaid", -_d(40), "500000.00", -5), Act(-_d(8), "repay", ("dd-repaid",)))),
     ("dd-open", _drawdown("dd-open", -_d(16), "600000.00", 74)),
     ("line-declined", (Act(-_d(3), "decide", (BOB, "demo-bob", SME, False, DECLINE_NOTE)),)),
+    (
+        "line-closed",
+        (
+            Act(-_d(60), "decide", (ICBC, "demo-icbc", VETERAN, True, LINE_NOTE)),
+            Act(-_d(12), "decide", (ICBC, "demo-icbc", VETERAN, False, CLOSE_NOTE)),
+        ),
+    ),
 )
 
 #: Who applies under each application key.
@@ -533,7 +543,9 @@ class _ChainFinance(_Settlement):
 
     def _cf_decide(self, at: timedelta, bank: str, username: str, sme: str, accept: bool, note: str) -> None:
         r = self.report
-        if self._line(bank, sme) is not None:
+        line = self._line(bank, sme)
+        # Accepting is done once; declining a line that is active closes it, and is then done too.
+        if line is not None and (accept or line.status != SmeLineStatus.ACTIVE):
             r.count(r.present, "sme_lines")
             return
         fs.decide_line(self.uow(at), self.user(username), self.orgs[sme][0], {"accept": accept, "note": note})

@@ -33,7 +33,7 @@ from qianfan.models import (
     User,
 )
 from qianfan.services.actors import Actor
-from seeds.chain_finance import BOB, DECLINE_NOTE, REJECTION, ZGCB, idempotency_key
+from seeds.chain_finance import BOB, CLOSE_NOTE, DECLINE_NOTE, ICBC, REJECTION, ZGCB, idempotency_key
 from tests.seeds.conftest import DemoDb
 
 
@@ -200,8 +200,14 @@ def test_the_veterans_line_and_drawdowns(demo_db: DemoDb) -> None:
     today = _today(demo_db)
     with Session(demo_db.engine) as s:
         veteran = _actor(s, "demo-sme-veteran")
-        (line,) = fs.lines_of(s, veteran)
+        lines = {x.bank_id: x for x in fs.lines_of(s, veteran)}
+        assert len(lines) == 2
+        line, closed = lines[_org_id(s, ZGCB)], lines[_org_id(s, ICBC)]
         assert line.bank_id == _org_id(s, ZGCB) and line.status == SmeLineStatus.ACTIVE
+        # 中国工商银行北京分行 set a line 60 days ago, never drawn, and closed it 12 days ago
+        assert closed.bank_id == _org_id(s, ICBC) and closed.status == SmeLineStatus.CLOSED
+        assert closed.limit_fen == closed.used_fen == 0 and closed.note == CLOSE_NOTE
+        assert closed.suggested_fen > 0 and to_local(closed.decided_at).date() == today - timedelta(days=12)
         assert line.limit_fen == line.suggested_fen == 134_000_000  # ¥1,340,000.00, the amount suggested
         assert line.suggestion["amount_fen"] == 134_000_000 and line.suggestion["has_line"] is True
         decided_by = s.get(User, line.decided_by_user_id)
@@ -279,7 +285,7 @@ def test_second_load_creates_nothing_in_chain_finance(demo_db: DemoDb) -> None:
         "chain_applications": 8,
         "chain_loans": 4,
         "chain_repayments": 1,
-        "chain_sme_lines": 2,
+        "chain_sme_lines": 4,  # decisions: accepted, declined, and a line set then closed
     }
     assert not [k for k in second.created if k.startswith("chain_")]
     for kind, n in chain.items():
