@@ -763,9 +763,16 @@ class SchedulePublic(BaseModel):
     penalty: YuanString
     total_fen: Fen
     total: YuanString
+    payoff_today_fen: Fen = Field(
+        description="今天全部还清应付（提前还款按实际天数计息）/ "
+        "what repays the loan in full today (interest to the day before the due date)"
+    )
+    payoff_today: YuanString
 
     @classmethod
-    def from_outstanding(cls, loan: Loan, owed: ledger.Outstanding, today: date) -> SchedulePublic:
+    def from_outstanding(
+        cls, loan: Loan, owed: ledger.Outstanding, today: date, payoff: ledger.Outstanding | None = None
+    ) -> SchedulePublic:
         assert loan.id is not None
         return cls(
             loan_id=loan.id,
@@ -784,6 +791,8 @@ class SchedulePublic(BaseModel):
             penalty=yuan_string(owed.penalty_fen),
             total_fen=owed.total_fen,
             total=yuan_string(owed.total_fen),
+            payoff_today_fen=(payoff or owed).total_fen,
+            payoff_today=yuan_string((payoff or owed).total_fen),
         )
 
 

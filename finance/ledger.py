@@ -221,6 +221,25 @@ def interest_accrual(
     )
 
 
+def interest_rebate(
+    *, ref: str, occurred_at: datetime, loan_id: str, bank_id: str, core_enterprise_id: str | None, amount_fen: int
+) -> Posting:
+    """Dr interest income / Cr interest receivable: the interest accrued to the due date but not earned, written back
+    when a loan is repaid before it (interest is owed to the day)."""
+    return _transfer(
+        ref,
+        occurred_at,
+        "提前还款冲回未实现利息 / unearned interest written back on early repayment",
+        Account(AccountKind.INTEREST_INCOME, bank_id),
+        Account(AccountKind.INTEREST_RECEIVABLE, loan_id),
+        amount_fen,
+        ("冲回利息", "The interest written back"),
+        loan_id=loan_id,
+        bank_id=bank_id,
+        core_enterprise_id=core_enterprise_id,
+    )
+
+
 def penalty_accrual(
     *, ref: str, occurred_at: datetime, loan_id: str, bank_id: str, core_enterprise_id: str | None, amount_fen: int
 ) -> Posting:

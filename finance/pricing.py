@@ -12,7 +12,7 @@ Rounding (a rule that overrides the platform's ROUND_HALF_EVEN default, as the a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -118,6 +118,21 @@ def interest_fen(
     rate = _require_rate(annual_rate, "annual_rate")
     days = day_count(start, end)
     return _interest_for_days(principal, rate, days, _require_basis(basis))
+
+
+def earned_interest_fen(
+    balances: Sequence[tuple[date, int]], annual_rate: Decimal, until: date, basis: DayCount = DayCount.ACT_360
+) -> int:
+    """Interest earned up to ``until`` (exclusive) on a principal that changes: ``balances`` lists, from the loan's
+    start, each day from which a principal balance holds (ascending).  Each stretch's interest is rounded half up to
+    the fen (as :func:`interest_fen`) and summed; with one balance held to ``until`` it is exactly
+    :func:`interest_fen`.  What an early repayment pays: interest to the day, on what was outstanding."""
+    total = 0
+    for i, (start, principal) in enumerate(balances):
+        end = min(balances[i + 1][0] if i + 1 < len(balances) else until, until)
+        if end > start and principal > 0:
+            total += interest_fen(principal, annual_rate, start, end, basis)
+    return total
 
 
 def penalty_interest_fen(

@@ -43,7 +43,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from finance import service as fs
-from qianfan.clock import Clock, FrozenClock
+from qianfan.clock import Clock, FrozenClock, to_local
 from qianfan.errors import DomainError
 from qianfan.models import (
     ApplicationStatus,
@@ -660,9 +660,10 @@ class _ChainFinance(_Settlement):
         if loan.status == LoanStatus.REPAID:
             r.count(r.present, "repayments")
             return
-        with Session(self.engine) as s:
-            owed = fs.loan_outstanding(s, loan.id).total_fen
-        fs.repay_loan(self.uow(at), self.actor(APPLICANTS[key]), loan.id, str(fen_to_yuan(owed)), f"{key}-repay")
+        uow = self.uow(at)
+        with Session(self.engine) as s:  # to settle it that day: interest to the day
+            owed = fs.loan_outstanding(s, loan.id, as_of=to_local(uow.clock.now()).date()).total_fen
+        fs.repay_loan(uow, self.actor(APPLICANTS[key]), loan.id, str(fen_to_yuan(owed)), f"{key}-repay")
         r.count(r.created, "repayments")
 
     def sweep(self) -> None:

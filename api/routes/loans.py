@@ -172,15 +172,18 @@ def get_loan(loan_id: LoanId, principal: ReaderDep, session: SessionDep, setting
     "/{loan_id}/schedule",
     response_model=SchedulePublic,
     summary="待还本金、利息、费用、罚息与到期日 / Outstanding principal, interest, fees, penalty and due date",
-    description="按账簿计算；逾期罚息由到期日批处理按日计提。\n\n"
-    "Read from the ledger; penalty interest is accrued daily by the maturity sweep.",
+    description="按账簿计算：利息为到期日的约定利息，payoff_today 为今天全部还清的金额（提前还款按实际天数计息）；"
+    "逾期罚息由到期日批处理按日计提。\n\n"
+    "Read from the ledger: interest is the contractual interest to the due date, `payoff_today` what repays the loan "
+    "in full today (interest to the day when early); penalty interest is accrued daily by the maturity sweep.",
 )
 def loan_schedule(
     loan_id: LoanId, principal: ReaderDep, session: SessionDep, settings: SettingsDep, clock: ClockDep
 ) -> SchedulePublic:
     loan, _ = _visible(session, principal, loan_id)
+    today = to_local(clock.now(), settings.tz).date()
     owed = fs.loan_outstanding(session, loan_id)
-    return SchedulePublic.from_outstanding(loan, owed, to_local(clock.now(), settings.tz).date())
+    return SchedulePublic.from_outstanding(loan, owed, today, fs.loan_outstanding(session, loan_id, as_of=today))
 
 
 @router.get(

@@ -601,6 +601,7 @@ def _price(
         "total_repayable_fen": offer.total_repayable_fen,
         "effective_annual_cost": str(offer.effective_annual_cost),
         "guarantee": "none",
+        "early_repayment": "interest to the repayment day on the principal outstanding; the fee is not refunded",
         "rounding": "interest ROUND_HALF_UP to the fen",
     }
 

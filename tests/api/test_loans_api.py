@@ -94,6 +94,7 @@ def test_repayment_is_once_per_idempotency_key(fw: FinanceWorld) -> None:
     w = fw.w
     loan = w.disbursed("800000.00")
     path = f"{URL}/{loan.id}/repayments"
+    w.clock.advance(timedelta(days=(loan.due_date - w.clock.now().date()).days))  # at maturity: the whole interest
     first = fw.post(w.core, path, {"amount": "100000.00"}, key="repay-2027-0001")
     assert first.status_code == 201, first.text
     body = first.json()

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
+from finance import pricing
 from finance import service as fs
 from qianfan.clock import to_local
 from qianfan.models import (
@@ -146,7 +147,18 @@ def test_a_contract_goes_from_signed_to_financed_to_paid_to_settled(portal: Any,
         assert submitted is not None and submitted.submitted_at is not None
         assert loan.kind == FinanceKind.CONTRACT and loan.contract_id == contract.id
         assert loan.disbursed_at - submitted.submitted_at <= timedelta(hours=48)
-        owed_interest = loan.interest_fen
+    # the buyer pays 10 days later: the loan owes interest for those 10 days, to the day
+    live.clock.advance(timedelta(days=10))
+    today = to_local(live.clock.now()).date()
+    owed_interest = pricing.interest_fen(
+        loan.principal_fen,
+        Decimal(loan.annual_rate),
+        loan.start_date,
+        loan.start_date + timedelta(days=10),
+        pricing.DayCount(loan.day_count),
+    )
+    assert 0 < owed_interest < loan.interest_fen
+    sme = portal("demo-sme-veteran")  # a new day's login (web sessions last 8 hours)
 
     sme.goto(f"/sme/contracts/{contract.id}")
     live_finance = sme.page.locator("#live-finance").inner_text()
@@ -331,9 +343,21 @@ def test_a_bank_sets_the_suggested_line_and_the_sme_draws_on_it(portal: Any, liv
     assert _yuan(used_before + 10_000_000) in sp.locator(f"#line-card-{line.id}").inner_text()
 
     # -- the SME repays it from its application page
+    live.clock.advance(timedelta(days=20))  # repaid 20 days in: interest for those 20 days, not the whole term
     sme.goto(f"/sme/finance/{application_id}")
     repay = sp.locator("section[aria-labelledby='h-repay']")
-    owed = loan.principal_fen + loan.interest_fen
+    owed = loan.principal_fen + pricing.interest_fen(
+        loan.principal_fen,
+        Decimal(loan.annual_rate),
+        loan.start_date,
+        loan.start_date + timedelta(days=20),
+        pricing.DayCount(loan.day_count),
+    )
+    assert owed < loan.principal_fen + loan.interest_fen
+    sme = portal("demo-sme-veteran")  # a new day's login (web sessions last 8 hours)
+    sp = sme.page
+    sme.goto(f"/sme/finance/{application_id}")
+    repay = sp.locator("section[aria-labelledby='h-repay']")
     assert sp.locator("#repay-amount").input_value() == _plain(owed)
     assert _yuan(owed) in repay.inner_text()
     sme.shot("sme-drawdown-repay")

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from finance import ledger
+from finance import ledger, pricing
 from finance import service as fs
 from finance.service.applications import financed_on_contract
 from qianfan import audit
-from qianfan.errors import Conflict, NotFound, PermissionDenied, RuleViolation
+from qianfan.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from qianfan.models import (
     ApplicationStatus,
     Contract,
@@ -111,9 +111,17 @@ def test_contract_loan_signed_financed_repaid_by_the_buyer_and_settled(world: Wo
     assert loan.status == LoanStatus.REPAID and loan.principal_outstanding_fen == 0
     pay = _payment(world, c.id, "PAY-ACC")
     assert pay.allocation is not None
-    owed_after_advance = 40_000_000 + loan.interest_fen  # the fee was taken from the disbursement
+    # repaid before its due date: interest to the day on what was outstanding — 700,000.00 for the 3 days to the
+    # advance, 400,000.00 for the 2 days after — and the rest of the accrued interest is written back
+    rate, basis = Decimal(loan.annual_rate), pricing.DayCount(loan.day_count)
+    start = loan.start_date
+    earned = pricing.interest_fen(70_000_000, rate, start, start + timedelta(days=3), basis) + pricing.interest_fen(
+        40_000_000, rate, start + timedelta(days=3), start + timedelta(days=5), basis
+    )
+    assert 0 < earned < loan.interest_fen
     assert pay.allocation["principal_fen"] == 40_000_000
-    assert pay.allocation["interest_fen"] == loan.interest_fen and pay.allocation["fees_fen"] == 0
+    assert pay.allocation["interest_fen"] == earned and pay.allocation["fees_fen"] == 0
+    owed_after_advance = 40_000_000 + earned  # the fee was taken from the disbursement
     assert pay.allocation["excess_fen"] == 70_000_000 - owed_after_advance  # the rest reaches the SME
     assert get(world, FinanceApplication, app.id).active_contract_id is None
     assert get(world, Contract, c.id).status == ContractStatus.COMPLETED
@@ -124,6 +132,7 @@ def test_contract_loan_signed_financed_repaid_by_the_buyer_and_settled(world: Wo
         owed = fs.balances(s, loan_id=loan.id)
     # the loan's receivables are all repaid; the SME's settlement account got its share of the last payment
     assert all(v == 0 for k, v in owed.items() if k.split(":")[0] in {"loan_principal", "interest_receivable"})
+    assert -owed[f"interest_income:{world.bank_id}"] == earned  # the bank earned interest to the day
     sme_account = f"{ledger.AccountKind.SME_SETTLEMENT.value}:{world.sme.organisation_id}"
     # credited: the disbursement net of the fee, and the rest of the last payment
     assert -owed[sme_account] == loan.principal_fen - loan.fee_fen + pay.allocation["excess_fen"]
@@ -262,8 +271,18 @@ def test_a_bank_accepts_the_suggested_line_and_the_sme_draws_and_repays(world: W
     with pytest.raises(RuleViolation):  # something is drawn: the line cannot be closed
         fs.decide_line(world.uow(), world.bank_admin, sme_id, {"accept": False})
 
-    owed = loan.principal_fen + loan.interest_fen
-    fs.repay_loan(world.uow(), world.sme, loan.id, Decimal(owed) / 100, "repay-1")  # type: ignore[arg-type]
+    later(world, 30)  # repaid after 30 of its 90 days: interest for those 30 days, not the whole term
+    today = world.clock.now().date()
+    with Session(world.engine) as s:
+        payoff = fs.loan_outstanding(s, loan.id, as_of=today)  # type: ignore[arg-type]
+        contractual = fs.loan_outstanding(s, loan.id)  # type: ignore[arg-type]
+    thirty = pricing.interest_fen(
+        loan.principal_fen, Decimal(loan.annual_rate), loan.start_date, today, pricing.DayCount(loan.day_count)
+    )
+    assert payoff.interest_fen == thirty < contractual.interest_fen == loan.interest_fen
+    with pytest.raises(InvalidInput):  # more than settles the loan today is refused, not kept
+        fs.repay_loan(world.uow(), world.sme, loan.id, Decimal(contractual.total_fen) / 100, "repay-0")  # type: ignore[arg-type]
+    fs.repay_loan(world.uow(), world.sme, loan.id, Decimal(payoff.total_fen) / 100, "repay-1")  # type: ignore[arg-type]
     assert get(world, Loan, loan.id).status == LoanStatus.REPAID
     assert get(world, SmeCreditLine, line.id).used_fen == 0  # revolving: repaid principal is available again
     assert exposure_used(world) == 0

@@ -87,7 +87,7 @@ def test_maturity_sweep_marks_overdue_and_accrues_penalty_once_per_day(world: Wo
 def test_a_repaid_loan_is_not_swept(world: World) -> None:
     loan = world.disbursed("800000.00")
     with Session(world.engine) as s:
-        owed = fs.loan_outstanding(s, loan.id).total_fen
+        owed = fs.loan_outstanding(s, loan.id, as_of=world.clock.now().date()).total_fen
     fs.repay_loan(world.uow(), world.sme, loan.id, yuan(owed), "all")
     world.clock.advance(timedelta(days=95))
     assert fs.maturity_sweep(world.uow()) == fs.SweepResult(0, 0, 0)
@@ -97,10 +97,16 @@ def test_a_repaid_loan_is_not_swept(world: World) -> None:
 # ------------------------------------------------------------------------------------------ direct repayment
 
 
+def to_due_date(world: World, loan: Loan) -> None:
+    world.clock.advance(timedelta(days=(loan.due_date - world.clock.now().date()).days))
+    assert world.clock.now().date() == loan.due_date
+
+
 def test_partial_then_full_repayment(world: World) -> None:
     loan = world.disbursed("800000.00")
     interest = loan.interest_fen
     assert interest == 1_200_000  # 800,000.00 × 6 % × 90 / 360
+    to_due_date(world, loan)  # at maturity the whole term's interest is owed
     first = fs.repay_loan(world.uow(), world.sme, loan.id, "100000.00", "r-1")
     assert first["replayed"] is False and first["status"] == LoanStatus.REPAID_PARTIALLY
     assert (first["interest_fen"], first["principal_fen"]) == (interest, 10_000_000 - interest)  # interest first
@@ -125,6 +131,57 @@ def test_partial_then_full_repayment(world: World) -> None:
     with pytest.raises(Conflict):
         fs.repay_loan(world.uow(), world.sme, loan.id, "0.01", "r-3")
     ledger_is_sound(world)
+
+
+def test_early_repayment_pays_interest_to_the_day_on_the_declining_balance(world: World) -> None:
+    loan = world.disbursed("800000.00")
+    rate, basis, start = Decimal(loan.annual_rate), pricing.DayCount(loan.day_count), loan.start_date
+    world.clock.advance(timedelta(days=30))
+    thirty = pricing.interest_fen(80_000_000, rate, start, start + timedelta(days=30), basis)
+    with Session(world.engine) as s:
+        owed = fs.loan_outstanding(s, loan.id, as_of=world.clock.now().date())
+    assert owed.interest_fen == thirty == 400_000  # 800,000.00 × 6 % × 30 / 360
+    first = fs.repay_loan(world.uow(), world.sme, loan.id, "300000.00", "early-1")
+    assert (first["interest_fen"], first["principal_fen"]) == (thirty, 30_000_000 - thirty)
+    world.clock.advance(timedelta(days=30))
+    left = 80_000_000 - (30_000_000 - thirty)
+    then = pricing.interest_fen(left, rate, start + timedelta(days=30), start + timedelta(days=60), basis)
+    with Session(world.engine) as s:
+        owed = fs.loan_outstanding(s, loan.id, as_of=world.clock.now().date())
+        contractual = fs.loan_outstanding(s, loan.id)
+    assert (owed.principal_fen, owed.interest_fen) == (left, then)
+    assert contractual.interest_fen == loan.interest_fen - thirty  # accrued to the due date, less what was paid
+    with pytest.raises(InvalidInput):  # more than settles it today
+        fs.repay_loan(world.uow(), world.sme, loan.id, yuan(owed.total_fen + 1), "early-2")
+    done = fs.repay_loan(world.uow(), world.sme, loan.id, yuan(owed.total_fen), "early-2")
+    assert done["status"] == LoanStatus.REPAID and done["excess_fen"] == 0
+    with Session(world.engine) as s:
+        bal = fs.balances(s, loan_id=loan.id)
+        rebate = s.exec(select(LedgerPosting).where(LedgerPosting.ref == f"loan:{loan.id}:interest-rebate")).one()
+    # the bank earned 60 days of interest on what was outstanding; the rest of the accrual was written back
+    assert -bal[f"interest_income:{world.bank_id}"] == thirty + then < loan.interest_fen
+    assert bal[f"interest_receivable:{loan.id}"] == 0 and bal[f"loan_principal:{loan.id}"] == 0
+    assert rebate.memo.startswith("提前还款冲回未实现利息")
+    assert line_used(world) == 0 and exposure_used(world) == 0
+    ledger_is_sound(world)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 40), st.integers(0, 10**7)), min_size=1, max_size=4))
+def test_property_earned_interest_never_exceeds_the_term_and_matches_one_stretch(steps: list[tuple[int, int]]) -> None:
+    from datetime import date
+
+    start, rate = date(2026, 1, 1), Decimal("0.06")
+    principal = 80_000_000
+    path, day, bal = [(start, principal)], start, principal
+    for days, repaid in steps:
+        day, bal = day + timedelta(days=days), max(0, bal - repaid)
+        path.append((day, bal))
+    end = day + timedelta(days=1)
+    earned = pricing.earned_interest_fen(path, rate, end)
+    assert 0 <= earned <= pricing.interest_fen(principal, rate, start, end)
+    assert pricing.earned_interest_fen(path[:1], rate, end) == pricing.interest_fen(principal, rate, start, end)
+    assert pricing.earned_interest_fen(path, rate, start) == 0
 
 
 def test_repayment_idempotency(world: World) -> None:
@@ -302,8 +359,9 @@ def test_a_partly_repaid_loan_becomes_overdue_and_a_repaid_one_passes_the_paymen
     partly = world.disbursed("800000.00")
     early = world.disbursed("400000.00")
     fs.repay_loan(world.uow(), world.sme, partly.id, "100000.00", "p")
-    with Session(world.engine) as s:
-        owed = fs.loan_outstanding(s, early.id).total_fen
+    with Session(world.engine) as s:  # repaid on the day it was paid out: no interest is owed yet
+        owed = fs.loan_outstanding(s, early.id, as_of=world.clock.now().date()).total_fen
+    assert owed == early.principal_fen
     fs.repay_loan(world.uow(), world.sme, early.id, yuan(owed), "all")
     world.clock.advance(timedelta(days=91))
     assert fs.maturity_sweep(world.uow()).marked_overdue == 1

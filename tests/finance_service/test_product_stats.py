@@ -70,7 +70,7 @@ def test_figures_by_product_with_known_turnarounds(world: World) -> None:
 
     # the SME repays 100,000.00 of the first loan's principal (after its interest and fees)
     with Session(world.engine) as s:
-        owed = fs.loan_outstanding(s, first_loan.id)
+        owed = fs.loan_outstanding(s, first_loan.id, as_of=world.clock.now().date())  # interest to the day
     extra = owed.interest_fen + owed.fees_fen + owed.penalty_fen
     fs.repay_loan(world.uow(), world.sme, first_loan.id, Decimal(extra + 10_000_000) / 100, "repay-stats-1")
     # the buyer pays the contract's advance: it repays 300,000.00 of the contract loan first

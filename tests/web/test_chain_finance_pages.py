@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from finance import pricing
 from finance import service as fs
 from qianfan.clock import FrozenClock
 from qianfan.models import FinanceApplication, FinanceKind, Loan, SmeCreditLine, SmeLineStatus
@@ -317,7 +319,15 @@ def test_the_sme_repays_a_contract_loan_once_and_the_firm_does_not_see_it_to_rep
     )
     assert app.id is not None
     loan = to_loan(w, app.id)
-    owed = loan.principal_fen + loan.interest_fen  # the fee came out of the disbursement
+    clock.advance(timedelta(days=10))  # repaid 10 days in: interest for those days (the fee came out at payout)
+    owed = loan.principal_fen + pricing.interest_fen(
+        loan.principal_fen,
+        Decimal(loan.annual_rate),
+        loan.start_date,
+        loan.start_date + timedelta(days=10),
+        pricing.DayCount(loan.day_count),
+    )
+    assert owed < loan.principal_fen + loan.interest_fen
 
     login(pages, engine, w.core)  # the buyer repays through its payments into the contract, not here
     assert f"#{loan.id}" not in main(pages.get("/firm/repayments").text)

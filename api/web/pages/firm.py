@@ -928,7 +928,7 @@ def repayments(request: Request, user: FirmPage, session: SessionDep, clock: Clo
             repaid.append(loan)
             continue
         assert loan.id is not None
-        owed = fs.loan_outstanding(session, loan.id)
+        owed = fs.loan_outstanding(session, loan.id, as_of=today)  # to settle it today: interest to the day
         open_rows.append(
             LoanRow(
                 loan=loan,

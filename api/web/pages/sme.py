@@ -1064,7 +1064,7 @@ def application_page(
     # contract loan is also repaid by the buyer's payments into the contract before the SME is paid the rest.
     owed = None
     if loan is not None and loan.id is not None and loan.status != LoanStatus.REPAID and loan.kind != RECEIVABLE:
-        owed = fs.loan_outstanding(session, loan.id)
+        owed = fs.loan_outstanding(session, loan.id, as_of=to_local(now).date())  # to settle it today
     context = {
         "app": app,
         "owed": owed,
