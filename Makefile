@@ -73,7 +73,7 @@ format: dev
 	$(BIN)/ruff check --fix .
 
 typecheck: dev
-	$(BIN)/mypy qianfan matcher finance workers api seeds bench
+	$(BIN)/mypy qianfan accounts market matcher finance reports workers api seeds cli bench
 
 imports: dev
 	$(BIN)/lint-imports
@@ -91,7 +91,7 @@ bench-quality: $(VENV)/.installed-bench
 ## bench-speed: matcher build/latency/recall against bm25s and tantivy in one process (OFFERS=20k|200k|1m)
 OFFERS ?= 200k
 bench-speed: $(VENV)/.installed-bench
-	$(BIN)/qianfan bench match --offers $(OFFERS)
+	$(BIN)/python -m bench match --offers $(OFFERS)
 
 ## bench-feedback: effect of the feedback-learned rerank weights, with simulated buyers
 bench-feedback: $(VENV)/.installed-bench
@@ -104,7 +104,7 @@ DAYS         ?= 5
 BANKS        ?= 10
 SEED         ?= 0
 bench-finance: install
-	$(BIN)/qianfan simulate finance --applications $(APPLICATIONS) --reviewers $(REVIEWERS) --days $(DAYS) \
+	$(BIN)/python -m bench simulate-finance --applications $(APPLICATIONS) --reviewers $(REVIEWERS) --days $(DAYS) \
 		--banks $(BANKS) --seed $(SEED) $(if $(DATABASE),--database $(DATABASE)) --json var/bench-finance.json
 
 ## bench-workers: two `qianfan worker --queues matching` processes drain 1,000 offer.listed jobs from Redis (scratch

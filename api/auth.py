@@ -15,11 +15,11 @@ from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
+from accounts import auth
 from api.deps import ClockDep, EngineDep
+from qianfan.actors import Actor
 from qianfan.errors import AuthenticationFailed
 from qianfan.models import Organisation, OrgKind, User, UserRole
-from qianfan.services import auth
-from qianfan.services.actors import Actor
 
 TOKEN_URL = "/api/v1/auth/token"
 

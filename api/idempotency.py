@@ -17,9 +17,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from accounts import auth
 from api.auth import Principal
 from qianfan.clock import Clock
-from qianfan.services import auth
 from qianfan.uow import UnitOfWork
 
 KEY_PATTERN = r"^[A-Za-z0-9._:\-]{8,128}$"

@@ -8,7 +8,7 @@ What runs, all real and all on this machine:
 1. a dedicated PostgreSQL database, dropped and created again (default ``qianfan_load`` on 127.0.0.1; never the
    test suite's database), migrated (``qianfan db upgrade``) and loaded with the demo seed (``qianfan seed``);
 2. the load's own data, through the use cases only: a user per SME, large firm and bank taking part
-   (:func:`qianfan.services.organisations.add_user`), higher exposure limits (``set_exposure_limit``) and credit
+   (:func:`accounts.organisations.add_user`), higher exposure limits (``set_exposure_limit``) and credit
    lines (``set_credit_line``), ``--parts`` stand-alone receivables of 100,000.00 registered by the SMEs and
    confirmed in batches by the core enterprises (each one confirmed part, fresh for one application), and a review
    queue per bank (``--queue-per-bank`` applications, risk-checked);
@@ -57,7 +57,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, col, func, select
 
+from accounts import organisations as orgs
 from finance import service as fs
+from qianfan.actors import Actor
 from qianfan.clock import SystemClock, to_local
 from qianfan.db import make_engine
 from qianfan.migrate import upgrade
@@ -77,8 +79,6 @@ from qianfan.models import (
     User,
     UserRole,
 )
-from qianfan.services import organisations as orgs
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 from seeds import run_seed
 from seeds.catalogue import DEMO_PASSWORD

@@ -1,6 +1,6 @@
 """Discrete-event simulation of the 48-hour finance promise, over the REAL finance use cases.
 
-    qianfan simulate finance --applications 1000 --reviewers 4 --days 5      # or: make bench-finance
+    python -m bench simulate-finance --applications 1000 --reviewers 4 --days 5      # or: make bench-finance
 
 Nothing here models the use cases: every step an SME, a core enterprise, a bank reviewer, the four-eyes approver,
 the bank's operations desk or the risk worker takes is a call of the real use case in :mod:`finance.service`, in a
@@ -63,17 +63,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, col, select
 
+from accounts import organisations as orgs
 from finance import service as fs
 from finance import sla
 from finance.service.common import OPEN_STATES
+from qianfan.actors import Actor
 from qianfan.clock import SHANGHAI, FrozenClock, to_local
 from qianfan.creditcode import ALPHABET, make_credit_code
 from qianfan.db import make_engine
 from qianfan.errors import DomainError, InvalidInput
 from qianfan.migrate import upgrade
 from qianfan.models import ApplicationStatus, Approval, FinanceApplication, Organisation, OrgKind, UserRole
-from qianfan.services import organisations as orgs
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 
 DEFAULT_START = date(2026, 11, 2)  # a Monday

@@ -1,6 +1,6 @@
 """Matcher speed at scale against bm25s and tantivy, on generated Chinese offers and orders (issue 3).
 
-    qianfan bench match --offers 200k                    # table on stderr, one JSON line last on stdout
+    python -m bench match --offers 200k                    # table on stderr, one JSON line last on stdout
     .venv/bin/python -m bench.speed --offers 20000 --orders 1000 --systems ours,bm25s
 
 Data: ``seeds.scale.generate_offers(N)`` and ``generate_orders(Q)`` (fixed seeds; ``--seed S`` adds S to both).

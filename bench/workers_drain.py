@@ -5,7 +5,7 @@
 What runs, all real: a PostgreSQL database (a scratch database created and dropped on ``--admin-url``, or
 ``--database``, an empty migrated-or-not database of yours), a Redis broker (a free database number claimed on
 ``127.0.0.1:6379`` and flushed afterwards, or ``--broker``), ``--offers`` offers listed through
-:func:`qianfan.services.marketplace.list_offer` (each commits an ``offer.listed`` outbox event), ``--workers``
+:func:`market.service.list_offer` (each commits an ``offer.listed`` outbox event), ``--workers``
 ``qianfan worker --queues matching`` subprocesses, and the outbox relay (:func:`workers.relay.relay_once`), run once
 the workers are ready.  Each event becomes one ``match_offer`` task (index the offer, match it against the open
 orders) whose id derives from the outbox id, so the workers' logs say which task ran where and how often.
@@ -37,16 +37,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, func, select
 
+from accounts import organisations as orgs
+from market import service as mkt
 from qianfan import events
+from qianfan.actors import Actor
 from qianfan.clock import SystemClock
 from qianfan.config import Settings
 from qianfan.creditcode import make_credit_code
 from qianfan.db import make_engine
 from qianfan.migrate import upgrade
 from qianfan.models import OrgKind, OutboxEvent
-from qianfan.services import marketplace as mkt
-from qianfan.services import organisations as orgs
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 from seeds.textgen import ALPHABET
 from workers.celery_app import make_celery
@@ -99,7 +99,7 @@ def start_worker(
         "QIANFAN_BROKER_URL": broker_url,
         "QIANFAN_VAR_DIR": str(workdir / name),
     }
-    args = [sys.executable, "-m", "qianfan.cli", "worker", "--queues", "matching", "--concurrency", str(concurrency)]
+    args = [sys.executable, "-m", "cli.main", "worker", "--queues", "matching", "--concurrency", str(concurrency)]
     args += ["--name", f"{name}.{os.getpid()}@%h", "--loglevel", "INFO"]
     with (workdir / f"{name}.log").open("wb") as log:
         return subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -88,6 +88,7 @@ from matcher.feedback import FeedbackExample, FeedbackModel, Label, feature_name
 from matcher.index import FORMAT_VERSION, DocId, Document, IndexVersionError, MatchIndex, analysis_version
 from matcher.rank import Filters, Query, Weights, score_clause
 from matcher.rank import Match as RankedMatch
+from qianfan.actors import Actor
 from qianfan.clock import Clock, ensure_utc, to_local
 from qianfan.config import get_settings
 from qianfan.errors import Conflict, InvalidInput, RuleViolation
@@ -110,8 +111,7 @@ from qianfan.models import (
     ServicePackage,
 )
 from qianfan.models import Match as StoredMatch
-from qianfan.services.actors import Actor
-from qianfan.services.rows import load_row
+from qianfan.rows import load_row
 from qianfan.taxonomy import CATEGORY_BY_CODE
 from qianfan.uow import UnitOfWork
 

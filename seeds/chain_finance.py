@@ -43,6 +43,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from finance import service as fs
+from qianfan.actors import Actor
 from qianfan.clock import Clock, FrozenClock, to_local
 from qianfan.errors import DomainError
 from qianfan.models import (
@@ -57,7 +58,6 @@ from qianfan.models import (
     SmeLineStatus,
 )
 from qianfan.money import fen_to_yuan
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 from seeds import finance as fin
 from seeds.settlement import CHENGGUAN, JINGHUA, SME, TONGQU, VETERAN, Deal, _advance_and_final, _Settlement

@@ -2,7 +2,7 @@
 
 :func:`build_plan` is pure: from a date and a seed it produces every organisation, offer, order, listing, interest and
 intent order as plain data (deterministic: one ``random.Random(seed)``, dates relative to ``today``).
-:func:`load_demo` applies the plan through ``qianfan.services`` — one unit of work per use case, as the application
+:func:`load_demo` applies the plan through the domains' use cases — one unit of work per use case, as the application
 itself does — skipping whatever already exists (organisations by credit code or name, users by username, offers and
 orders by owner and title, …), so a second run creates nothing and only reads.
 """
@@ -24,7 +24,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select, update
 
+from accounts import organisations as orgs
+from market import service as mkt
 from qianfan import events, taxonomy
+from qianfan.actors import Actor
 from qianfan.clock import Clock, to_local
 from qianfan.creditcode import ALPHABET, make_credit_code
 from qianfan.errors import DomainError
@@ -45,9 +48,6 @@ from qianfan.models import (
     User,
     UserRole,
 )
-from qianfan.services import marketplace as mkt
-from qianfan.services import organisations as orgs
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 from seeds import catalogue as cat
 from seeds import textgen as tg

@@ -35,6 +35,7 @@ from finance.states import (
     LoanState,
     ReceivableState,
 )
+from qianfan.actors import Actor
 from qianfan.clock import Clock, FrozenClock, to_local
 from qianfan.errors import DomainError
 from qianfan.models import (
@@ -57,7 +58,6 @@ from qianfan.models import (
     UserRole,
 )
 from qianfan.money import yuan_to_fen
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 from seeds import catalogue as cat
 

@@ -1,7 +1,7 @@
 """The payment → settlement part of the demo (issue 8, part 1): payment plans, acceptance, payments, a bank statement.
 
 Loaded by :func:`seeds.demo.load_demo` after :func:`seeds.finance.load_finance`, through the use cases of
-:mod:`finance.service.settlement` (and, for the deals signed months ago, :mod:`qianfan.services.marketplace`) only,
+:mod:`finance.service.settlement` (and, for the deals signed months ago, :mod:`market.service`) only,
 acting as the buyers' demo accounts (demo-firm, demo-yandu, demo-tongqu, demo-rongtai …).
 
 - **The programme contracts signed today** (by :mod:`seeds.demo`): 数字政府大数据平台项目 (demo-firm) and
@@ -38,9 +38,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from accounts import organisations as orgs
 from finance import service as fs
 from finance import settlement as rules
 from finance.service import settlement as st
+from market import service as mkt
+from qianfan.actors import Actor
 from qianfan.clock import Clock, FrozenClock, to_local
 from qianfan.creditcode import make_credit_code
 from qianfan.errors import DomainError
@@ -62,9 +65,6 @@ from qianfan.models import (
     UserRole,
 )
 from qianfan.money import yuan_to_fen
-from qianfan.services import marketplace as mkt
-from qianfan.services import organisations as orgs
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 from seeds import catalogue as cat
 from seeds import textgen as tg

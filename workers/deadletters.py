@@ -6,10 +6,10 @@ from __future__ import annotations
 from celery import Celery
 from sqlmodel import Session, select
 
+from qianfan.actors import Actor
 from qianfan.errors import NotFound, RuleViolation
 from qianfan.models import DeadLetter, Organisation, OrgKind
-from qianfan.services.actors import Actor
-from qianfan.services.notifications import mark_replayed, replay_task_id
+from qianfan.notifications import mark_replayed, replay_task_id
 from workers.context import Context
 
 

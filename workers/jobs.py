@@ -21,11 +21,11 @@ from sqlmodel import Session, col, select
 
 import finance.service as finance
 from matcher import service as matching
+from qianfan import jobs as job_service
+from qianfan.actors import Actor
 from qianfan.errors import Conflict, NotFound, RuleViolation
 from qianfan.models import Match, Offer, OfferStatus, Order, OrderStatus
-from qianfan.services import jobs as job_service
-from qianfan.services.actors import Actor
-from qianfan.services.notifications import notify
+from qianfan.notifications import notify
 from workers.context import Context
 from workers.notices import notices_for
 
@@ -185,7 +185,7 @@ def remove_offer(ctx: Context, offer_id: int) -> int:
 
 def refit(ctx: Context, task_id: str | None = None, started_by: Actor | None = None) -> dict[str, Any]:
     """Rebuild the offer index (fresh idf, records, qualification validity) and retrain the feedback weights,
-    recorded as a :data:`~qianfan.services.jobs.REFIT` job in two steps."""
+    recorded as a :data:`~qianfan.jobs.REFIT` job in two steps."""
     with tracked(ctx, job_service.REFIT, task_id, started_by) as report:
         report(0, 2, "重建产品索引 / rebuilding the offer index")
         documents = ctx.store.refit()
@@ -206,7 +206,7 @@ def rematch_orders(
     ctx: Context, task_id: str | None = None, started_by: Actor | None = None, every: int = REMATCH_EVERY
 ) -> dict[str, int]:
     """Match every open order again (after a refit, or new offers in bulk) and tell the SMEs newly in their top,
-    recorded as a :data:`~qianfan.services.jobs.REMATCH_ORDERS` job reporting every *every* orders.  An order
+    recorded as a :data:`~qianfan.jobs.REMATCH_ORDERS` job reporting every *every* orders.  An order
     closed meanwhile, or being matched by another worker at the same moment, is skipped."""
     every = max(1, every)
     with tracked(ctx, job_service.REMATCH_ORDERS, task_id, started_by) as report:
@@ -289,11 +289,11 @@ def notify_event(ctx: Context, topic: str, payload: dict[str, Any], outbox_id: i
 def import_offers(
     ctx: Context, task_id: str, organisation_id: int, user_id: int, rows: list[dict[str, Any]]
 ) -> dict[str, int]:
-    """List the checked rows of an SME's spreadsheet as offers (``qianfan.services.offer_import``), reporting
+    """List the checked rows of an SME's spreadsheet as offers (``market.offer_import``), reporting
     progress under the page's task id.  Idempotent per task id: a row already listed (same title, active) is
     skipped, so a second run lists nothing twice; a row the use case refuses is reported, not retried."""
+    from market import offer_import
     from qianfan.models import Organisation, User
-    from qianfan.services import offer_import
 
     with Session(ctx.engine) as s:
         user = s.get(User, user_id)

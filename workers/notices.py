@@ -1,7 +1,7 @@
 """The in-app notices that events cause: who is told, and what (in Chinese and English).
 
 Wording and addressees only — the state changes themselves happened in the use cases that published the events.
-Each notice is written through :func:`qianfan.services.notifications.notify` with a key derived from the outbox
+Each notice is written through :func:`qianfan.notifications.notify` with a key derived from the outbox
 id, so a re-sent event notifies nobody twice.
 """
 

@@ -8,13 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from accounts import auth
 from api.auth import PrincipalDep
 from api.deps import ClockDep, EngineDep, SettingsDep
 from api.schemas import AUTH_RESPONSES, ErrorPublic, OrganisationPublic
 from qianfan.clock import to_local
 from qianfan.errors import InvalidInput
 from qianfan.models import OrgKind, UserRole
-from qianfan.services import auth
 from qianfan.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=AUTH_RESPONSES)

@@ -27,10 +27,10 @@ from api.idempotency import IdempotencyKey, idempotent
 from api.params import Id, SearchText, sort_choice, sort_orders, sort_schema
 from api.routes.lists import PathId, list_page
 from api.schemas import AUTH_RESPONSES, ContractPublic, IntentOrderPublic, Page
+from market import service as marketplace
+from market.service import IntentOrderInput
 from qianfan.errors import NotFound
 from qianfan.models import Contract, ContractStatus, IntentOrder, IntentStatus, Organisation, OrgKind
-from qianfan.services import marketplace
-from qianfan.services.marketplace import IntentOrderInput
 from qianfan.uow import UnitOfWork
 
 intents_router = APIRouter(prefix="/api/v1/intent-orders", tags=["deals"], responses=AUTH_RESPONSES)

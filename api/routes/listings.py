@@ -20,13 +20,13 @@ from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
 from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_orders, sort_schema
 from api.routes.lists import PathId, RankQuery, category_conditions, list_page, ranked, ranked_page
 from api.schemas import AUTH_RESPONSES, MentorPublic, Page, RankedPublic, ServiceNeedPublic, ServicePackagePublic
+from market import service as marketplace
+from market.service import MentorInput, ServiceNeedInput, ServicePackageInput
 from matcher import service as matching
 from qianfan import taxonomy
 from qianfan.errors import NotFound
 from qianfan.models import ListingStatus, Mentor, NeedStatus, Organisation, OrgKind, ServiceNeed, ServicePackage
 from qianfan.money import yuan_to_fen
-from qianfan.services import marketplace
-from qianfan.services.marketplace import MentorInput, ServiceNeedInput, ServicePackageInput
 from qianfan.uow import UnitOfWork
 from qianfan.validation import Yuan
 

@@ -28,12 +28,12 @@ from api.routes.lists import (
     ranked_page,
 )
 from api.schemas import AUTH_RESPONSES, InterestPublic, OfferPublic, OrderPublic, Page, RankedPublic
+from market import service as marketplace
+from market.service import OrderChanges, OrderInput
 from matcher import service as matching
 from qianfan.errors import NotFound
 from qianfan.models import Offer, Order, OrderKind, OrderStatus, Organisation, OrgKind
 from qianfan.money import yuan_to_fen
-from qianfan.services import marketplace
-from qianfan.services.marketplace import OrderChanges, OrderInput
 from qianfan.uow import UnitOfWork
 from qianfan.validation import District, Yuan, bilingual
 

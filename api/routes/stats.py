@@ -1,7 +1,7 @@
 """The programme office's view of the whole funnel: the plan's figures (JSON and CSV) and the audit chain.
 
 Programme office only: any other kind of organisation is answered 403, a request without a token 401.
-The figures are computed by :mod:`qianfan.services.stats`, whose docstring defines each of them; the field
+The figures are computed by :mod:`reports.stats`, whose docstring defines each of them; the field
 descriptions below (and in the OpenAPI page) repeat the definitions.
 """
 
@@ -33,14 +33,14 @@ from api.auth import OfficeDep
 from api.deps import ClockDep, PageParams, SessionDep, SettingsDep
 from api.params import Id
 from api.schemas import AUTH_RESPONSES, Fen, Page, YuanString, yuan_string
-from finance.service.product_stats import ProductFigures, finance_by_product
 from qianfan.audit import verify_chain
 from qianfan.clock import to_local
 from qianfan.config import Settings
 from qianfan.models import AuditEvent, FinanceKind
-from qianfan.services import stats
-from qianfan.services.stats import Figures, GroupBy, Scope
 from qianfan.validation import ClusterCode, District, bilingual
+from reports import stats
+from reports.finance_by_product import ProductFigures, finance_by_product
+from reports.stats import Figures, GroupBy, Scope
 
 router = APIRouter(prefix="/api/v1", responses=AUTH_RESPONSES)
 
@@ -401,7 +401,7 @@ def stats_csv_response(total: Figures, groups: list[stats.Group], group_by: Grou
 
 
 class ProductFiguresPublic(BaseModel):
-    """One finance product's figures (see :mod:`finance.service.product_stats` for each definition)."""
+    """One finance product's figures (see :mod:`reports.finance_by_product` for each definition)."""
 
     kind: FinanceKind = Field(description="产品 / receivable, contract or credit_line")
     label: str = Field(examples=["订单融资"])

@@ -1,6 +1,6 @@
 """Who is looking at a page: the session cookie → the user, and the CSRF token every form carries.
 
-A login (``/login``) starts a server-side session (``qianfan.services.auth.start_session``): a random token in an
+A login (``/login``) starts a server-side session (``accounts.auth.start_session``): a random token in an
 HttpOnly, SameSite=Lax cookie, stored only as its SHA-256 digest.  Every form carries a CSRF token derived from the
 session token (HMAC-SHA256), so a page of another site cannot post as the user even where SameSite is not honoured.
 The login form itself, before any session exists, uses a double-submit cookie.
@@ -19,11 +19,11 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
+from accounts import auth
 from api.deps import ClockDep, EngineDep
+from qianfan.actors import Actor
 from qianfan.errors import AuthenticationFailed
 from qianfan.models import Organisation, OrgKind, TokenKind, User
-from qianfan.services import auth
-from qianfan.services.actors import Actor
 
 SESSION_COOKIE = "qf_session"
 LOGIN_CSRF_COOKIE = "qf_login_csrf"

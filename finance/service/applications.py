@@ -19,6 +19,7 @@ from finance import data_chain, ledger, limits, pricing, risk, sla
 from finance.service import chain_facts, common
 from finance.states import ApplicationEvent, approval_event, check_second_approver
 from qianfan import events
+from qianfan.actors import Actor
 from qianfan.clock import to_local
 from qianfan.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from qianfan.models import (
@@ -44,8 +45,7 @@ from qianfan.models import (
     UserRole,
 )
 from qianfan.money import format_yuan, yuan_to_fen
-from qianfan.services.actors import Actor
-from qianfan.services.rows import load_row
+from qianfan.rows import load_row
 from qianfan.uow import UnitOfWork
 from qianfan.validation import Description, Input, Name, Yuan, parse_input
 

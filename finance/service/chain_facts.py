@@ -24,7 +24,7 @@ from qianfan.models import (
     SmeCreditLine,
     SmeLineStatus,
 )
-from qianfan.services.rows import load_row
+from qianfan.rows import load_row
 from qianfan.uow import UnitOfWork
 
 

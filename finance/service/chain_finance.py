@@ -34,6 +34,7 @@ from finance.service.applications import APP, contract_headroom, financed_on_con
 from finance.service.credit_suggestion import suggest_credit_line
 from finance.service.settlement import settlement_of
 from qianfan import events
+from qianfan.actors import Actor
 from qianfan.errors import Conflict, NotFound, RuleViolation
 from qianfan.models import (
     Contract,
@@ -48,8 +49,7 @@ from qianfan.models import (
     UserRole,
 )
 from qianfan.money import MAX_DEAL_FEN, format_yuan, yuan_to_fen
-from qianfan.services.actors import Actor
-from qianfan.services.rows import load_row
+from qianfan.rows import load_row
 from qianfan.uow import UnitOfWork
 from qianfan.validation import Description, Input, Yuan, parse_input
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from finance import ledger, pricing, sla
 from finance.states import FINANCE_APPLICATION, ApplicationEvent
+from qianfan.actors import Actor
 from qianfan.clock import to_local
 from qianfan.config import get_settings
 from qianfan.errors import InvalidInput, NotFound, PermissionDenied
@@ -33,8 +34,7 @@ from qianfan.models import (
     UserRole,
 )
 from qianfan.money import yuan_to_fen
-from qianfan.services.actors import Actor
-from qianfan.services.rows import load_row
+from qianfan.rows import load_row
 from qianfan.uow import UnitOfWork
 
 #: Application states in which the part is reserved and the limits are held (before a loan exists).

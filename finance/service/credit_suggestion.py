@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 from finance.credit_suggestion import CreditSuggestion, TradeRecord, suggest
 from finance.limits import add_months
 from finance.service.history import _late  # the one on-time rule of the platform record
+from qianfan.actors import Actor
 from qianfan.clock import to_local
 from qianfan.errors import NotFound
 from qianfan.models import (
@@ -44,7 +45,6 @@ from qianfan.models import (
     Receivable,
     ReceivableStatus,
 )
-from qianfan.services.actors import Actor
 
 WINDOW_MONTHS = 12
 DEFAULT_DAYS_LATE = 90  # more days late than this is a default, as in the risk check

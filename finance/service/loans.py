@@ -16,12 +16,12 @@ from finance import ledger, pricing
 from finance.service import common
 from finance.states import LOAN, LoanEvent
 from qianfan import events
+from qianfan.actors import Actor
 from qianfan.clock import to_local
 from qianfan.errors import Conflict, InvalidInput, NotFound
 from qianfan.models import FinanceApplication, FinanceKind, LedgerLeg, LedgerPosting, Loan, LoanStatus, OrgKind
 from qianfan.money import format_yuan, yuan_to_fen
-from qianfan.services.actors import Actor
-from qianfan.services.rows import load_row
+from qianfan.rows import load_row
 from qianfan.uow import UnitOfWork
 
 LOAN_TOPIC = "loan"

@@ -17,6 +17,7 @@ from finance.service import common
 from finance.service.loans import apply_to_loan
 from finance.states import RECEIVABLE, ApplicationEvent, ReceivableEvent, check_confirmer
 from qianfan import events
+from qianfan.actors import Actor
 from qianfan.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
 from qianfan.models import (
     Contract,
@@ -32,8 +33,7 @@ from qianfan.models import (
     ReceivableStatus,
 )
 from qianfan.money import format_yuan, yuan_to_fen
-from qianfan.services.actors import Actor
-from qianfan.services.rows import load_row
+from qianfan.rows import load_row
 from qianfan.uow import UnitOfWork
 from qianfan.validation import Description, Input, Title, Yuan, parse_input
 

@@ -44,6 +44,7 @@ from finance import settlement as rules
 from finance.service import common
 from finance.service.loans import apply_to_loan
 from qianfan import events
+from qianfan.actors import Actor
 from qianfan.clock import to_local
 from qianfan.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from qianfan.models import (
@@ -64,8 +65,7 @@ from qianfan.models import (
     StatementRowStatus,
 )
 from qianfan.money import format_yuan
-from qianfan.services.actors import Actor
-from qianfan.services.rows import load_row
+from qianfan.rows import load_row
 from qianfan.uow import UnitOfWork
 
 CONTRACT_ENTITY = "contract"

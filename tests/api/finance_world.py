@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from accounts import auth
+from qianfan.actors import Actor
 from qianfan.clock import FrozenClock
 from qianfan.models import OrgKind, User, UserRole
-from qianfan.services import auth
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 from tests.finance_service.conftest import World, _org, build_world
 

@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from accounts import organisations as orgs
 from finance import service as fs
+from market import service as mkt
+from qianfan.actors import Actor
 from qianfan.clock import FrozenClock
 from qianfan.models import Loan, Organisation, OrgKind, ReceivablePart, UserRole
-from qianfan.services import marketplace as mkt
-from qianfan.services import organisations as orgs
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 from tests.services.conftest import credit_code
 

@@ -17,8 +17,8 @@ from sqlmodel import Session
 
 from finance import service as fs
 from qianfan import audit
+from qianfan.actors import Actor
 from qianfan.clock import FrozenClock
-from qianfan.services.actors import Actor
 from tests.api import finance_world
 from tests.api.conftest import assert_error_shape, assert_no_floats
 from tests.api.finance_world import FinanceWorld

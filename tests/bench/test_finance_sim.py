@@ -1,4 +1,4 @@
-"""Smoke test of the 48-hour finance simulation (``qianfan simulate finance``): a tiny run through the real use
+"""Smoke test of the 48-hour finance simulation (``python -m bench simulate-finance``): a tiny run through the real use
 cases on a temporary SQLite file, figures that add up, and the same figures for the same seed."""
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from bench.cli import app
 from bench.finance_sim import SimConfig, arrivals, next_office_open, percentile
-from qianfan.cli import app
 from qianfan.errors import InvalidInput
 
 
 def test_tiny_run_adds_up(tmp_path: Path) -> None:
     out = tmp_path / "sim.json"
-    args = ["simulate", "finance", "--applications", "20", "--reviewers", "2", "--days", "2", "--banks", "2"]
+    args = ["simulate-finance", "--applications", "20", "--reviewers", "2", "--days", "2", "--banks", "2"]
     result = CliRunner().invoke(app, [*args, "--seed", "3", "--quiet", "--json", str(out)])
     assert result.exit_code == 0, result.output
     assert "48" in result.output
@@ -56,7 +56,7 @@ def test_refuses_to_run_past_the_calendar() -> None:
     with pytest.raises(InvalidInput) as exc:
         SimConfig(days=61).validate()
     assert "2026-12-31" in exc.value.message_en and "2026-12-31" in exc.value.message_zh
-    result = CliRunner().invoke(app, ["simulate", "finance", "--days", "61"])
+    result = CliRunner().invoke(app, ["simulate-finance", "--days", "61"])
     assert result.exit_code == 1
 
 

@@ -1,4 +1,4 @@
-"""Smoke test of the speed benchmark (``qianfan bench match``): a tiny corpus, the JSON line last on stdout."""
+"""Smoke test of the speed benchmark (``python -m bench match``): a tiny corpus, the JSON line last on stdout."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from bench.cli import app
 from bench.speed import SYSTEMS, parse_count, precision_at_k
-from qianfan.cli import app
 
 KEYS = {"build_s", "peak_mb", "p50_ms", "p99_ms", "qps", "recall_at_10"}
 PEERS = [s for s in SYSTEMS[1:] if importlib.util.find_spec(s) is not None]
@@ -33,7 +33,7 @@ def test_precision_counts_missing_results_as_misses() -> None:
 
 def test_bench_match_prints_one_json_line_last() -> None:
     systems = ",".join(["ours", *PEERS])
-    result = CliRunner().invoke(app, ["bench", "match", "--offers", "2000", "--orders", "20", "--systems", systems])
+    result = CliRunner().invoke(app, ["match", "--offers", "2000", "--orders", "20", "--systems", systems])
     assert result.exit_code == 0, result.output
     last = result.stdout.strip().splitlines()[-1]
     data = json.loads(last)

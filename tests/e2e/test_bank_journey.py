@@ -13,6 +13,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from finance import service as fs
+from qianfan.actors import Actor
 from qianfan.models import (
     ApplicationStatus,
     FinanceApplication,
@@ -23,7 +24,6 @@ from qianfan.models import (
     ReceivablePart,
     User,
 )
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 
 pytestmark = pytest.mark.browser

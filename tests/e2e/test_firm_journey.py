@@ -13,9 +13,9 @@ import pytest
 from sqlmodel import Session, col, select
 
 from finance import service as fs
+from qianfan.actors import Actor
 from qianfan.clock import to_local
 from qianfan.models import Loan, LoanStatus, Organisation, Receivable, ReceivableStatus, User
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 from seeds import catalogue as cat
 

@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
+from accounts import organisations as orgs
 from finance import service as fs
+from qianfan.actors import Actor
 from qianfan.clock import FrozenClock
 from qianfan.models import BankProduct, CreditLine, ExposureLimit, Organisation, OrgKind, UserRole
-from qianfan.services import organisations as orgs
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 from tests.conftest import clean_tables
 from tests.services.conftest import credit_code

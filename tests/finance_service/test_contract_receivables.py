@@ -7,9 +7,9 @@ import pytest
 from sqlmodel import Session
 
 from finance import service as fs
+from market import service as mkt
 from qianfan.errors import NotFound, RuleViolation
 from qianfan.models import Contract
-from qianfan.services import marketplace as mkt
 from tests.finance_service.conftest import World
 from tests.services.conftest import offer_data, order_data
 

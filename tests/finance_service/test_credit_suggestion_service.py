@@ -12,9 +12,9 @@ from sqlmodel import Session, col, select
 from finance import service as fs
 from finance.credit_suggestion import Effect
 from finance.service.credit_suggestion import months_between, suggest_credit_line, trade_record
+from qianfan.actors import Actor
 from qianfan.errors import NotFound, PermissionDenied
 from qianfan.models import Contract, ContractStatus, Loan, ReceivablePart
-from qianfan.services.actors import Actor
 from tests.finance_service.conftest import World
 from tests.finance_service.test_contract_receivables import signed_contract
 

@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 
 from finance import service as fs
 from finance.service.history import party_history
+from market import service as mkt
 from qianfan.errors import NotFound
 from qianfan.models import ContractStatus, Loan, OrgKind, ReceivablePart
-from qianfan.services import marketplace as mkt
 from tests.finance_service.conftest import World
 from tests.finance_service.test_contract_receivables import signed_contract
 from tests.services.conftest import offer_data, order_data

@@ -9,8 +9,8 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from finance import service as fs
-from finance.service.product_stats import ProductFigures, finance_by_product
 from qianfan.models import FinanceApplication, Loan
+from reports.finance_by_product import ProductFigures, finance_by_product
 from tests.finance_service.conftest import World
 from tests.finance_service.test_chain_finance import apply_on, products
 from tests.finance_service.test_settlement_service import contract, plan_30_70

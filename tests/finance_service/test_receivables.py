@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from finance import service as fs
+from qianfan.actors import Actor
 from qianfan.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from qianfan.models import (
     ApplicationStatus,
@@ -21,7 +22,6 @@ from qianfan.models import (
     ReceivablePart,
     ReceivableStatus,
 )
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 from tests.finance_service.conftest import World, exposure_used, get, line_used
 

@@ -12,7 +12,9 @@ from sqlmodel import Session, col, select
 
 from finance import service as fs
 from finance.settlement import Instalment, InstalmentKind, InstalmentStatus, PlanTerm
+from market import service as mkt
 from qianfan import audit, events
+from qianfan.actors import Actor
 from qianfan.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from qianfan.models import (
     AuditEvent,
@@ -23,8 +25,6 @@ from qianfan.models import (
     ContractStatus,
     OutboxEvent,
 )
-from qianfan.services import marketplace as mkt
-from qianfan.services.actors import Actor
 from tests.finance_service.conftest import World, get
 from tests.services.conftest import offer_data, order_data
 

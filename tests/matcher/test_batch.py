@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from matcher.batch import (
     BatchInputError,
     match_files,
@@ -20,7 +21,6 @@ from matcher.batch import (
 )
 from matcher.index import MatchIndex
 from matcher.rank import Query
-from qianfan.cli import app
 
 OFFERS: list[dict[str, Any]] = [
     {

@@ -14,16 +14,16 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from market import service as mkt
 from matcher import service as svc
 from matcher.index import FORMAT_VERSION
 from matcher.rank import Filters, Weights
 from matcher.service import OfferIndexStore
+from qianfan.actors import Actor
 from qianfan.audit import verify_chain
 from qianfan.clock import FrozenClock
 from qianfan.errors import InvalidInput, NotFound, RuleViolation
 from qianfan.models import AuditEvent, Contract, ContractStatus, Match, Offer, Order, OrgKind, OutboxEvent
-from qianfan.services import marketplace as mkt
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 from tests.matcher.test_dense import FakeEmbedder
 from tests.services.conftest import offer_data, order_data

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from finance import service as fs
 from finance.service.applications import financed_on_contract
+from qianfan.actors import Actor
 from qianfan.audit import verify_chain
 from qianfan.clock import ensure_utc, to_local
 from qianfan.models import (
@@ -32,7 +33,6 @@ from qianfan.models import (
     SmeLineStatus,
     User,
 )
-from qianfan.services.actors import Actor
 from seeds.chain_finance import BOB, CLOSE_NOTE, DECLINE_NOTE, ICBC, REJECTION, ZGCB, idempotency_key
 from tests.seeds.conftest import DemoDb
 

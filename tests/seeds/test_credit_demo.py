@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 from finance.credit_suggestion import Effect
 from finance.service.credit_suggestion import suggest_credit_line
 from finance.service.settlement import late_buyers
+from qianfan.actors import Actor
 from qianfan.clock import to_local
 from qianfan.models import Contract, ContractStatus, Organisation, OrgKind, Receivable, User
-from qianfan.services.actors import Actor
 from seeds.demo import DEMO_USERS, build_plan
 from seeds.settlement import VETERAN, VETERAN_DEALS
 from tests.seeds.conftest import DemoDb

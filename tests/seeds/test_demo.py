@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from finance.service import review_queue, unbalanced_postings
 from qianfan import taxonomy
+from qianfan.actors import Actor
 from qianfan.audit import verify_chain
 from qianfan.clock import ensure_utc, to_local
 from qianfan.creditcode import is_valid_credit_code
@@ -45,7 +46,6 @@ from qianfan.models import (
     UserRole,
 )
 from qianfan.security import verify_password
-from qianfan.services.actors import Actor
 from seeds.demo import DEMO_PASSWORD, DEMO_USERS
 from tests.seeds.conftest import DemoDb, Snapshot
 

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from finance import settlement as rules
 from finance.service import settlement as st
+from qianfan.actors import Actor
 from qianfan.audit import verify_chain
 from qianfan.clock import to_local
 from qianfan.models import (
@@ -20,7 +21,6 @@ from qianfan.models import (
     StatementRowStatus,
     User,
 )
-from qianfan.services.actors import Actor
 from seeds.settlement import STATEMENT_FILE
 from tests.seeds.conftest import DemoDb
 

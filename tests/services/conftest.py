@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
+from accounts import organisations as orgs
+from qianfan.actors import Actor
 from qianfan.clock import FrozenClock
 from qianfan.creditcode import ALPHABET, make_credit_code
 from qianfan.models import Organisation, OrgKind
-from qianfan.services import organisations as orgs
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 
 _counter = itertools.count(1)

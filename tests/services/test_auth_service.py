@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from sqlmodel import Session, func, select
 
+from accounts import auth
+from accounts import organisations as orgs
 from qianfan.clock import FrozenClock
 from qianfan.config import Settings
 from qianfan.errors import AuthenticationFailed, Conflict, TooManyRequests
 from qianfan.models import ApiToken, IdempotencyRecord, LoginAttempt, OrgKind, UserRole
-from qianfan.services import auth
-from qianfan.services import organisations as orgs
 from qianfan.uow import UnitOfWork
 
 PASSWORD = "Service-pass-2026"

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from accounts import organisations as orgs
+from qianfan import jobs
+from qianfan.actors import Actor
 from qianfan.clock import FrozenClock
 from qianfan.errors import NotFound
 from qianfan.models import Job, JobStatus, OrgKind
-from qianfan.services import jobs
-from qianfan.services import organisations as orgs
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 
 PW = "Correct-horse-9"

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from market import service as mkt
 from qianfan.audit import verify_chain
 from qianfan.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from qianfan.models import (
@@ -20,7 +21,6 @@ from qianfan.models import (
     OrgKind,
     OutboxEvent,
 )
-from qianfan.services import marketplace as mkt
 from qianfan.uow import UnitOfWork
 from tests.services.conftest import offer_data, order_data
 
@@ -202,8 +202,8 @@ def test_rollback_drops_events(uow, parties, in_30_days, engine) -> None:  # typ
 @pytest.mark.postgres
 def test_concurrent_signatures_make_one_contract(pg_engine, clock, make_org) -> None:  # type: ignore[no-untyped-def]
     """Buyer and supplier race to sign the same proposal many times: exactly one contract."""
-    from qianfan.services import organisations as orgs
-    from qianfan.services.actors import Actor
+    from accounts import organisations as orgs
+    from qianfan.actors import Actor
     from tests.services.conftest import credit_code
 
     def org(kind, n, quals=()):  # type: ignore[no-untyped-def]

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from market import ocds
 from qianfan.models import Contract, IntentOrder, IntentStatus, Order, Organisation
-from qianfan.services import ocds
 from tests.services.test_stats import bj, build_world, order
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)

@@ -11,13 +11,13 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from accounts import organisations as orgs
+from market import offer_import
 from qianfan import events
+from qianfan.actors import Actor
 from qianfan.clock import FrozenClock
 from qianfan.errors import InvalidInput
 from qianfan.models import Job, JobStatus, Offer, OrgKind, OutboxEvent
-from qianfan.services import offer_import
-from qianfan.services import organisations as orgs
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 from workers import jobs
 from workers.context import Context

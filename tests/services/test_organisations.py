@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
+from accounts import organisations as orgs
 from qianfan.errors import Conflict, InvalidInput
 from qianfan.models import Organisation, OrgKind, OutboxEvent, Qualification, User, UserRole
 from qianfan.security import verify_password
-from qianfan.services import organisations as orgs
 from qianfan.uow import UnitOfWork
 from tests.services.conftest import credit_code
 

@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from accounts import organisations as orgs
+from qianfan import notifications as notes
+from qianfan.actors import Actor
 from qianfan.clock import FrozenClock
 from qianfan.errors import NotFound, PermissionDenied
 from qianfan.events import Event
 from qianfan.models import DeadLetter, OrgKind, OutboxEvent, UserRole
 from qianfan.outbox import pending_count, relay, relay_all
-from qianfan.services import notifications as notes
-from qianfan.services import organisations as orgs
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 
 

@@ -40,8 +40,8 @@ from qianfan.models import (
     ServiceNeed,
     ServicePackage,
 )
-from qianfan.services import stats
-from qianfan.services.stats import Figures, GroupBy, Scope
+from reports import stats
+from reports.stats import Figures, GroupBy, Scope
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 _serial = itertools.count(1)

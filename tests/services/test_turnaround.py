@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from qianfan.services import stats
-from qianfan.services.stats import Scope
+from reports import stats
+from reports.stats import Scope
 from tests.services.test_stats import bj, build_world
 
 HOUR = 3_600_000_000

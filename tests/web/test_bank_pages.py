@@ -14,9 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from finance import service as fs
+from qianfan.actors import Actor
 from qianfan.clock import FrozenClock
 from qianfan.models import ApplicationStatus, CreditLine, FinanceApplication, Loan, LoanStatus, User
-from qianfan.services.actors import Actor
 from tests.finance_service.conftest import World, build_world
 from tests.web.conftest import Pages, new_pages, reread
 

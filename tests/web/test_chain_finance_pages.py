@@ -207,7 +207,7 @@ def test_the_waterfall_the_bank_view_and_the_office_by_product(
 
 
 def fs_by_product(engine: Engine) -> list[Any]:
-    from finance.service.product_stats import finance_by_product
+    from reports.finance_by_product import finance_by_product
 
     with Session(engine) as s:
         return finance_by_product(s)

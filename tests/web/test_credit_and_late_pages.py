@@ -13,9 +13,9 @@ from sqlmodel import Session
 
 from finance import service as fs
 from finance.settlement import InstalmentKind, PlanTerm
+from qianfan.actors import Actor
 from qianfan.clock import FrozenClock
 from qianfan.models import Organisation
-from qianfan.services.actors import Actor
 from tests.finance_service.conftest import World, build_world
 from tests.finance_service.test_settlement_service import contract, later
 from tests.web.conftest import Pages

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from finance import service as fs
+from market import service as mkt
 from qianfan.clock import FrozenClock
 from qianfan.models import (
     Contract,
@@ -32,7 +33,6 @@ from qianfan.models import (
     Receivable,
     ReceivableStatus,
 )
-from qianfan.services import marketplace as mkt
 from qianfan.uow import UnitOfWork
 from tests.api.conftest import use_fresh_offer_index
 from tests.api.tenants import PASSWORD, Tenants, build_tenants

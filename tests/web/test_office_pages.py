@@ -13,12 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from qianfan import events
+from qianfan import events, notifications
+from qianfan import jobs as job_service
 from qianfan.clock import FrozenClock
 from qianfan.events import Event
 from qianfan.models import AuditEvent, DeadLetter, Job, JobStatus, Order, OrgKind, OutboxEvent
-from qianfan.services import jobs as job_service
-from qianfan.services import notifications
 from qianfan.uow import UnitOfWork
 from tests.api.conftest import add_organisation, add_user
 from tests.services.test_stats import build_world

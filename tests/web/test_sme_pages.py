@@ -12,8 +12,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from finance import service as fs
+from market import service as marketplace
 from matcher.service import clear_caches
 from qianfan import events
+from qianfan.actors import Actor
 from qianfan.clock import FrozenClock
 from qianfan.models import (
     ApplicationStatus,
@@ -30,8 +32,6 @@ from qianfan.models import (
     Receivable,
     User,
 )
-from qianfan.services import marketplace
-from qianfan.services.actors import Actor
 from tests.finance_service.conftest import World, build_world
 from tests.web.conftest import Pages
 

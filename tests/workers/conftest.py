@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
+from accounts import organisations as orgs
+from market import service as mkt
+from qianfan.actors import Actor
 from qianfan.clock import Clock
 from qianfan.models import OrgKind
 from qianfan.outbox import RelayResult, relay_all
-from qianfan.services import marketplace as mkt
-from qianfan.services import organisations as orgs
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 from tests.conftest import IN_CI
 from tests.services.conftest import credit_code

@@ -37,7 +37,7 @@ def start_worker(
         "QIANFAN_VAR_DIR": str(tmp_path / name / "var"),
         **(env or {}),
     }
-    args = [sys.executable, "-m", "qianfan.cli", "worker", "--concurrency", str(concurrency), "--loglevel", "INFO"]
+    args = [sys.executable, "-m", "cli.main", "worker", "--concurrency", str(concurrency), "--loglevel", "INFO"]
     args += ["--name", f"{name}.{os.getpid()}@%h"]
     if queues:
         args += ["--queues", queues]

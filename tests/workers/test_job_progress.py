@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from qianfan import jobs as job_service
 from qianfan.models import Job, JobStatus, Match
-from qianfan.services import jobs as job_service
 from tests.workers.conftest import Market
 from workers import context, jobs
 from workers.context import Context

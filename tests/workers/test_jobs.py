@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from market import service as mkt
 from qianfan import events
 from qianfan.clock import FrozenClock
 from qianfan.events import Event
 from qianfan.models import FinanceApplication, Match, Notification, OutboxEvent
 from qianfan.outbox import pending_count
-from qianfan.services import marketplace as mkt
 from tests.finance_service.conftest import build_world
 from tests.workers.conftest import InlineWorker, Market
 from workers import jobs

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from accounts import organisations as orgs
+from qianfan import jobs as job_service
+from qianfan.actors import Actor
 from qianfan.clock import Clock
 from qianfan.errors import Conflict, PermissionDenied
 from qianfan.models import Job, JobStatus, OrgKind
-from qianfan.services import jobs as job_service
-from qianfan.services import organisations as orgs
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 from tests.services.conftest import credit_code
 from tests.workers.conftest import InlineWorker, Market

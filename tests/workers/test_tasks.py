@@ -109,7 +109,7 @@ class _Recorder:
 def test_the_programme_office_replays_a_dead_letter(engine: Engine, clock: FrozenClock, tmp_path: Path) -> None:
     from qianfan.errors import RuleViolation
     from qianfan.models import OrgKind
-    from qianfan.services.notifications import record_dead_letter
+    from qianfan.notifications import record_dead_letter
     from tests.workers.conftest import _org
     from workers.deadletters import replay
 

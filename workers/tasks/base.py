@@ -1,5 +1,5 @@
 """The base of every task: acknowledged late, retried with exponential backoff on transient errors, and kept as a
-dead letter (:func:`qianfan.services.notifications.record_dead_letter`) when it still fails."""
+dead letter (:func:`qianfan.notifications.record_dead_letter`) when it still fails."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from celery import Task
 from celery.signals import worker_init, worker_process_init
 from sqlalchemy.exc import OperationalError
 
-from qianfan.services.notifications import record_dead_letter
+from qianfan.notifications import record_dead_letter
 from workers import context
 from workers.relay import install_commit_kick
 

@@ -37,7 +37,7 @@ def index_offer(offer_id: int) -> bool:
 def refit(self: QianfanTask, task_id: str | None = None, user_id: int | None = None) -> dict[str, Any]:
     """Progress is recorded under this task's id (started by whoever enqueued it, or by nobody: beat).  Asked for
     from the office's page (``REFIT_REQUESTED``), the payload names the task id, whose job row already records who
-    started it (``qianfan.services.jobs.request_refit``); *user_id* is that person, carried for the record."""
+    started it (``qianfan.jobs.request_refit``); *user_id* is that person, carried for the record."""
     return jobs.refit(context.current(), task_id=task_id or self.request.id)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from qianfan.services import auth
+from accounts import auth
 from qianfan.uow import UnitOfWork
 from workers import context
 from workers.celery_app import app

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlmodel import Session
 
+from accounts import auth
 from api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
 from api.web.i18n import LANG_COOKIE, LANGS
 from api.web.render import act, redirect, render
@@ -22,10 +23,10 @@ from api.web.session import (
     new_login_csrf,
     safe_next,
 )
+from qianfan import jobs as job_service
+from qianfan import notifications
 from qianfan.errors import AuthenticationFailed, DomainError, TooManyRequests
 from qianfan.models import OrgKind, TokenKind
-from qianfan.services import auth, notifications
-from qianfan.services import jobs as job_service
 from qianfan.uow import UnitOfWork
 
 router = APIRouter(include_in_schema=False)

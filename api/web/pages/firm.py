@@ -2,7 +2,7 @@
 of an order with their explanations, side-by-side comparison, shortlist / reject, intent orders (propose, sign,
 cancel) and contracts, confirmation (确权) of the receivables it owes, and repayment of the loans on them.
 
-Routes are thin: each write calls one use case (``qianfan.services.marketplace``, ``finance.service``); reads are
+Routes are thin: each write calls one use case (``market.service``, ``finance.service``); reads are
 small queries scoped to the firm's own organisation, or the matcher's live ranking (``rank_offers_for_order``).
 """
 
@@ -31,6 +31,7 @@ from api.web.render import act, error_flash, field_errors, form_values, redirect
 from api.web.session import FirmPage, FormDep, WebUser
 from finance import service as fs
 from finance import settlement as settlement_rules
+from market import service as marketplace
 from matcher import service as matching
 from matcher.rank import FEATURE_LABELS
 from qianfan import taxonomy
@@ -57,7 +58,6 @@ from qianfan.models import (
     ReceivableStatus,
 )
 from qianfan.money import fen_to_yuan, yuan_to_fen
-from qianfan.services import marketplace
 from qianfan.uow import UnitOfWork
 
 router = APIRouter(prefix="/firm", include_in_schema=False)

@@ -2,9 +2,9 @@
 figures as CSV, orders and awards as an OCDS release package), the background work (dead letters, jobs, a matcher
 refit) and the audit hash chain.
 
-Read-only apart from asking for a refit: the figures come from :mod:`qianfan.services.stats` (whose docstring
-defines every figure), the release package from :mod:`qianfan.services.ocds`, the refit from
-:func:`qianfan.services.jobs.request_refit`, the chain check from :func:`qianfan.audit.verify_chain`.
+Read-only apart from asking for a refit: the figures come from :mod:`reports.stats` (whose docstring
+defines every figure), the release package from :mod:`market.ocds`, the refit from
+:func:`qianfan.jobs.request_refit`, the chain check from :func:`qianfan.audit.verify_chain`.
 """
 
 from __future__ import annotations
@@ -27,18 +27,20 @@ from api.web.i18n import lang_of
 from api.web.render import act, field_errors, render, wan
 from api.web.session import FormDep, OfficePage, WebUser
 from finance import service as fs
-from finance.service.product_stats import finance_by_product
 from finance.settlement import MAX_PAYMENT_DAYS_AFTER_ACCEPTANCE
+from market import ocds
+from qianfan import jobs as job_service
+from qianfan import notifications
 from qianfan.audit import verify_chain
 from qianfan.clock import to_local
 from qianfan.config import Settings
 from qianfan.errors import InvalidInput
 from qianfan.models import AuditEvent, Contract, Job, Organisation, User
-from qianfan.services import jobs as job_service
-from qianfan.services import notifications, ocds, stats
-from qianfan.services.stats import Figures, GroupBy, Scope
 from qianfan.uow import UnitOfWork
 from qianfan.validation import parse_input
+from reports import stats
+from reports.finance_by_product import finance_by_product
+from reports.stats import Figures, GroupBy, Scope
 
 router = APIRouter(prefix="/office", include_in_schema=False)
 

@@ -9,9 +9,9 @@ from sqlmodel import col, select
 from api.deps import ClockDep, EngineDep, SessionDep
 from api.web.render import field_errors, form_values, redirect, render
 from api.web.session import FormDep, ProviderPage
+from market import service as marketplace
 from qianfan.errors import InvalidInput
 from qianfan.models import Mentor, ServicePackage
-from qianfan.services import marketplace
 from qianfan.uow import UnitOfWork
 
 router = APIRouter(prefix="/provider", include_in_schema=False)

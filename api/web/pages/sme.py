@@ -32,7 +32,11 @@ from finance import service as fs
 from finance.limits import BindingConstraint, add_months
 from finance.service import common as finance_common
 from finance.service.applications import REVIEW_QUEUE_STATES
+from market import offer_import
+from market import service as marketplace
 from matcher import service as matching
+from qianfan import jobs as job_service
+from qianfan import notifications
 from qianfan.clock import Clock, to_local
 from qianfan.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
 from qianfan.models import (
@@ -64,8 +68,6 @@ from qianfan.models import (
     SmeLineStatus,
 )
 from qianfan.money import MAX_DEAL_FEN, fen_to_yuan, format_yuan, yuan_to_fen
-from qianfan.services import jobs as job_service
-from qianfan.services import marketplace, notifications, offer_import
 from qianfan.uow import UnitOfWork
 
 router = APIRouter(prefix="/sme", include_in_schema=False)

@@ -76,6 +76,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col
 
+from finance.sla import SlaPolicy
 from qianfan import taxonomy
 from qianfan.clock import SHANGHAI, ensure_utc
 from qianfan.models import (
@@ -98,7 +99,8 @@ from qianfan.models import (
 )
 
 #: The programme's promise: application to disbursement within 48 hours.
-DISBURSAL_PROMISE = timedelta(hours=48)
+#: The programme's promise, application → disbursement: the SLA's overall deadline (finance.sla).
+DISBURSAL_PROMISE = SlaPolicy().overall
 _MICROS_PER_HOUR = 3_600_000_000
 _HUNDREDTH = Decimal("0.01")
 _SHARE_PLACES = Decimal("0.0001")

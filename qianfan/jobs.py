@@ -21,11 +21,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from qianfan import events
+from qianfan.actors import Actor
 from qianfan.clock import Clock, SystemClock
 from qianfan.errors import Conflict, NotFound
 from qianfan.models import Job, JobStatus, OrgKind
 from qianfan.models.base import UTCDateTime
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 
 #: Job kinds (free text in the table; these are the ones the workers record).

@@ -23,10 +23,6 @@ db_app = typer.Typer(help="数据库迁移 / database migrations", no_args_is_he
 audit_app = typer.Typer(help="审计链 / audit chain", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
-bench_app = typer.Typer(help="性能基准 / benchmarks (needs the bench extra for the peers)", no_args_is_help=True)
-app.add_typer(bench_app, name="bench")
-simulate_app = typer.Typer(help="模拟 / simulations over the real use cases", no_args_is_help=True)
-app.add_typer(simulate_app, name="simulate")
 deadletters_app = typer.Typer(help="失败任务 / background tasks that kept failing", no_args_is_help=True)
 app.add_typer(deadletters_app, name="deadletters")
 jobs_app = typer.Typer(help="后台长任务与进度 / long background jobs and their progress", no_args_is_help=True)
@@ -167,78 +163,6 @@ def match(
         err.print(summary.line(), markup=False, highlight=False, soft_wrap=True)
 
 
-def _count(value: str) -> int:
-    from bench.speed import parse_count
-
-    try:
-        return parse_count(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"数量格式如 20000、200k、1m / {exc}") from None
-
-
-@bench_app.command("match")
-def bench_match(
-    offers: Annotated[str, typer.Option(help="生成的产品数 / generated offers: 20000, 200k, 1m")] = "20k",
-    orders: Annotated[str, typer.Option(help="计时的订单数 / orders ranked")] = "1000",
-    systems: Annotated[str, typer.Option(help="逗号分隔 / comma-separated: ours,bm25s,tantivy")] = "ours,bm25s,tantivy",
-    seed: Annotated[int, typer.Option(help="加到生成器的固定种子 / added to the generators' fixed seeds")] = 0,
-    tantivy_tokenizer: Annotated[str, typer.Option(help="ngram or jieba")] = "ngram",
-) -> None:
-    """撮合速度基准 / Matcher speed vs bm25s and tantivy on generated offers; the last stdout line is JSON."""
-    from bench import speed
-
-    if tantivy_tokenizer not in speed.TANTIVY_TOKENIZERS:
-        raise typer.BadParameter(f"--tantivy-tokenizer: {' | '.join(speed.TANTIVY_TOKENIZERS)}")
-    code = speed.benchmark(_count(offers), _count(orders), systems, seed, tantivy_tokenizer)
-    if code:
-        raise typer.Exit(code)
-
-
-@simulate_app.command("finance")
-def simulate_finance(
-    applications: Annotated[int, typer.Option(min=1, help="每个工作日的申请数 / applications per working day")] = 1000,
-    reviewers: Annotated[int, typer.Option(min=1, help="每家银行的审核员 / reviewers per bank")] = 4,
-    days: Annotated[int, typer.Option(min=1, help="有新申请的天数，自2026-11-02起 / days of arrivals")] = 5,
-    banks: Annotated[int, typer.Option(min=1, help="银行数 / banks")] = 10,
-    seed: Annotated[int, typer.Option(help="随机种子，同种子同结果 / same seed, same figures")] = 0,
-    database: Annotated[
-        str | None, typer.Option(help="空数据库URL，默认临时SQLite / an empty database URL (default: temporary SQLite)")
-    ] = None,
-    drain_days: Annotated[int, typer.Option(min=0, help="停止新申请后继续处理的天数 / days to finish open work")] = 14,
-    sweep_minutes: Annotated[int, typer.Option(min=1, help="SLA巡检间隔（模拟分钟）/ sla_sweep every N minutes")] = 15,
-    json_file: Annotated[
-        Path | None, typer.Option("--json", help="把结果写入JSON文件 / write the figures here")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="不显示每日进度 / no daily progress")] = False,
-) -> None:
-    """48小时放款模拟 / Discrete-event simulation of submission → disbursement over the real finance use cases."""
-    import json
-
-    from bench import finance_sim
-    from qianfan.errors import DomainError
-
-    config = finance_sim.SimConfig(
-        applications=applications,
-        reviewers=reviewers,
-        days=days,
-        banks=banks,
-        seed=seed,
-        database=database,
-        drain_days=drain_days,
-        sweep_minutes=sweep_minutes,
-    )
-    try:
-        result = finance_sim.simulate(config, progress=None if quiet else sys.stderr)
-    except DomainError as exc:
-        _fail(exc.message)
-        return
-    finance_sim.render(result, out)
-    if json_file is not None:
-        json_file.parent.mkdir(parents=True, exist_ok=True)
-        json_file.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        out.print(f"已写入 / written: {json_file}")
-
-
 # ------------------------------------------------------------------------------------------ background workers
 
 
@@ -308,7 +232,7 @@ def deadletters_list(
 ) -> None:
     """列出失败任务 / List the dead letters (tasks that failed after their retries)."""
     from qianfan.db import session_scope
-    from qianfan.services.notifications import dead_letters
+    from qianfan.notifications import dead_letters
 
     with session_scope() as session:
         rows = dead_letters(session, include_replayed=all_)
@@ -347,9 +271,9 @@ def _cli_actor(username: str | None) -> Any:
     """The user named *username* (with their organisation), else the programme office acting without a person."""
     from sqlmodel import select
 
+    from qianfan.actors import Actor
     from qianfan.db import session_scope
     from qianfan.models import Organisation, User
-    from qianfan.services.actors import Actor
     from workers import context
     from workers.deadletters import office_actor
 
@@ -373,7 +297,7 @@ def _elapsed(seconds: float | None) -> str:
 
 
 def _job_line(job: Any, now: Any) -> str:
-    from qianfan.services.jobs import elapsed_seconds, percent
+    from qianfan.jobs import elapsed_seconds, percent
 
     pct = percent(job)
     total = "?" if job.total is None else str(job.total)
@@ -392,7 +316,7 @@ def jobs_list(
 ) -> None:
     """列出后台长任务 / List the long jobs you may see (newest first)."""
     from qianfan.db import session_scope
-    from qianfan.services.jobs import jobs_of
+    from qianfan.jobs import jobs_of
 
     actor = _cli_actor(user)
     with session_scope() as session:
@@ -412,7 +336,7 @@ def jobs_show(
 ) -> None:
     """显示一个后台任务 / Show one job: status, done/total, percent, elapsed, last message."""
     from qianfan.db import session_scope
-    from qianfan.services.jobs import job_for
+    from qianfan.jobs import job_for
 
     actor = _cli_actor(user)
     with session_scope() as session:
@@ -431,7 +355,7 @@ def _enqueue_job(kind: str, task: str, user: str | None, kwargs: dict[str, Any])
     """Record the job as started by the caller, then enqueue its task under the same id; returns the job id."""
     import uuid
 
-    from qianfan.services.jobs import start_job
+    from qianfan.jobs import start_job
     from workers import context
     from workers.celery_app import app as celery
 
@@ -441,7 +365,7 @@ def _enqueue_job(kind: str, task: str, user: str | None, kwargs: dict[str, Any])
     try:
         celery.send_task(task, kwargs=kwargs, task_id=task_id)
     except Exception as exc:
-        from qianfan.services.jobs import finish
+        from qianfan.jobs import finish
 
         finish(context.current().uow(), task_id, False, f"入队失败 / could not enqueue: {exc}")
         _fail(f"消息队列不可用 / broker unavailable: {exc}")
@@ -454,7 +378,7 @@ def _wait_for(job_id: int, user: str | None, timeout: float) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from qianfan.db import session_scope
-    from qianfan.services.jobs import job_for
+    from qianfan.jobs import job_for
 
     actor = _cli_actor(user)
     deadline = time.monotonic() + timeout
@@ -490,7 +414,7 @@ def refit(
     timeout: Annotated[float, _TIMEOUT_OPTION] = 3600.0,
 ) -> None:
     """重建撮合索引 / Enqueue a matcher refit (index rebuild + feedback weights) and print its job id."""
-    from qianfan.services.jobs import REFIT
+    from qianfan.jobs import REFIT
 
     job_id = _enqueue_job(REFIT, "workers.tasks.matching.refit", user, {})
     out.print(f"已入队，任务编号 / enqueued, job id: {job_id}")
@@ -506,7 +430,7 @@ def rematch(
     timeout: Annotated[float, _TIMEOUT_OPTION] = 3600.0,
 ) -> None:
     """重新匹配所有开放订单 / Enqueue re-matching every open order and print its job id."""
-    from qianfan.services.jobs import REMATCH_ORDERS
+    from qianfan.jobs import REMATCH_ORDERS
 
     job_id = _enqueue_job(REMATCH_ORDERS, "workers.tasks.matching.rematch_orders", user, {"every": every})
     out.print(f"已入队，任务编号 / enqueued, job id: {job_id}")
@@ -530,7 +454,7 @@ def run_all(
     from workers.celery_app import app as celery
     from workers.relay import install_commit_kick
 
-    me = [sys.executable, "-m", "qianfan.cli"]
+    me = [sys.executable, "-m", "cli.main"]
     children = [
         subprocess.Popen([*me, "worker", "--concurrency", str(concurrency), "--loglevel", "WARNING"]),
         subprocess.Popen([*me, "beat", "--loglevel", "WARNING"]),

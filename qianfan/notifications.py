@@ -13,10 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from qianfan import events
+from qianfan.actors import Actor
 from qianfan.errors import NotFound
 from qianfan.models import DeadLetter, Notification, OrgKind, User
-from qianfan.services.actors import Actor
-from qianfan.services.rows import load_row
+from qianfan.rows import load_row
 from qianfan.uow import UnitOfWork
 
 

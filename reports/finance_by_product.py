@@ -12,7 +12,7 @@ for a period ``[start, end)`` (both optional, timezone-aware):
 - ``outstanding_fen``: principal outstanding *now* over every loan of the kind not repaid, whatever the period;
 - ``repaid_fen``: principal repaid so far on the loans disbursed in the period;
 - ``median_hours`` / ``p95_hours``: percentiles of application → disbursement over those loans (linear
-  interpolation between closest ranks, as the office's turnaround figures: :func:`qianfan.services.stats.percentile`);
+  interpolation between closest ranks, as the office's turnaround figures: :func:`reports.stats.percentile`);
   ``None`` when nothing was disbursed;
 - ``within_48h``: of those loans, how many were disbursed at most 48 hours after the application.
 """
@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 
 from qianfan.clock import ensure_utc
 from qianfan.models import FinanceApplication, FinanceKind, Loan, LoanStatus
-from qianfan.services.stats import DISBURSAL_PROMISE, percentile
+from reports.stats import DISBURSAL_PROMISE, percentile
 
 #: Each product's name in the office's reports (Chinese, English), in the order the rows are given.
 PRODUCT_LABELS: dict[FinanceKind, tuple[str, str]] = {

@@ -1,5 +1,5 @@
 """Bulk import of offers from a spreadsheet (CSV or .xlsx): read the file into rows, check every row with the same
-:class:`~qianfan.services.marketplace.OfferInput` as a single listing (plus the qualifications the SME really
+:class:`~market.service.OfferInput` as a single listing (plus the qualifications the SME really
 holds), and ask for the background job that lists the valid rows (:func:`request_import`).
 
 * A file is at most :data:`MAX_BYTES` and :data:`MAX_ROWS` data rows; the first row is the header, in Chinese (the
@@ -26,11 +26,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from market import service as marketplace
 from qianfan import events
+from qianfan.actors import Actor
 from qianfan.errors import DomainError, InvalidInput
 from qianfan.models import Job, Offer, OfferKind, OfferStatus, OrgKind, Qualification
-from qianfan.services import marketplace
-from qianfan.services.actors import Actor
 from qianfan.uow import UnitOfWork
 from qianfan.validation import parse_input
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from qianfan import events
+from qianfan.actors import Actor
 from qianfan.clock import to_local
 from qianfan.errors import Conflict, NotFound, RuleViolation
 from qianfan.models import (
@@ -36,8 +37,7 @@ from qianfan.models import (
     ServicePackage,
 )
 from qianfan.money import yuan_to_fen
-from qianfan.services.actors import Actor
-from qianfan.services.rows import load_row
+from qianfan.rows import load_row
 from qianfan.uow import UnitOfWork
 from qianfan.validation import (
     CategoryCode,

@@ -1,0 +1,1 @@
+"""Accounts: organisations, their users, logins, sessions and tokens."""

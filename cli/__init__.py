@@ -1,0 +1,1 @@
+"""The `qianfan` command line: an edge like the API and the workers."""
