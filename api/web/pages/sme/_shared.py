@@ -1,0 +1,88 @@
+"""What several sections of the SME's portal share: the label tables, the refusal a form shows, the small reads
+scoped to the SME's own organisation, and amounts as an input shows them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from api.web import labels
+from api.web.render import field_errors
+from finance.limits import BindingConstraint
+from finance.service.applications import REVIEW_QUEUE_STATES
+from qianfan.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
+from qianfan.models import (
+    ApplicationStatus,
+    IntentStatus,
+    Offer,
+    OfferStatus,
+    Organisation,
+)
+
+#: Refusals a form shows beside what was typed (422); a record that is not the SME's stays a 404 page.
+FormRefusal = (InvalidInput, RuleViolation, Conflict)
+
+INTENT_NAMES: dict[str, tuple[str, str]] = {
+    IntentStatus.PROPOSED.value: ("待签署", "Proposed"),
+    IntentStatus.SIGNED.value: ("双方已签署", "Signed by both"),
+    IntentStatus.CANCELLED.value: ("已撤销", "Cancelled"),
+}
+APPLICATION_NAMES = labels.APPLICATION_STATES
+CAP_NAMES: dict[str, tuple[str, str]] = {c.value: (c.label_zh, c.label_en) for c in BindingConstraint}
+OPEN_APPLICATION_STATES = (
+    ApplicationStatus.SUBMITTED,
+    *REVIEW_QUEUE_STATES,
+    ApplicationStatus.APPROVED,
+    ApplicationStatus.OFFER_SIGNED,
+)
+
+
+def org_names(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = session.exec(select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(set(ids)))).all()
+    return {i: n for i, n in rows if i is not None}
+
+
+def my_offers(session: Session, org_id: int, *, active_only: bool = False) -> list[Offer]:
+    stmt = select(Offer).where(col(Offer.organisation_id) == org_id)
+    if active_only:
+        stmt = stmt.where(col(Offer.status) == OfferStatus.ACTIVE)
+    return list(session.exec(stmt.order_by(col(Offer.status), col(Offer.id).desc())).all())
+
+
+def own_offer(session: Session, org_id: int, offer_id: int) -> Offer:
+    offer = session.get(Offer, offer_id)
+    if offer is None or offer.organisation_id != org_id:
+        raise NotFound.of("产品/服务", "Offer", offer_id)
+    return offer
+
+
+def refused(exc: DomainError) -> tuple[dict[str, tuple[str, str]], tuple[str, str] | None]:
+    errors = field_errors(exc) if isinstance(exc, InvalidInput) else {}
+    if "__root__" in errors:  # a rule across fields (the price range)
+        errors["price_max"] = errors.pop("__root__")
+    message = None if errors else (exc.message_zh, exc.message_en)
+    return errors, message
+
+
+def plain_yuan(fen: int) -> str:
+    """Fen as a plain yuan string for an input (``142200000`` → ``1422000.00``), exact."""
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def refusal_fields(exc: DomainError) -> dict[str, tuple[str, str]]:
+    """The form fields a refusal names: an ``InvalidInput``'s list, a rule's ``{"field": …}``, or the amount when
+    a limit refused it (``binding_constraint``)."""
+    if isinstance(exc, InvalidInput):
+        errors = field_errors(exc)
+        if errors:
+            return errors
+    detail = exc.detail
+    if isinstance(detail, dict):
+        if isinstance(detail.get("field"), str):
+            return {str(detail["field"]): (exc.message_zh, exc.message_en)}
+        if "binding_constraint" in detail or "max_amount_fen" in detail:
+            return {"amount": (exc.message_zh, exc.message_en)}
+    return {}

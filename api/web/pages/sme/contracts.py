@@ -1,0 +1,245 @@
+"""A contract the SME supplies under: its settlement (plan, payments, the 60-day rule) and contract (order) finance."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import and_
+from sqlmodel import Session, col, select
+
+from api.deps import ClockDep, EngineDep, SessionDep
+from api.web import labels
+from api.web.pages.firm import SETTLEMENT_LABELS, settlement_rows
+from api.web.pages.sme._shared import (
+    APPLICATION_NAMES,
+    CAP_NAMES,
+    FormRefusal,
+    org_names,
+    plain_yuan,
+    refusal_fields,
+)
+from api.web.render import form_values, redirect, render
+from api.web.session import FormDep, SmePage, WebUser
+from finance import service as fs
+from finance.limits import BindingConstraint
+from qianfan.clock import Clock, to_local
+from qianfan.errors import InvalidInput, NotFound
+from qianfan.models import (
+    BankProduct,
+    Contract,
+    ContractStatus,
+    CreditLine,
+    FinanceApplication,
+    FinanceKind,
+    Loan,
+    Organisation,
+)
+from qianfan.uow import UnitOfWork
+
+router = APIRouter()
+
+
+def _own_contract(session: Session, org_id: int, contract_id: int) -> Contract:
+    contract = session.get(Contract, contract_id)
+    if contract is None or contract.supplier_id != org_id:
+        raise NotFound.of("合同", "Contract", contract_id)
+    return contract
+
+
+def _contract_products(session: Session, buyer_id: int) -> list[tuple[BankProduct, str]]:
+    """Active contract-finance products of the banks that have a credit line for the buyer, with the bank's name."""
+    rows = session.exec(
+        select(BankProduct, Organisation.name)
+        .join(Organisation, col(Organisation.id) == col(BankProduct.bank_id))
+        .join(
+            CreditLine,
+            and_(col(CreditLine.bank_id) == col(BankProduct.bank_id), col(CreditLine.core_enterprise_id) == buyer_id),
+        )
+        .where(col(BankProduct.kind) == FinanceKind.CONTRACT, col(BankProduct.is_active).is_(True))
+        .order_by(col(Organisation.name), col(BankProduct.id))
+    ).all()
+    return [(p, n) for p, n in rows]
+
+
+#: The limits as they read for a contract: the advance is on the unpaid contract value, not a confirmed amount.
+CONTRACT_CAP_NAMES: dict[str, tuple[str, str]] = {
+    **CAP_NAMES,
+    BindingConstraint.ADVANCE_RATE.value: ("未付合同金额×融资比例", "unpaid contract value × advance rate"),
+}
+
+
+def _contract_quote_view(
+    engine: Any, clock: Any, user: WebUser, contract_id: int, product: BankProduct
+) -> dict[str, Any]:
+    """The live maximum on the contract at this product's bank (:func:`fs.contract_quote`), every limit named."""
+    assert product.id is not None
+    try:
+        quote = fs.contract_quote(UnitOfWork(engine, clock), user.actor, contract_id, product.bank_id, product.id)
+    except FormRefusal as exc:
+        return {"ok": False, "message": (exc.message_zh, exc.message_en)}
+    return {
+        "ok": True,
+        "quote": quote,
+        "binding": CONTRACT_CAP_NAMES.get(
+            quote.binding_constraint, (quote.binding_constraint, quote.binding_constraint)
+        ),
+        "caps": [
+            (CONTRACT_CAP_NAMES.get(key, (key, key)), value, key == quote.binding_constraint)
+            for key, value in quote.limits_fen.items()
+        ],
+        "max_plain": plain_yuan(quote.max_amount_fen),
+    }
+
+
+def _contract_page(
+    request: Request,
+    user: WebUser,
+    session: Session,
+    engine: Any,
+    clock: Clock,
+    contract_id: int,
+    *,
+    product_id: int | None = None,
+    values: dict[str, str] | None = None,
+    errors: dict[str, tuple[str, str]] | None = None,
+    message: tuple[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    contract = _own_contract(session, user.organisation_id, contract_id)
+    view = fs.contract_settlement(session, user.actor, contract_id, to_local(clock.now()).date())
+    live = session.exec(
+        select(FinanceApplication).where(col(FinanceApplication.active_contract_id) == contract_id)
+    ).first()
+    history = session.exec(
+        select(FinanceApplication)
+        .where(
+            col(FinanceApplication.contract_id) == contract_id,
+            col(FinanceApplication.kind) == FinanceKind.CONTRACT,
+        )
+        .order_by(col(FinanceApplication.id).desc())
+    ).all()
+    loans = {
+        loan.application_id: loan
+        for loan in session.exec(
+            select(Loan).where(col(Loan.contract_id) == contract_id, col(Loan.kind) == FinanceKind.CONTRACT)
+        ).all()
+    }
+    can_apply = contract.status == ContractStatus.ACTIVE and live is None
+    products = _contract_products(session, contract.buyer_id) if can_apply else []
+    chosen = next(((p, n) for p, n in products if p.id == product_id), None)
+    if chosen is None and len(products) == 1:
+        chosen = products[0]
+    quote = _contract_quote_view(engine, clock, user, contract_id, chosen[0]) if chosen is not None else None
+    if values is None:
+        values = {"amount": quote["max_plain"] if quote and quote["ok"] else ""}
+    values["product"] = str(chosen[0].id) if chosen is not None else ""
+    context = {
+        "contract": contract,
+        "buyer": org_names(session, [contract.buyer_id]).get(contract.buyer_id, "—"),
+        "view": view,
+        "rows": settlement_rows(view),
+        "labels": SETTLEMENT_LABELS,
+        "contract_names": labels.CONTRACT_STATES,
+        "live": live,
+        "history": history,
+        "loans": loans,
+        "bank_names": org_names(session, [a.bank_id for a in history]),
+        "can_apply": can_apply,
+        "products": products,
+        "product_options": [(str(p.id), f"{n} · {p.name}（{percent_text(p.advance_rate)}）") for p, n in products],
+        "chosen": chosen,
+        "quote": quote,
+        "values": values,
+        "errors": errors or {},
+        "message": message,
+        "key": uuid.uuid4().hex,
+        "waterfall": [p for p in view.payments if p.allocation],
+        "waterfall_parts": labels.WATERFALL,
+        "status_names": APPLICATION_NAMES,
+        "loan_names": labels.LOAN_STATES,
+    }
+    return render(request, "sme/contract.html", context, user=user, status_code=status_code)
+
+
+def percent_text(rate: Any) -> str:
+    """An advance rate as a percentage (``0.8000`` → ``80%``), exact."""
+    return f"{(Decimal(str(rate)) * 100).normalize():f}%"
+
+
+@router.get("/contracts/{contract_id}")
+def contract_page(
+    contract_id: int,
+    request: Request,
+    user: SmePage,
+    session: SessionDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    product: int | None = None,
+) -> Response:
+    """The settlement of a contract the SME supplies under (read-only: the plan, the payments, what is overdue and
+    whether the buyer is late under the 60-day rule), its contract finance — the live maximum at a chosen bank and
+    the application form before delivery, or the live application — and the waterfall of every buyer payment that
+    repaid the contract loan.  Any other contract is a 404 page."""
+    return _contract_page(request, user, session, engine, clock, contract_id, product_id=product)
+
+
+@router.post("/contracts/{contract_id}/finance")
+def apply_contract_finance(
+    contract_id: int,
+    request: Request,
+    user: SmePage,
+    form: FormDep,
+    session: SessionDep,
+    engine: EngineDep,
+    clock: ClockDep,
+) -> Response:
+    """Apply for contract (order) finance → :func:`fs.apply_for_contract_finance` (idempotent on the form's key)."""
+    _own_contract(session, user.organisation_id, contract_id)
+    values = form_values(form, "product", "amount", "key")
+    product_id = int(values["product"]) if values["product"].isdigit() and len(values["product"]) < 12 else None
+    product = session.get(BankProduct, product_id) if product_id else None
+    try:
+        if product is None or product.kind != FinanceKind.CONTRACT or not product.is_active:
+            raise InvalidInput(
+                "请选择提供订单融资的银行",
+                "Choose a bank that offers contract finance",
+                detail=[{"field": "product", "message": "请选择银行", "message_en": "Choose a bank"}],
+            )
+        app = fs.apply_for_contract_finance(
+            UnitOfWork(engine, clock),
+            user.actor,
+            {
+                "contract_id": contract_id,
+                "bank_id": product.bank_id,
+                "product_id": product.id,
+                "amount": values["amount"],
+                "idempotency_key": values["key"][:64] or None,
+            },
+        )
+    except FormRefusal as exc:
+        session.rollback()
+        return _contract_page(
+            request,
+            user,
+            session,
+            engine,
+            clock,
+            contract_id,
+            product_id=product_id,
+            values={"amount": values["amount"]},
+            errors=refusal_fields(exc),
+            message=(exc.message_zh, exc.message_en),
+            status_code=422,
+        )
+    return redirect(
+        f"/sme/finance/{app.id}",
+        (
+            "ok",
+            "订单融资申请已提交，48小时计时开始",
+            "Contract finance application submitted; the 48-hour clock has started",
+        ),
+    )

@@ -1,0 +1,195 @@
+"""The SME's revolving lines at each bank and drawing on one; without a usable line, the platform's suggestion."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlmodel import Session, col, select
+
+from api.deps import ClockDep, EngineDep, SessionDep
+from api.web import labels
+from api.web.pages.sme._shared import (
+    APPLICATION_NAMES,
+    OPEN_APPLICATION_STATES,
+    FormRefusal,
+    org_names,
+    refusal_fields,
+)
+from api.web.render import form_values, redirect, render
+from api.web.session import FormDep, SmePage, WebUser
+from finance import service as fs
+from finance.limits import add_months
+from qianfan.clock import Clock, to_local
+from qianfan.errors import NotFound
+from qianfan.models import (
+    BankProduct,
+    FinanceApplication,
+    FinanceKind,
+    SmeCreditLine,
+    SmeLineStatus,
+)
+from qianfan.uow import UnitOfWork
+
+router = APIRouter()
+
+DRAWDOWN_FIELDS = ("amount", "due_on", "product", "key")
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    """One of the SME's lines at a bank, with the products it may draw through (none: the bank offers no
+    drawdown product yet)."""
+
+    line: SmeCreditLine
+    bank_name: str
+    products: list[BankProduct]
+    today: date
+
+    @property
+    def usable(self) -> bool:
+        return self.line.status == SmeLineStatus.ACTIVE and not self.expired
+
+    @property
+    def expired(self) -> bool:
+        return self.line.expires_on is not None and self.line.expires_on < self.today
+
+    @property
+    def available_fen(self) -> int:
+        return max(0, self.line.limit_fen - self.line.used_fen) if self.usable else 0
+
+    @property
+    def product_options(self) -> list[tuple[str, str]]:
+        return [(str(p.id), p.name) for p in self.products]
+
+    @property
+    def latest_due(self) -> date | None:
+        """The latest due date a drawdown may have: the line's expiry and the product's tenor, whichever first."""
+        if not self.products:
+            return self.line.expires_on
+        tenor = add_months(self.today, max(p.max_tenor_months for p in self.products))
+        return min(tenor, self.line.expires_on) if self.line.expires_on else tenor
+
+
+def _credit_lines_page(
+    request: Request,
+    user: WebUser,
+    session: Session,
+    clock: Clock,
+    *,
+    line_id: int | None = None,
+    values: dict[str, str] | None = None,
+    errors: dict[str, tuple[str, str]] | None = None,
+    message: tuple[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    today = to_local(clock.now()).date()
+    lines = fs.lines_of(session, user.actor)
+    names = org_names(session, [x.bank_id for x in lines])
+    bank_ids = {x.bank_id for x in lines}
+    products: dict[int, list[BankProduct]] = {}
+    if bank_ids:
+        for p in session.exec(
+            select(BankProduct)
+            .where(
+                col(BankProduct.bank_id).in_(bank_ids),
+                col(BankProduct.kind) == FinanceKind.CREDIT_LINE,
+                col(BankProduct.is_active).is_(True),
+            )
+            .order_by(col(BankProduct.id))
+        ).all():
+            products.setdefault(p.bank_id, []).append(p)
+    views = [LineView(x, names.get(x.bank_id, "—"), products.get(x.bank_id, []), today) for x in lines]
+    views.sort(key=lambda v: (not v.usable, v.bank_name))
+    drawdowns = session.exec(
+        select(FinanceApplication)
+        .where(
+            col(FinanceApplication.applicant_id) == user.organisation_id,
+            col(FinanceApplication.kind) == FinanceKind.CREDIT_LINE,
+        )
+        .order_by(col(FinanceApplication.id).desc())
+        .limit(50)
+    ).all()
+    suggestion = None
+    if not any(v.usable for v in views):
+        suggestion = fs.suggest_credit_line(session, user.actor, user.organisation_id, today)
+    context = {
+        "views": views,
+        "line_states": labels.SME_LINE_STATES,
+        "drawdowns": drawdowns,
+        "bank_names": org_names(session, [a.bank_id for a in drawdowns]),
+        "status_names": APPLICATION_NAMES,
+        "open_states": {s.value for s in OPEN_APPLICATION_STATES},
+        "s": suggestion,
+        "reasons": [
+            (
+                r,
+                labels.FIGURE_LABELS.get(r.figure, (r.figure, r.figure)),
+                labels.figure_text(r.figure, r.value),
+                labels.EFFECT_LABELS[r.effect.value],
+            )
+            for r in (suggestion.reasons if suggestion else ())
+        ],
+        "line_id": line_id,
+        "values": values or {},
+        "errors": errors or {},
+        "message": message,
+        "key": uuid.uuid4().hex,
+        "today": today,
+    }
+    return render(request, "sme/credit_lines.html", context, user=user, status_code=status_code)
+
+
+@router.get("/credit-lines")
+def credit_lines_page(request: Request, user: SmePage, session: SessionDep, clock: ClockDep) -> Response:
+    """The SME's revolving lines at each bank (limit, used, available, expiry, status) with a drawdown form on each
+    usable line; without one, the platform's suggestion for the SME itself and every reason behind it."""
+    return _credit_lines_page(request, user, session, clock)
+
+
+@router.post("/credit-lines/{line_id}/drawdown")
+def draw_down(
+    line_id: int,
+    request: Request,
+    user: SmePage,
+    form: FormDep,
+    session: SessionDep,
+    engine: EngineDep,
+    clock: ClockDep,
+) -> Response:
+    """Draw on a line → :func:`fs.apply_for_drawdown` (idempotent on the form's key); another SME's line is 404."""
+    line = session.get(SmeCreditLine, line_id)
+    if line is None or line.sme_id != user.organisation_id:
+        raise NotFound.of("循环额度", "Revolving line", line_id)
+    values = form_values(form, *DRAWDOWN_FIELDS)
+    data: dict[str, Any] = {
+        "line_id": line_id,
+        "amount": values["amount"],
+        "due_on": values["due_on"] or None,
+        "idempotency_key": values["key"][:64] or None,
+    }
+    if values["product"].isdigit() and len(values["product"]) < 12:
+        data["product_id"] = int(values["product"])
+    try:
+        app = fs.apply_for_drawdown(UnitOfWork(engine, clock), user.actor, data)
+    except FormRefusal as exc:
+        session.rollback()
+        return _credit_lines_page(
+            request,
+            user,
+            session,
+            clock,
+            line_id=line_id,
+            values=values,
+            errors=refusal_fields(exc),
+            message=(exc.message_zh, exc.message_en),
+            status_code=422,
+        )
+    return redirect(
+        f"/sme/finance/{app.id}",
+        ("ok", "支用申请已提交，48小时计时开始", "Drawdown submitted; the 48-hour clock has started"),
+    )

@@ -1,0 +1,239 @@
+"""The open orders matched to the SME's offers with the reasons, an order's page, interest, and proposing an
+intent order once the buyer has shortlisted the SME."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlmodel import col, select
+
+from api.deps import ClockDep, EngineDep, SessionDep
+from api.web.pages.sme._shared import (
+    INTENT_NAMES,
+    FormRefusal,
+    my_offers,
+    org_names,
+    own_offer,
+    refused,
+)
+from api.web.render import act, form_values, redirect, render
+from api.web.session import FormDep, SmePage
+from market import service as marketplace
+from matcher import service as matching
+from qianfan.errors import NotFound
+from qianfan.models import (
+    IntentOrder,
+    IntentStatus,
+    Interest,
+    InterestKind,
+    Offer,
+    Order,
+    OrderStatus,
+    Organisation,
+)
+from qianfan.uow import UnitOfWork
+
+router = APIRouter()
+
+INTEREST_NAMES: dict[str, tuple[str, str]] = {
+    InterestKind.INTEREST.value: ("已表达意向", "Interest expressed"),
+    InterestKind.SHORTLIST.value: ("买方已入围", "Shortlisted by the buyer"),
+    InterestKind.REJECTION.value: ("买方未选用", "Not selected by the buyer"),
+}
+#: The matcher's features, as a person reads them.
+REASON_NAMES: dict[str, tuple[str, str]] = {
+    "word": ("关键词相同", "Shared keywords"),
+    "char": ("描述用词相近", "Similar wording"),
+    "title": ("标题相似", "Similar title"),
+    "category": ("类别相同", "Same category"),
+    "district": ("同一园区", "Same branch park"),
+    "budget": ("预算覆盖报价", "Budget covers your price"),
+    "dense": ("语义相近", "Similar meaning"),
+    "record": ("平台履约记录", "Track record on the platform"),
+}
+MATCHES_PER_OFFER = 20
+MATCHES_SHOWN = 60
+
+
+def _reasons(item: matching.RankedItem) -> list[tuple[str, str, float]]:
+    """The features that lifted a match, largest first: ``(中文, English, share)``."""
+    out = []
+    for name, value in sorted(item.contributions.items(), key=lambda kv: -kv[1]):
+        if value <= 0.0005:
+            continue
+        zh, en = REASON_NAMES.get(name, (name, name))
+        out.append((zh, en, value))
+    return out
+
+
+def _ranked_for_offer(engine: Any, clock: Any, user: Any, offer_id: int, limit: int) -> list[matching.RankedItem]:
+    return matching.rank_orders_for_offer(engine, clock, offer_id, limit=limit, actor=user.actor).items
+
+
+@router.get("/matches")
+def matches_page(
+    request: Request, user: SmePage, session: SessionDep, engine: EngineDep, clock: ClockDep, offer: int | None = None
+) -> Response:
+    offers = my_offers(session, user.organisation_id, active_only=True)
+    chosen = [o for o in offers if offer is None or o.id == offer]
+    if offer is not None and not chosen:
+        own_offer(session, user.organisation_id, offer)  # another SME's id: 404; a withdrawn one of mine: empty
+    found: list[tuple[matching.RankedItem, Offer]] = []
+    for o in chosen:
+        assert o.id is not None
+        found += [(item, o) for item in _ranked_for_offer(engine, clock, user, o.id, MATCHES_PER_OFFER)]
+    found.sort(key=lambda pair: -pair[0].score)
+    found = found[:MATCHES_SHOWN]
+    order_ids = [item.id for item, _ in found]
+    orders = (
+        {o.id: o for o in session.exec(select(Order).where(col(Order.id).in_(order_ids))).all()} if order_ids else {}
+    )
+    buyers = org_names(session, [o.organisation_id for o in orders.values()])
+    rows = [
+        {"item": item, "offer": o, "order": orders[item.id], "reasons": _reasons(item)}
+        for item, o in found
+        if item.id in orders
+    ]
+    context = {
+        "rows": rows,
+        "offers": offers,
+        "offer_options": [(str(o.id), o.title) for o in offers],
+        "chosen": offer,
+        "buyers": buyers,
+    }
+    return render(request, "sme/matches.html", context, user=user)
+
+
+def _order_page(
+    request: Request,
+    user: SmePage,
+    session: SessionDep,
+    engine: Any,
+    clock: Any,
+    order_id: int,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, tuple[str, str]] | None = None,
+    message: tuple[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound.of("订单", "Order", order_id)
+    buyer = session.get(Organisation, order.organisation_id)
+    offers = my_offers(session, user.organisation_id, active_only=True)
+    mine: list[dict[str, Any]] = []
+    if order.status == OrderStatus.OPEN:
+        for o in offers:
+            assert o.id is not None
+            for item in _ranked_for_offer(engine, clock, user, o.id, matching.MAX_PAGE):
+                if item.id == order_id:
+                    mine.append({"offer": o, "item": item, "reasons": _reasons(item)})
+        mine.sort(key=lambda m: -m["item"].score)
+    offer_ids = [o.id for o in my_offers(session, user.organisation_id) if o.id is not None]
+    interests = (
+        session.exec(
+            select(Interest, Offer.title)
+            .join(Offer, col(Offer.id) == col(Interest.offer_id))
+            .where(col(Interest.order_id) == order_id, col(Interest.offer_id).in_(offer_ids))
+            .order_by(col(Interest.created_at))
+        ).all()
+        if offer_ids
+        else []
+    )
+    shortlisted = {i.offer_id for i, _ in interests if i.kind == InterestKind.SHORTLIST}
+    intents = session.exec(
+        select(IntentOrder).where(
+            col(IntentOrder.order_id) == order_id, col(IntentOrder.supplier_id) == user.organisation_id
+        )
+    ).all()
+    live = {i.offer_id for i in intents if i.status in (IntentStatus.PROPOSED, IntentStatus.SIGNED)}
+    proposable = [o for o in offers if o.id in shortlisted and o.id not in live]
+    context = {
+        "order": order,
+        "buyer": buyer,
+        "mine": mine,
+        "offers": offers,
+        "interests": interests,
+        "intents": intents,
+        "proposable": proposable,
+        "proposable_options": [(str(o.id), o.title) for o in proposable],
+        "values": values or {},
+        "errors": errors or {},
+        "message": message,
+        "interest_names": INTEREST_NAMES,
+        "intent_names": INTENT_NAMES,
+    }
+    return render(request, "sme/order.html", context, user=user, status_code=status_code)
+
+
+@router.get("/orders/{order_id}")
+def order_page(
+    order_id: int, request: Request, user: SmePage, session: SessionDep, engine: EngineDep, clock: ClockDep
+) -> Response:
+    return _order_page(request, user, session, engine, clock, order_id)
+
+
+@router.post("/orders/{order_id}/interest")
+def express_interest(order_id: int, user: SmePage, form: FormDep, engine: EngineDep, clock: ClockDep) -> Response:
+    values = form_values(form, "offer_id", "note")
+    back = f"/sme/orders/{order_id}"
+    if not values["offer_id"].isdigit():
+        return redirect(back, ("error", "请选择用于响应的产品", "Choose the offer to respond with"))
+    return act(
+        lambda: marketplace.express_interest(
+            UnitOfWork(engine, clock), user.actor, order_id, int(values["offer_id"]), values["note"]
+        ),
+        ok_url=back,
+        ok=(
+            "已向买方表达意向，买方入围后可发起意向订单",
+            "Interest sent; once the buyer shortlists you, propose an intent order",
+        ),
+        back_url=back,
+    )
+
+
+@router.post("/orders/{order_id}/propose")
+def propose_intent(
+    order_id: int,
+    request: Request,
+    user: SmePage,
+    form: FormDep,
+    session: SessionDep,
+    engine: EngineDep,
+    clock: ClockDep,
+) -> Response:
+    values = form_values(form, "offer_id", "amount", "delivery_due", "terms")
+    data = {
+        "order_id": order_id,
+        "offer_id": values["offer_id"] or None,
+        "amount": values["amount"],
+        "delivery_due": values["delivery_due"] or None,
+        "terms": values["terms"],
+    }
+    try:
+        intent = marketplace.propose_intent_order(UnitOfWork(engine, clock), user.actor, data)
+    except FormRefusal as exc:
+        errors, message = refused(exc)
+        return _order_page(
+            request,
+            user,
+            session,
+            engine,
+            clock,
+            order_id,
+            values=values,
+            errors=errors,
+            message=message,
+            status_code=422,
+        )
+    return redirect(
+        "/sme/deals",
+        (
+            "ok",
+            f"意向订单 {intent.id} 已发起并由您签署，等待买方签署",
+            f"Intent order {intent.id} proposed and signed by you; waiting for the buyer",
+        ),
+    )

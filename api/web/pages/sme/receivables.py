@@ -1,0 +1,149 @@
+"""The SME's receivables (应收账款): the ones it registered or holds a part of, and registering a new one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from api.deps import ClockDep, EngineDep, SessionDep
+from api.web import labels
+from api.web.pages.sme._shared import (
+    FormRefusal,
+    org_names,
+    refused,
+)
+from api.web.render import form_values, redirect, render
+from api.web.session import FormDep, SmePage
+from finance import service as fs
+from market import offer_import
+from qianfan.clock import to_local
+from qianfan.models import (
+    Contract,
+    ContractStatus,
+    Organisation,
+    OrgKind,
+    PartState,
+    Receivable,
+    ReceivablePart,
+)
+from qianfan.money import format_yuan
+from qianfan.uow import UnitOfWork
+
+router = APIRouter()
+
+RECEIVABLE_NAMES = labels.RECEIVABLE_STATES
+
+
+def _receivable_scope(org_id: int) -> Any:
+    """Receivables the SME registered or holds a part of (as the API's list scopes them)."""
+    held = select(ReceivablePart.receivable_id).where(col(ReceivablePart.holder_id) == org_id)
+    return or_(col(Receivable.creditor_id) == org_id, col(Receivable.id).in_(held))
+
+
+@router.get("/receivables")
+def receivables_page(request: Request, user: SmePage, session: SessionDep) -> Response:
+    org = user.organisation_id
+    receivables = session.exec(
+        select(Receivable).where(_receivable_scope(org)).order_by(col(Receivable.registered_at).desc())
+    ).all()
+    ids = [r.id for r in receivables if r.id is not None]
+    parts = (
+        session.exec(
+            select(ReceivablePart)
+            .where(col(ReceivablePart.receivable_id).in_(ids), col(ReceivablePart.holder_id) == org)
+            .order_by(col(ReceivablePart.id))
+        ).all()
+        if ids
+        else []
+    )
+    by_receivable: dict[int, list[ReceivablePart]] = {}
+    for part in parts:
+        if part.status in (PartState.SPLIT, PartState.TRANSFERRED):
+            continue
+        by_receivable.setdefault(part.receivable_id, []).append(part)
+    context = {
+        "receivables": receivables,
+        "parts": by_receivable,
+        "names": org_names(session, [r.debtor_id for r in receivables]),
+        "status_names": RECEIVABLE_NAMES,
+    }
+    return render(request, "sme/receivables.html", context, user=user)
+
+
+RECEIVABLE_FIELDS = ("title", "contract_id", "debtor_id", "face", "issue_date", "due_date", "invoice_numbers")
+
+
+def _receivable_form(
+    request: Request,
+    user: SmePage,
+    session: Session,
+    *,
+    values: dict[str, str],
+    errors: dict[str, tuple[str, str]] | None = None,
+    message: tuple[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    contracts = session.exec(
+        select(Contract)
+        .where(col(Contract.supplier_id) == user.organisation_id, col(Contract.status) != ContractStatus.TERMINATED)
+        .order_by(col(Contract.signed_at).desc())
+    ).all()
+    firms = session.exec(
+        select(Organisation.id, Organisation.name)
+        .where(col(Organisation.kind) == OrgKind.LARGE_FIRM)
+        .order_by(col(Organisation.name))
+    ).all()
+    names = org_names(session, [c.buyer_id for c in contracts])
+    context = {
+        "values": values,
+        "errors": errors or {},
+        "message": message,
+        "contract_options": [
+            (str(c.id), f"#{c.id} {c.title}（{names.get(c.buyer_id, '')}，{format_yuan(c.amount_fen)}）")
+            for c in contracts
+        ],
+        "debtor_options": [(str(i), n) for i, n in firms],
+    }
+    return render(request, "sme/receivable_form.html", context, user=user, status_code=status_code)
+
+
+@router.get("/receivables/new")
+def new_receivable(
+    request: Request, user: SmePage, session: SessionDep, clock: ClockDep, contract: int | None = None
+) -> Response:
+    values = {"contract_id": str(contract) if contract else "", "issue_date": to_local(clock.now()).date().isoformat()}
+    return _receivable_form(request, user, session, values=values)
+
+
+@router.post("/receivables")
+def register_receivable(
+    request: Request, user: SmePage, form: FormDep, session: SessionDep, engine: EngineDep, clock: ClockDep
+) -> Response:
+    values = form_values(form, *RECEIVABLE_FIELDS)
+    data: dict[str, Any] = {
+        "title": values["title"],
+        "face": values["face"],
+        "issue_date": values["issue_date"] or None,
+        "due_date": values["due_date"] or None,
+        "invoice_numbers": offer_import.split_list(values["invoice_numbers"]),
+    }
+    for key in ("contract_id", "debtor_id"):
+        if values[key]:
+            data[key] = values[key]
+    try:
+        receivable = fs.register_receivable(UnitOfWork(engine, clock), user.actor, data)
+    except FormRefusal as exc:
+        errors, message = refused(exc)
+        return _receivable_form(request, user, session, values=values, errors=errors, message=message, status_code=422)
+    return redirect(
+        "/sme/receivables",
+        (
+            "ok",
+            f"应收账款“{receivable.title}”已登记，等待核心企业确权",
+            f"Receivable “{receivable.title}” registered; waiting for the core enterprise to confirm it",
+        ),
+    )
