@@ -4,6 +4,7 @@ scoped to the SME's own organisation, and amounts as an input shows them."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
@@ -60,6 +61,8 @@ def own_offer(session: Session, org_id: int, offer_id: int) -> Offer:
 
 
 def refused(exc: DomainError) -> tuple[dict[str, tuple[str, str]], tuple[str, str] | None]:
+    """A form's own refusal: the fields it names (a rule across the price range on the upper price), or else its
+    message above the form."""
     errors = field_errors(exc) if isinstance(exc, InvalidInput) else {}
     if "__root__" in errors:  # a rule across fields (the price range)
         errors["price_max"] = errors.pop("__root__")
@@ -86,3 +89,25 @@ def refusal_fields(exc: DomainError) -> dict[str, tuple[str, str]]:
         if "binding_constraint" in detail or "max_amount_fen" in detail:
             return {"amount": (exc.message_zh, exc.message_en)}
     return {}
+
+
+@dataclass(frozen=True, slots=True)
+class FormState:
+    """A form as its page shows it: what was typed, a refusal beside each field it names, the message above the form,
+    and the status (422 once a use case refused it).  A page given no state shows its form as it first opens."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, tuple[str, str]] = field(default_factory=dict)
+    message: tuple[str, str] | None = None
+    status_code: int = 200
+
+    @classmethod
+    def refused(cls, values: dict[str, str], exc: DomainError) -> FormState:
+        """The form again after its own refusal (:func:`refused`): the fields named, or else the message."""
+        errors, message = refused(exc)
+        return cls(values, errors, message, 422)
+
+    @classmethod
+    def limited(cls, values: dict[str, str], exc: DomainError) -> FormState:
+        """The form again after a finance refusal: its message, and the fields it names (:func:`refusal_fields`)."""
+        return cls(values, refusal_fields(exc), (exc.message_zh, exc.message_en), 422)

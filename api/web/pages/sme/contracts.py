@@ -18,9 +18,9 @@ from api.web.pages.sme._shared import (
     APPLICATION_NAMES,
     CAP_NAMES,
     FormRefusal,
+    FormState,
     org_names,
     plain_yuan,
-    refusal_fields,
 )
 from api.web.render import form_values, redirect, render
 from api.web.session import FormDep, SmePage, WebUser
@@ -104,11 +104,10 @@ def _contract_page(
     contract_id: int,
     *,
     product_id: int | None = None,
-    values: dict[str, str] | None = None,
-    errors: dict[str, tuple[str, str]] | None = None,
-    message: tuple[str, str] | None = None,
-    status_code: int = 200,
+    state: FormState | None = None,
 ) -> Response:
+    """The contract's settlement and its finance form at the chosen product's bank; without a *state* (the form
+    after a refusal) the amount offered is the live maximum."""
     contract = _own_contract(session, user.organisation_id, contract_id)
     view = fs.contract_settlement(session, user.actor, contract_id, to_local(clock.now()).date())
     live = session.exec(
@@ -134,8 +133,9 @@ def _contract_page(
     if chosen is None and len(products) == 1:
         chosen = products[0]
     quote = _contract_quote_view(engine, clock, user, contract_id, chosen[0]) if chosen is not None else None
-    if values is None:
-        values = {"amount": quote["max_plain"] if quote and quote["ok"] else ""}
+    if state is None:
+        state = FormState({"amount": quote["max_plain"] if quote and quote["ok"] else ""})
+    values = {**state.values}
     values["product"] = str(chosen[0].id) if chosen is not None else ""
     context = {
         "contract": contract,
@@ -154,15 +154,15 @@ def _contract_page(
         "chosen": chosen,
         "quote": quote,
         "values": values,
-        "errors": errors or {},
-        "message": message,
+        "errors": state.errors,
+        "message": state.message,
         "key": uuid.uuid4().hex,
         "waterfall": [p for p in view.payments if p.allocation],
         "waterfall_parts": labels.WATERFALL,
         "status_names": APPLICATION_NAMES,
         "loan_names": labels.LOAN_STATES,
     }
-    return render(request, "sme/contract.html", context, user=user, status_code=status_code)
+    return render(request, "sme/contract.html", context, user=user, status_code=state.status_code)
 
 
 def percent_text(rate: Any) -> str:
@@ -222,19 +222,8 @@ def apply_contract_finance(
         )
     except FormRefusal as exc:
         session.rollback()
-        return _contract_page(
-            request,
-            user,
-            session,
-            engine,
-            clock,
-            contract_id,
-            product_id=product_id,
-            values={"amount": values["amount"]},
-            errors=refusal_fields(exc),
-            message=(exc.message_zh, exc.message_en),
-            status_code=422,
-        )
+        state = FormState.limited({"amount": values["amount"]}, exc)
+        return _contract_page(request, user, session, engine, clock, contract_id, product_id=product_id, state=state)
     return redirect(
         f"/sme/finance/{app.id}",
         (

@@ -17,8 +17,8 @@ from api.web.pages.sme._shared import (
     APPLICATION_NAMES,
     OPEN_APPLICATION_STATES,
     FormRefusal,
+    FormState,
     org_names,
-    refusal_fields,
 )
 from api.web.render import form_values, redirect, render
 from api.web.session import FormDep, SmePage, WebUser
@@ -82,11 +82,10 @@ def _credit_lines_page(
     clock: Clock,
     *,
     line_id: int | None = None,
-    values: dict[str, str] | None = None,
-    errors: dict[str, tuple[str, str]] | None = None,
-    message: tuple[str, str] | None = None,
-    status_code: int = 200,
+    state: FormState | None = None,
 ) -> Response:
+    """The SME's lines; *state* is the drawdown form of line *line_id* after a refusal."""
+    state = state or FormState()
     today = to_local(clock.now()).date()
     lines = fs.lines_of(session, user.actor)
     names = org_names(session, [x.bank_id for x in lines])
@@ -135,13 +134,13 @@ def _credit_lines_page(
             for r in (suggestion.reasons if suggestion else ())
         ],
         "line_id": line_id,
-        "values": values or {},
-        "errors": errors or {},
-        "message": message,
+        "values": state.values,
+        "errors": state.errors,
+        "message": state.message,
         "key": uuid.uuid4().hex,
         "today": today,
     }
-    return render(request, "sme/credit_lines.html", context, user=user, status_code=status_code)
+    return render(request, "sme/credit_lines.html", context, user=user, status_code=state.status_code)
 
 
 @router.get("/credit-lines")
@@ -178,17 +177,8 @@ def draw_down(
         app = fs.apply_for_drawdown(UnitOfWork(engine, clock), user.actor, data)
     except FormRefusal as exc:
         session.rollback()
-        return _credit_lines_page(
-            request,
-            user,
-            session,
-            clock,
-            line_id=line_id,
-            values=values,
-            errors=refusal_fields(exc),
-            message=(exc.message_zh, exc.message_en),
-            status_code=422,
-        )
+        state = FormState.limited(values, exc)
+        return _credit_lines_page(request, user, session, clock, line_id=line_id, state=state)
     return redirect(
         f"/sme/finance/{app.id}",
         ("ok", "支用申请已提交，48小时计时开始", "Drawdown submitted; the 48-hour clock has started"),

@@ -4,6 +4,7 @@ maximum."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -184,20 +185,30 @@ def finance_quote(
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
+@dataclass(frozen=True, slots=True)
+class WizardChoice:
+    """Where the SME is in the wizard: the part and the product chosen so far, the amount typed, and whether it
+    asked to review the application before submitting it."""
+
+    part: int | None
+    product: int | None
+    amount: str
+    review: bool = False
+
+
 def _wizard(
     request: Request,
     user: SmePage,
     session: Session,
     engine: Any,
     clock: Any,
+    choice: WizardChoice,
     *,
-    part: int | None,
-    product: int | None,
-    amount: str,
-    review: bool,
     error: tuple[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """The wizard at the step *choice* reaches: 1 the part, 2 the product, 3 the amount, 4 the review."""
+    part, product, amount = choice.part, choice.product, choice.amount
     parts = _financeable_parts(session, user.organisation_id)
     products = _products(session)
     chosen_part = next(((p, r) for p, r in parts if p.id == part), None)
@@ -213,7 +224,7 @@ def _wizard(
     if chosen_part is not None and chosen_product is not None and chosen_part[0].id is not None:
         quote = _quote_view(engine, clock, user, chosen_part[0].id, chosen_product[0], amount)
     step = 1 if chosen_part is None else 2 if chosen_product is None else 3
-    if step == 3 and review and quote and quote.get("amount_ok"):
+    if step == 3 and choice.review and quote and quote.get("amount_ok"):
         step = 4
     context = {
         "step": step,
@@ -243,17 +254,8 @@ def apply_page(
     amount: str = "",
     review: str = "",
 ) -> Response:
-    return _wizard(
-        request,
-        user,
-        session,
-        engine,
-        clock,
-        part=part,
-        product=product,
-        amount=amount.strip()[:32],
-        review=bool(review),
-    )
+    choice = WizardChoice(part, product, amount.strip()[:32], bool(review))
+    return _wizard(request, user, session, engine, clock, choice)
 
 
 @router.post("/finance/apply")
@@ -275,18 +277,9 @@ def submit_application(
         app = fs.apply_for_finance(UnitOfWork(engine, clock), user.actor, data)
     except FormRefusal as exc:
         session.rollback()
+        choice = WizardChoice(part, product_id, values["amount"])
         return _wizard(
-            request,
-            user,
-            session,
-            engine,
-            clock,
-            part=part,
-            product=product_id,
-            amount=values["amount"],
-            review=False,
-            error=(exc.message_zh, exc.message_en),
-            status_code=422,
+            request, user, session, engine, clock, choice, error=(exc.message_zh, exc.message_en), status_code=422
         )
     return redirect(
         f"/sme/finance/{app.id}",

@@ -13,10 +13,10 @@ from api.deps import ClockDep, EngineDep, SessionDep
 from api.web.pages.sme._shared import (
     INTENT_NAMES,
     FormRefusal,
+    FormState,
     my_offers,
     org_names,
     own_offer,
-    refused,
 )
 from api.web.render import act, form_values, redirect, render
 from api.web.session import FormDep, SmePage
@@ -113,12 +113,11 @@ def _order_page(
     engine: Any,
     clock: Any,
     order_id: int,
-    *,
-    values: dict[str, str] | None = None,
-    errors: dict[str, tuple[str, str]] | None = None,
-    message: tuple[str, str] | None = None,
-    status_code: int = 200,
+    state: FormState | None = None,
 ) -> Response:
+    """An open order as the SME sees it: how each of its offers matches it, its interest and intent orders, and
+    the form to propose one (*state*: the form after a refusal)."""
+    state = state or FormState()
     order = session.get(Order, order_id)
     if order is None:
         raise NotFound.of("订单", "Order", order_id)
@@ -160,13 +159,13 @@ def _order_page(
         "intents": intents,
         "proposable": proposable,
         "proposable_options": [(str(o.id), o.title) for o in proposable],
-        "values": values or {},
-        "errors": errors or {},
-        "message": message,
+        "values": state.values,
+        "errors": state.errors,
+        "message": state.message,
         "interest_names": INTEREST_NAMES,
         "intent_names": INTENT_NAMES,
     }
-    return render(request, "sme/order.html", context, user=user, status_code=status_code)
+    return render(request, "sme/order.html", context, user=user, status_code=state.status_code)
 
 
 @router.get("/orders/{order_id}")
@@ -216,19 +215,7 @@ def propose_intent(
     try:
         intent = marketplace.propose_intent_order(UnitOfWork(engine, clock), user.actor, data)
     except FormRefusal as exc:
-        errors, message = refused(exc)
-        return _order_page(
-            request,
-            user,
-            session,
-            engine,
-            clock,
-            order_id,
-            values=values,
-            errors=errors,
-            message=message,
-            status_code=422,
-        )
+        return _order_page(request, user, session, engine, clock, order_id, FormState.refused(values, exc))
     return redirect(
         "/sme/deals",
         (

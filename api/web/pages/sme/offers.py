@@ -11,10 +11,10 @@ from starlette.datastructures import FormData
 from api.deps import ClockDep, EngineDep, SessionDep
 from api.web.pages.sme._shared import (
     FormRefusal,
+    FormState,
     my_offers,
     own_offer,
     plain_yuan,
-    refused,
 )
 from api.web.render import act, form_values, redirect, render
 from api.web.session import FormDep, SmePage
@@ -61,31 +61,22 @@ def _offer_data(form: FormData, *, with_kind: bool = True) -> tuple[dict[str, An
     return data, values, quals
 
 
-def _offer_form(
-    request: Request,
-    user: SmePage,
-    *,
-    offer: Offer | None,
-    values: dict[str, str],
-    quals: list[str],
-    errors: dict[str, tuple[str, str]] | None = None,
-    message: tuple[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
+def _offer_form(request: Request, user: SmePage, offer: Offer | None, quals: list[str], state: FormState) -> Response:
+    """The offer form (new when *offer* is None) with the qualifications ticked."""
     context = {
         "offer": offer,
-        "values": values,
+        "values": state.values,
         "quals": set(quals),
-        "errors": errors or {},
-        "message": message,
+        "errors": state.errors,
+        "message": state.message,
         "kind_names": KIND_NAMES,
     }
-    return render(request, "sme/offer_form.html", context, user=user, status_code=status_code)
+    return render(request, "sme/offer_form.html", context, user=user, status_code=state.status_code)
 
 
 @router.get("/offers/new")
 def new_offer(request: Request, user: SmePage) -> Response:
-    return _offer_form(request, user, offer=None, values={"kind": OfferKind.PRODUCT.value}, quals=[])
+    return _offer_form(request, user, None, [], FormState({"kind": OfferKind.PRODUCT.value}))
 
 
 @router.post("/offers")
@@ -94,10 +85,7 @@ def create_offer(request: Request, user: SmePage, form: FormDep, engine: EngineD
     try:
         offer = marketplace.list_offer(UnitOfWork(engine, clock), user.actor, data)
     except FormRefusal as exc:
-        errors, message = refused(exc)
-        return _offer_form(
-            request, user, offer=None, values=values, quals=quals, errors=errors, message=message, status_code=422
-        )
+        return _offer_form(request, user, None, quals, FormState.refused(values, exc))
     return redirect(
         "/sme/offers",
         ("ok", f"“{offer.title}”已上架，平台正在为它匹配订单", f"“{offer.title}” is listed; matching orders for it"),
@@ -118,7 +106,7 @@ def edit_offer_page(offer_id: int, request: Request, user: SmePage, session: Ses
         "keywords": "；".join(offer.keywords),
         "version": str(offer.version),
     }
-    return _offer_form(request, user, offer=offer, values=values, quals=list(offer.qualifications))
+    return _offer_form(request, user, offer, list(offer.qualifications), FormState(values))
 
 
 @router.post("/offers/{offer_id}/edit")
@@ -139,11 +127,8 @@ def save_offer(
     try:
         saved = marketplace.edit_offer(UnitOfWork(engine, clock), user.actor, offer_id, data, expected)
     except FormRefusal as exc:
-        errors, message = refused(exc)
         values["kind"] = offer.kind.value
-        return _offer_form(
-            request, user, offer=offer, values=values, quals=quals, errors=errors, message=message, status_code=422
-        )
+        return _offer_form(request, user, offer, quals, FormState.refused(values, exc))
     return redirect("/sme/offers", ("ok", f"“{saved.title}”已保存", f"“{saved.title}” saved"))
 
 

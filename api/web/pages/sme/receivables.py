@@ -13,8 +13,8 @@ from api.deps import ClockDep, EngineDep, SessionDep
 from api.web import labels
 from api.web.pages.sme._shared import (
     FormRefusal,
+    FormState,
     org_names,
-    refused,
 )
 from api.web.render import form_values, redirect, render
 from api.web.session import FormDep, SmePage
@@ -81,12 +81,9 @@ def _receivable_form(
     request: Request,
     user: SmePage,
     session: Session,
-    *,
-    values: dict[str, str],
-    errors: dict[str, tuple[str, str]] | None = None,
-    message: tuple[str, str] | None = None,
-    status_code: int = 200,
+    state: FormState,
 ) -> Response:
+    """The form to register a receivable: the SME's contracts and the large firms it may name as debtor."""
     contracts = session.exec(
         select(Contract)
         .where(col(Contract.supplier_id) == user.organisation_id, col(Contract.status) != ContractStatus.TERMINATED)
@@ -99,16 +96,16 @@ def _receivable_form(
     ).all()
     names = org_names(session, [c.buyer_id for c in contracts])
     context = {
-        "values": values,
-        "errors": errors or {},
-        "message": message,
+        "values": state.values,
+        "errors": state.errors,
+        "message": state.message,
         "contract_options": [
             (str(c.id), f"#{c.id} {c.title}（{names.get(c.buyer_id, '')}，{format_yuan(c.amount_fen)}）")
             for c in contracts
         ],
         "debtor_options": [(str(i), n) for i, n in firms],
     }
-    return render(request, "sme/receivable_form.html", context, user=user, status_code=status_code)
+    return render(request, "sme/receivable_form.html", context, user=user, status_code=state.status_code)
 
 
 @router.get("/receivables/new")
@@ -116,7 +113,7 @@ def new_receivable(
     request: Request, user: SmePage, session: SessionDep, clock: ClockDep, contract: int | None = None
 ) -> Response:
     values = {"contract_id": str(contract) if contract else "", "issue_date": to_local(clock.now()).date().isoformat()}
-    return _receivable_form(request, user, session, values=values)
+    return _receivable_form(request, user, session, FormState(values))
 
 
 @router.post("/receivables")
@@ -137,8 +134,7 @@ def register_receivable(
     try:
         receivable = fs.register_receivable(UnitOfWork(engine, clock), user.actor, data)
     except FormRefusal as exc:
-        errors, message = refused(exc)
-        return _receivable_form(request, user, session, values=values, errors=errors, message=message, status_code=422)
+        return _receivable_form(request, user, session, FormState.refused(values, exc))
     return redirect(
         "/sme/receivables",
         (
