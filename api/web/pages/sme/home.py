@@ -30,6 +30,7 @@ from qianfan.models import (
 
 
 def home(request: Request, user: SmePage, session: SessionDep, clock: ClockDep) -> Response:
+    """``GET /sme`` (registered by the package's router: a section router may not hold the empty path)."""
     org = user.organisation_id
     offers = my_offers(session, org)
     active = [o for o in offers if o.status == OfferStatus.ACTIVE]
