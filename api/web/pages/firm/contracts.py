@@ -4,7 +4,8 @@ form behind each."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -126,23 +127,31 @@ def contracts(request: Request, user: FirmPage, session: SessionDep, clock: Cloc
     return show_contracts(request, user, session, clock)
 
 
+@dataclass(frozen=True, slots=True)
+class RefusedForm:
+    """What the contract page shows again after a refusal: what was typed in the refused form (``plan``, ``accept``
+    or ``pay``), the fields in error, and a message at the top of one form (``(form, 中文, English)``) or of the
+    statement import (``(中文, English)``)."""
+
+    plan: dict[str, str] | None = None
+    accept: dict[str, str] | None = None
+    pay: dict[str, str] | None = None
+    errors: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    message: tuple[str, str, str] | None = None
+    import_error: tuple[str, str] | None = None
+
+
 def show_contract(
     request: Request,
     user: WebUser,
     session: Session,
     clock: Clock,
     contract_id: int,
-    *,
-    status_code: int = 200,
-    plan: dict[str, str] | None = None,
-    accept: dict[str, str] | None = None,
-    pay: dict[str, str] | None = None,
-    errors: dict[str, tuple[str, str]] | None = None,
-    message: tuple[str, str, str] | None = None,
-    import_error: tuple[str, str] | None = None,
+    refused: RefusedForm | None = None,
 ) -> Response:
-    """The contract's settlement and its forms; a refused form comes back with what was typed, its errors and a
-    message at its top (``message``: (form, 中文, English))."""
+    """The contract's settlement and its forms; a refused form comes back (422) with what was typed, its errors and
+    a message at its top."""
+    shown = refused or RefusedForm()
     contract = _own_contract(session, user, contract_id)
     today = local_today(clock)
     view = fs.contract_settlement(session, user.actor, contract_id, today)
@@ -151,7 +160,7 @@ def show_contract(
         request,
         "contract.html",
         user,
-        status_code=status_code,
+        status_code=200 if refused is None else 422,
         contract=contract,
         supplier=org_names(session, {contract.supplier_id}).get(contract.supplier_id, "—"),
         view=view,
@@ -161,12 +170,12 @@ def show_contract(
         can_plan=open_ and not view.payments,
         can_accept=contract.accepted_on is None and contract.status == ContractStatus.ACTIVE,
         can_pay=open_,
-        plan_values=plan or _plan_values(view),
-        accept_values=accept or {"accepted_on": today.isoformat()},
-        pay_values=pay or {"paid_on": today.isoformat(), "idempotency_key": f"web-{uuid.uuid4().hex}"},
-        errors=errors or {},
-        message=message,
-        import_error=import_error,
+        plan_values=shown.plan or _plan_values(view),
+        accept_values=shown.accept or {"accepted_on": today.isoformat()},
+        pay_values=shown.pay or {"paid_on": today.isoformat(), "idempotency_key": f"web-{uuid.uuid4().hex}"},
+        errors=dict(shown.errors),
+        message=shown.message,
+        import_error=shown.import_error,
         max_kb=settlement_rules.MAX_STATEMENT_BYTES // 1024,
     )
 
@@ -247,13 +256,12 @@ def set_plan(
             fs.set_payment_plan(UnitOfWork(engine, clock), user.actor, contract_id, percentages=terms)
         except DomainError as exc:
             message = ("plan", exc.message_zh, exc.message_en)
-            return show_contract(request, user, session, clock, contract_id, status_code=422, plan=values,
-                                  message=message)  # fmt: skip
+            return show_contract(request, user, session, clock, contract_id, RefusedForm(plan=values, message=message))
         return redirect(
             f"/firm/contracts/{contract_id}",
             ("ok", "付款计划已保存，各期到期日见下表", "Payment plan saved; each instalment's due date is below"),
         )
-    return show_contract(request, user, session, clock, contract_id, status_code=422, plan=values, errors=errors)
+    return show_contract(request, user, session, clock, contract_id, RefusedForm(plan=values, errors=errors))
 
 
 @router.post("/contracts/{contract_id}/accept")
@@ -272,12 +280,12 @@ def accept_delivery(
         accepted_on = date.fromisoformat(values["accepted_on"])
     except ValueError:
         errors = {"accepted_on": ("请填写验收日期", "Give the date the delivery was accepted")}
-        return show_contract(request, user, session, clock, contract_id, status_code=422, accept=values, errors=errors)
+        return show_contract(request, user, session, clock, contract_id, RefusedForm(accept=values, errors=errors))
     try:
         fs.accept_delivery(UnitOfWork(engine, clock), user.actor, contract_id, accepted_on)
     except DomainError as exc:
         errors = _form_field(exc, ("accepted_on",), "accepted_on")
-        return show_contract(request, user, session, clock, contract_id, status_code=422, accept=values, errors=errors)
+        return show_contract(request, user, session, clock, contract_id, RefusedForm(accept=values, errors=errors))
     deadline = accepted_on + timedelta(days=settlement_rules.MAX_PAYMENT_DAYS_AFTER_ACCEPTANCE)
     return redirect(
         f"/firm/contracts/{contract_id}",
@@ -316,16 +324,15 @@ def record_payment(
     if not ref:
         errors["reference"] = ("请填写付款的银行流水号或凭证号", "Give the payment's bank reference")
     if errors:
-        return show_contract(request, user, session, clock, contract_id, status_code=422, pay=values, errors=errors)
+        return show_contract(request, user, session, clock, contract_id, RefusedForm(pay=values, errors=errors))
     try:
         done = fs.record_payment(UnitOfWork(engine, clock), user.actor, contract_id, ref, amount_fen, paid_on)
     except DomainError as exc:
         errors = _form_field(exc, ("amount", "paid_on", "reference"), "amount")
         if isinstance(exc, InvalidInput):
-            return show_contract(request, user, session, clock, contract_id, status_code=422, pay=values,
-                                  errors=errors)  # fmt: skip
+            return show_contract(request, user, session, clock, contract_id, RefusedForm(pay=values, errors=errors))
         message = ("pay", exc.message_zh, exc.message_en)
-        return show_contract(request, user, session, clock, contract_id, status_code=422, pay=values, message=message)
+        return show_contract(request, user, session, clock, contract_id, RefusedForm(pay=values, message=message))
     here = f"/firm/contracts/{contract_id}"
     amount = fen_to_yuan(amount_fen)
     if not done.created:

@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 from api.deps import ClockDep, EngineDep, SessionDep
 from api.routes.lists import PathId
 from api.web.pages.firm._shared import SETTLEMENT_LABELS, firm_page
-from api.web.pages.firm.contracts import show_contract, show_contracts
+from api.web.pages.firm.contracts import RefusedForm, show_contract, show_contracts
 from api.web.render import form_values, redirect
 from api.web.session import FirmPage, FormDep, WebUser
 from finance import service as fs
@@ -36,7 +36,7 @@ async def upload_statement(
 
     def refused(zh: str, en: str) -> Response:
         if contract_id is not None:
-            return show_contract(request, user, session, clock, contract_id, status_code=422, import_error=(zh, en))
+            return show_contract(request, user, session, clock, contract_id, RefusedForm(import_error=(zh, en)))
         return show_contracts(request, user, session, clock, import_error=(zh, en), status_code=422)
 
     upload = form.get("file")
