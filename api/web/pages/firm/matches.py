@@ -1,0 +1,388 @@
+"""An order's ranked suppliers with their explanations, side-by-side comparison, shortlist / rule out, and
+proposing an intent order to a shortlisted supplier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+from starlette.datastructures import FormData
+
+from api.deps import ClockDep, EngineDep, SessionDep
+from api.routes.lists import OfferIndexDep, PathId, QualifiedRankQuery, ranked
+from api.web.pages.firm._shared import FEATURES, firm_page, local_today, own_order, refusal
+from api.web.render import act, form_values, redirect
+from api.web.session import FirmPage, FormDep, WebUser
+from market import service as marketplace
+from matcher import service as matching
+from qianfan import taxonomy
+from qianfan.clock import Clock
+from qianfan.errors import DomainError, InvalidInput, NotFound
+from qianfan.models import IntentOrder, Interest, InterestKind, Offer, Order, Organisation
+from qianfan.money import fen_to_yuan
+from qianfan.uow import UnitOfWork
+
+router = APIRouter()
+
+INTENT_FIELDS = ("amount", "delivery_due", "terms")
+MATCHES_SHOWN = 20
+
+
+@dataclass
+class Candidate:
+    """A ranked offer with everything that explains it."""
+
+    rank: int
+    offer: Offer
+    supplier: str
+    district: str
+    score: float
+    reasons: list[tuple[str, str, float]]  # (中文, English, contribution), largest first
+    shared_terms: list[str]
+    held: list[str]  # required qualifications the supplier holds today
+    missing: list[str]  # required qualifications it does not hold
+    other_qualifications: list[str]
+    within_budget: bool
+    record: float
+    folded: int = 0
+    decision: str = ""  # shortlist / rejection
+    intent: IntentOrder | None = None
+    flags: dict[str, bool] = field(default_factory=dict)
+
+
+@dataclass
+class MatchFilters:
+    district: str = ""
+    qualification: str = ""
+    min_score: str = ""
+    within_budget: bool = False
+    error: tuple[str, str] | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.district or self.qualification or self.min_score or self.within_budget)
+
+    def query(self) -> QualifiedRankQuery:
+        data: dict[str, Any] = {"limit": MATCHES_SHOWN}
+        if self.district:
+            data["district"] = [self.district]
+        if self.qualification:
+            data["qualification"] = [self.qualification]
+        if self.min_score:
+            data["min_score"] = self.min_score
+        return QualifiedRankQuery.model_validate(data)
+
+
+def _filters(request: Request) -> MatchFilters:
+    params = request.query_params
+    filters = MatchFilters(
+        district=params.get("district", "").strip(),
+        qualification=params.get("qualification", "").strip(),
+        min_score=params.get("min_score", "").strip(),
+        within_budget=params.get("within_budget") in ("1", "on", "true"),
+    )
+    if filters.district and filters.district not in taxonomy.DISTRICTS:
+        filters.district, filters.error = "", ("未知的园区", "Unknown branch park")
+    if filters.qualification and filters.qualification not in taxonomy.QUALIFICATION_BY_CODE:
+        filters.qualification, filters.error = "", ("未知的资质", "Unknown qualification")
+    if filters.min_score:
+        try:
+            Decimal(filters.min_score)
+            filters.query()
+        except (InvalidOperation, ValidationError):
+            filters.min_score = ""
+            filters.error = ("最低得分须为0到100之间的数字，如 0.5", "The minimum score is a number, 0 to 100")
+    return filters
+
+
+def _rank(
+    engine: Any, clock: Clock, store: Any, user: WebUser, order: Order, filters: MatchFilters
+) -> tuple[list[matching.RankedItem], int]:
+    query = filters.query()
+    rank_filters = query.filters(
+        max_price_fen=order.budget_fen if filters.within_budget else None, qualifications=query.qualification
+    )
+    assert order.id is not None
+    order_id = order.id
+
+    def rank(offset: int, limit: int) -> matching.RankedPage:
+        return matching.rank_offers_for_order(
+            engine, clock, order_id, filters=rank_filters, offset=offset, limit=limit, actor=user.actor, store=store
+        )
+
+    items, total, _ = ranked(rank, query)
+    return items, total
+
+
+def _candidates(
+    session: Session, clock: Clock, order: Order, items: list[matching.RankedItem], first_rank: int = 1
+) -> list[Candidate]:
+    ids = [item.id for item in items]
+    if not ids:
+        return []
+    rows = session.exec(
+        select(Offer, Organisation)
+        .join(Organisation, col(Organisation.id) == col(Offer.organisation_id))
+        .where(col(Offer.id).in_(ids))
+    ).all()
+    offers = {offer.id: (offer, org) for offer, org in rows}
+    org_ids = {offer.organisation_id for offer, _ in rows}
+    held = matching.valid_qualifications(session, org_ids, local_today(clock))
+    records = matching.supplier_records(session, org_ids)
+    decisions: dict[int, str] = {}
+    for interest in session.exec(
+        select(Interest).where(
+            col(Interest.order_id) == order.id,
+            col(Interest.offer_id).in_(ids),
+            col(Interest.kind).in_([InterestKind.SHORTLIST, InterestKind.REJECTION]),
+        )
+    ).all():
+        decisions[interest.offer_id] = interest.kind.value
+    intents = {
+        intent.offer_id: intent
+        for intent in session.exec(
+            select(IntentOrder)
+            .where(col(IntentOrder.order_id) == order.id, col(IntentOrder.offer_id).in_(ids))
+            .order_by(col(IntentOrder.id))
+        ).all()
+    }
+    required = list(order.required_qualifications)
+    out: list[Candidate] = []
+    for rank, item in enumerate(items, first_rank):
+        found = offers.get(item.id)
+        if found is None:
+            continue
+        offer, org = found
+        holds = held.get(offer.organisation_id, frozenset())
+        reasons = [
+            (*FEATURES.get(name, (name, name)), value)
+            for name, value in sorted(item.contributions.items(), key=lambda kv: -kv[1])
+            if value > 0
+        ]
+        out.append(
+            Candidate(
+                rank=rank,
+                offer=offer,
+                supplier=org.name,
+                district=org.district or "—",
+                score=item.score,
+                reasons=reasons,
+                shared_terms=[term for term, _ in item.shared_terms[:8]],
+                held=[q for q in required if q in holds],
+                missing=[q for q in required if q not in holds],
+                other_qualifications=sorted(holds - set(required)),
+                within_budget=offer.price_min_fen <= order.budget_fen,
+                record=records.get(offer.organisation_id, 0.0),
+                folded=len(item.folded),
+                decision=decisions.get(item.id, ""),
+                intent=intents.get(item.id),
+            )
+        )
+    return out
+
+
+def _shortlisted(session: Session, order: Order) -> list[tuple[Offer, str, IntentOrder | None]]:
+    rows = session.exec(
+        select(Offer, Organisation.name)
+        .join(Interest, col(Interest.offer_id) == col(Offer.id))
+        .join(Organisation, col(Organisation.id) == col(Offer.organisation_id))
+        .where(col(Interest.order_id) == order.id, col(Interest.kind) == InterestKind.SHORTLIST)
+        .order_by(col(Interest.created_at))
+    ).all()
+    intents = {
+        intent.offer_id: intent
+        for intent in session.exec(
+            select(IntentOrder).where(col(IntentOrder.order_id) == order.id).order_by(col(IntentOrder.id))
+        ).all()
+    }
+    return [(offer, name, intents.get(offer.id or 0)) for offer, name in rows]
+
+
+@router.get("/orders/{order_id}")
+def order_page(
+    request: Request,
+    order_id: PathId,
+    user: FirmPage,
+    session: SessionDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    store: OfferIndexDep,
+) -> Response:
+    order = own_order(session, user, order_id)
+    filters = _filters(request)
+    items, total = _rank(engine, clock, store, user, order, filters)
+    candidates = _candidates(session, clock, order, items)
+    return firm_page(
+        request,
+        "order.html",
+        user,
+        order=order,
+        candidates=candidates,
+        total=total,
+        filters=filters,
+        shortlisted=_shortlisted(session, order),
+    )
+
+
+@router.get("/orders/{order_id}/compare")
+def compare(
+    request: Request,
+    order_id: PathId,
+    user: FirmPage,
+    session: SessionDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    store: OfferIndexDep,
+) -> Response:
+    order = own_order(session, user, order_id)
+    wanted: list[int] = []
+    for raw in request.query_params.getlist("offer"):
+        if raw.isdigit() and int(raw) not in wanted:
+            wanted.append(int(raw))
+    if not 2 <= len(wanted) <= 4:
+        return redirect(
+            f"/firm/orders/{order_id}",
+            ("error", "请勾选2至4家供应商再进行对比", "Tick two to four suppliers to compare them side by side"),
+        )
+    items, _ = _rank(engine, clock, store, user, order, MatchFilters(min_score="0"))
+    by_id = {item.id: (rank, item) for rank, item in enumerate(items, 1)}
+    missing = [i for i in wanted if i not in by_id]
+    if missing:
+        raise NotFound.of("匹配的供应商", "Ranked offer", missing[0])
+    columns: list[Candidate] = []
+    for offer_id in wanted:
+        rank, item = by_id[offer_id]
+        columns.extend(_candidates(session, clock, order, [item], rank))
+    feature_names = [name for name in FEATURES if any(name in by_id[i][1].contributions for i in wanted)]
+    contributions = {offer_id: dict(by_id[offer_id][1].contributions) for offer_id in wanted}
+    return firm_page(
+        request,
+        "compare.html",
+        user,
+        order=order,
+        columns=columns,
+        feature_names=feature_names,
+        contributions=contributions,
+    )
+
+
+def _offer_id(form: FormData) -> int:
+    raw = form.get("offer_id")
+    if not isinstance(raw, str) or not raw.isdigit():
+        raise InvalidInput("请选择供应商", "Choose a supplier", detail={"field": "offer_id"})
+    return int(raw)
+
+
+def _note(form: FormData) -> str:
+    return form_values(form, "note")["note"][:1000]
+
+
+@router.post("/orders/{order_id}/shortlist")
+def shortlist(order_id: PathId, user: FirmPage, form: FormDep, engine: EngineDep, clock: ClockDep) -> Response:
+    back = f"/firm/orders/{order_id}"
+    return act(
+        lambda: marketplace.shortlist(UnitOfWork(engine, clock), user.actor, order_id, _offer_id(form), _note(form)),
+        ok_url=back,
+        ok=("已加入入围名单，可向其发起意向订单", "Shortlisted; you can now propose an intent order"),
+        back_url=back,
+    )
+
+
+@router.post("/orders/{order_id}/reject")
+def reject(order_id: PathId, user: FirmPage, form: FormDep, engine: EngineDep, clock: ClockDep) -> Response:
+    back = f"/firm/orders/{order_id}"
+    return act(
+        lambda: marketplace.reject_offer(UnitOfWork(engine, clock), user.actor, order_id, _offer_id(form), _note(form)),
+        ok_url=back,
+        ok=("已淘汰该供应商", "Supplier ruled out"),
+        back_url=back,
+    )
+
+
+# ------------------------------------------------------------------------------------------ intent orders
+
+
+def _shortlisted_offer(session: Session, order: Order, offer_id: int) -> tuple[Offer, str]:
+    row = session.exec(
+        select(Offer, Organisation.name)
+        .join(Interest, col(Interest.offer_id) == col(Offer.id))
+        .join(Organisation, col(Organisation.id) == col(Offer.organisation_id))
+        .where(
+            col(Interest.order_id) == order.id,
+            col(Interest.offer_id) == offer_id,
+            col(Interest.kind) == InterestKind.SHORTLIST,
+        )
+    ).first()
+    if row is None:
+        raise NotFound.of("入围供应商", "Shortlisted offer", offer_id)
+    return row[0], row[1]
+
+
+def _propose_form(
+    request: Request,
+    user: WebUser,
+    order: Order,
+    offer: Offer,
+    supplier: str,
+    values: dict[str, str],
+    errors: dict[str, tuple[str, str]] | None = None,
+    message: tuple[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return firm_page(
+        request,
+        "propose.html",
+        user,
+        status_code=status_code,
+        order=order,
+        offer=offer,
+        supplier=supplier,
+        values=values,
+        errors=errors or {},
+        message=message,
+    )
+
+
+@router.get("/orders/{order_id}/propose/{offer_id}")
+def propose_page(request: Request, order_id: PathId, offer_id: PathId, user: FirmPage, session: SessionDep) -> Response:
+    order = own_order(session, user, order_id)
+    offer, supplier = _shortlisted_offer(session, order, offer_id)
+    amount = min(order.budget_fen, max(offer.price_min_fen, 1))
+    values = {"amount": str(fen_to_yuan(amount)), "delivery_due": order.deadline.isoformat(), "terms": ""}
+    return _propose_form(request, user, order, offer, supplier, values)
+
+
+@router.post("/orders/{order_id}/propose/{offer_id}")
+def propose(
+    request: Request,
+    order_id: PathId,
+    offer_id: PathId,
+    user: FirmPage,
+    form: FormDep,
+    session: SessionDep,
+    engine: EngineDep,
+    clock: ClockDep,
+) -> Response:
+    order = own_order(session, user, order_id)
+    offer, supplier = _shortlisted_offer(session, order, offer_id)
+    values = form_values(form, *INTENT_FIELDS)
+    try:
+        intent = marketplace.propose_intent_order(
+            UnitOfWork(engine, clock), user.actor, {"order_id": order_id, "offer_id": offer_id, **values}
+        )
+    except DomainError as exc:
+        errors, message = refusal(exc)
+        return _propose_form(request, user, order, offer, supplier, values, errors, message, status_code=422)
+    return redirect(
+        "/firm/deals",
+        (
+            "ok",
+            f"意向订单 #{intent.id} 已发出并由我方签署，等待{supplier}签署",
+            f"Intent order #{intent.id} proposed and signed by you; waiting for {supplier} to sign",
+        ),
+    )
