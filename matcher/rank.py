@@ -25,18 +25,15 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from matcher import text as textmod
+from matcher.corpus import Corpus, analyse_fields
 from matcher.dense import dense_contribution
-from matcher.index import analyse_fields
-
-if TYPE_CHECKING:
-    from matcher.features import QueryVector
-    from matcher.index import DocId, Document, MatchIndex
+from matcher.document import DocId, Document
+from matcher.features import QueryVector
 
 __all__ = [
     "FEATURE_LABELS",
@@ -155,7 +152,7 @@ DENSE_PRF_DOCS = 3
 DENSE_PRF_WEIGHT = 0.3
 
 
-def _expand_dense(index: MatchIndex, pq: PreparedQuery, first: list[Match]) -> PreparedQuery:
+def _expand_dense(index: Corpus, pq: PreparedQuery, first: list[Match]) -> PreparedQuery:
     assert index.dense is not None and pq.dense is not None
     rows = [index._row_of[m.doc_id] for m in first if m.doc_id in index._row_of]
     vectors = [v for v in (index.dense.vector(r) for r in rows) if v is not None]
@@ -166,7 +163,7 @@ def _expand_dense(index: MatchIndex, pq: PreparedQuery, first: list[Match]) -> P
     return dataclasses.replace(pq, dense=(v / norm).astype(np.float32) if norm > 0 else pq.dense, expanded=True)
 
 
-def prepare_query(index: MatchIndex, query: Query | str, weights: Weights | None = None) -> PreparedQuery:
+def prepare_query(index: Corpus, query: Query | str, weights: Weights | None = None) -> PreparedQuery:
     """Analyse *query* and map its terms into *index*'s views (and embed it, if the index has a dense view)."""
     q = _as_query(query)
     w = weights or Weights()
@@ -178,7 +175,7 @@ def prepare_query(index: MatchIndex, query: Query | str, weights: Weights | None
     return PreparedQuery(q, vectors, title_key, _query_vector(index, q, w), head_mask)
 
 
-def _ok_rows(index: MatchIndex, rows: np.ndarray, q: Query, filters: Filters | None) -> np.ndarray:
+def _ok_rows(index: Corpus, rows: np.ndarray, q: Query, filters: Filters | None) -> np.ndarray:
     """Hard filters on candidate *rows*: live, every required qualification held, the filters' fields."""
     ok = np.frombuffer(index._alive, dtype=np.int8)[rows].astype(bool)
     required = tuple(q.required_qualifications) + (filters.qualifications if filters else ())
@@ -198,7 +195,7 @@ def _ok_rows(index: MatchIndex, rows: np.ndarray, q: Query, filters: Filters | N
 
 
 def search(
-    index: MatchIndex,
+    index: Corpus,
     query: Query | str | PreparedQuery,
     k: int = 10,
     *,
@@ -347,7 +344,7 @@ def _top(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
 FOLD_SIMILARITY = 90.0
 
 
-def _fold(index: MatchIndex, cand: np.ndarray, order: np.ndarray, k: int) -> tuple[list[int], dict[int, list[int]]]:
+def _fold(index: Corpus, cand: np.ndarray, order: np.ndarray, k: int) -> tuple[list[int], dict[int, list[int]]]:
     """Walk the ranking best first; an offer that nearly duplicates a better one of the same owner is folded into it."""
     kept: list[int] = []
     folded: dict[int, list[int]] = {}
@@ -374,7 +371,7 @@ def _fold(index: MatchIndex, cand: np.ndarray, order: np.ndarray, k: int) -> tup
     return kept, folded
 
 
-def _query_vector(index: MatchIndex, q: Query, w: Weights) -> np.ndarray | None:
+def _query_vector(index: Corpus, q: Query, w: Weights) -> np.ndarray | None:
     """The query's vector if the dense view can be used: given with the query, or embedded now."""
     if not w.dense or index.dense is None or index.dense.n_with_vectors == 0:
         return None
@@ -385,7 +382,7 @@ def _query_vector(index: MatchIndex, q: Query, w: Weights) -> np.ndarray | None:
     return index.embedder.embed_queries([q.text()])[0]
 
 
-def _terms_of(index: MatchIndex, columns: np.ndarray) -> list[str]:
+def _terms_of(index: Corpus, columns: np.ndarray) -> list[str]:
     terms = index.views["word"].terms
     return [terms[int(c)] for c in columns]
 
