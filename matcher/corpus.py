@@ -310,6 +310,10 @@ class Corpus:
     def __contains__(self, doc_id: object) -> bool:
         return doc_id in self._row_of
 
+    def row_of(self, doc_id: DocId) -> int | None:
+        """The row of a live document (``None`` when it was never indexed or has been removed)."""
+        return self._row_of.get(doc_id)
+
     def live_documents(self) -> list[Document]:
         alive = self._alive
         return [d for i, d in enumerate(self.documents) if alive[i]]

@@ -61,7 +61,7 @@ from typing import Any
 import numpy as np
 
 from matcher.document import DocId
-from matcher.rank import Match, Weights
+from matcher.rank import Match, Weights, raw_features
 
 __all__ = [
     "FORMAT_VERSION",
@@ -153,12 +153,7 @@ def example_from_match(
     match has no contribution for it (the feature did not apply). A :class:`Label` gives the target and the default
     example weight; a bare ``0``/``1`` weighs 1. *weight* overrides either.
     """
-    w = weights or Weights()
-    features: dict[str, float] = {}
-    for name in feature_names():
-        wv = float(getattr(w, name))
-        contribution = match.contributions.get(name)
-        features[name] = float(contribution) / wv if wv and contribution is not None else 0.0
+    features = raw_features(match.contributions, weights or Weights())
     if isinstance(label, Label):
         target, default_weight = label.target, label.default_weight
     else:

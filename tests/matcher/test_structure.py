@@ -84,3 +84,8 @@ def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
                 seen.add(dep)
                 todo.append(dep)
     return seen
+
+
+def test_no_matcher_file_is_over_800_lines() -> None:
+    sizes = {name: len(lines) for name, lines in _sources().items()}
+    assert {name: n for name, n in sizes.items() if n > 800} == {}
