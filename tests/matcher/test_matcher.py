@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import matcher.corpus as corpus_module
 from matcher.index import Document, IndexVersionError, MatchIndex
 from matcher.rank import Filters, Query
 from matcher.text import char_terms, normalise, prepare, word_terms
@@ -198,7 +199,6 @@ def test_load_refuses_another_format(tmp_path: Path) -> None:
 
 def test_a_parallel_fit_equals_a_serial_fit(monkeypatch: pytest.MonkeyPatch) -> None:
     """Large fits count in worker processes with their own vocabularies; the merged index ranks identically."""
-    import matcher.index as index_module
 
     docs = [
         Document(i, f"{title}（{i}号）", description=desc, keywords=kw)
@@ -216,8 +216,8 @@ def test_a_parallel_fit_equals_a_serial_fit(monkeypatch: pytest.MonkeyPatch) -> 
         )
     ]
     serial = MatchIndex.fit(docs)
-    monkeypatch.setattr(index_module, "PARALLEL_MIN_DOCS", 10)
-    monkeypatch.setattr(index_module, "_CHUNK_DOCS", 7)
+    monkeypatch.setattr(corpus_module, "PARALLEL_MIN_DOCS", 10)
+    monkeypatch.setattr(corpus_module, "_CHUNK_DOCS", 7)
     parallel = MatchIndex.fit(docs)
     for q in ("paas 云平台", "道路病害巡检", "空调节能 合同能源管理"):
         a = [(m.doc_id, round(m.score, 6)) for m in serial.search(q, 10)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import threading
@@ -16,8 +17,10 @@ from sqlmodel import Session, select
 
 from market import service as mkt
 from matcher import service as svc
-from matcher.index import FORMAT_VERSION
-from matcher.rank import Filters, Weights
+from matcher import store as store_module
+from matcher.explain import CLUSTER_SHARE, REASON_LABELS, REASON_WEIGHT
+from matcher.index import FORMAT_VERSION, Document, MatchIndex
+from matcher.rank import Filters, Query, Weights
 from matcher.service import OfferIndexStore
 from qianfan.actors import Actor
 from qianfan.audit import verify_chain
@@ -206,9 +209,11 @@ def test_match_order_stores_ranked_explained_rows_and_is_idempotent(
     assert version.startswith(FORMAT_VERSION) and len(version) <= 64 and version == store.engine_version()
     for row in rows:
         assert set(row.explanation) == {"contributions", "shared_terms", "why", "folded", "features"}
+        contributions = row.explanation["contributions"]
         for name, value in row.explanation["features"].items():  # raw values: contribution / weight used
-            w = getattr(store.weights, name)
-            assert value * w == pytest.approx(row.explanation["contributions"].get(name, 0.0), abs=1e-5)
+            w = getattr(store.weights, name)  # (the "cluster" reason is a share of the category weight)
+            reasons = sum(v for code, v in contributions.items() if REASON_WEIGHT.get(code, code) == name)
+            assert value * w == pytest.approx(reasons, abs=1e-5)
         assert row.score == pytest.approx(sum(row.explanation["contributions"].values()), abs=1e-5)
         assert row.explanation["why"] and row.explanation["folded"] == []
     first = stored(engine, order.id)
@@ -508,8 +513,11 @@ def test_need_to_packages_and_mentors(market: Market, make_org: MakeOrg) -> None
     by_id = {i.id: i for i in mentors.items}
     assert by_id[lawyer.id].title == "王知远：知识产权律师，专注专利布局"
     assert by_id[lawyer.id].contributions["category"] == pytest.approx(Weights().category)
-    if engineer.id in by_id:  # same cluster (现代服务业): half the category weight
-        assert by_id[engineer.id].contributions["category"] == pytest.approx(Weights().category / 2)
+    if (
+        engineer.id in by_id
+    ):  # same cluster (现代服务业): half the category weight, said as the cluster, not the category
+        assert by_id[engineer.id].contributions["cluster"] == pytest.approx(Weights().category / 2)
+        assert by_id[engineer.id].contributions["category"] == 0.0
     for item in mentors.items:
         assert item.score == pytest.approx(sum(item.contributions.values()))
     assert [i.score for i in mentors.items] == sorted((i.score for i in mentors.items), reverse=True)
@@ -622,7 +630,7 @@ def test_an_older_read_never_overwrites_a_newer_one(market: Market, store: Offer
     store.get()
     mkt.edit_offer(market.uow(), sme, offer.id, {"title": "政务大数据治理平台 V6"})
     store.index_offer(offer.id)
-    stale = svc._OfferState(offer.id, 1, None)  # a withdrawal read at version 1, applied late
+    stale = store_module._OfferState(offer.id, 1, None)  # a withdrawal read at version 1, applied late
     assert store._apply([stale]) == 0
     assert offer.id in store and store.get().live_documents()[0].title == "政务大数据治理平台 V6"
 
@@ -743,3 +751,57 @@ def test_buyer_feedback_becomes_examples_and_a_model_the_store_ranks_with(
     # every shortlisted offer above every rejected one, so there is no measured gain and the defaults stay.
     assert model.weights.district > Weights().district
     assert model.auc_default == 1.0 and not model.adopt and store.weights == Weights()
+
+
+# ------------------------------------------------------------------------------------------------ one score per pair
+
+
+def test_a_pair_has_one_score_and_one_explanation_whichever_side_looks(
+    market: Market, store: OfferIndexStore, engine: Engine
+) -> None:
+    """The firm's ranked offers for its order and the SME's ranked orders for its offer agree on every shared pair.
+
+    Before, offer → orders ranked in an index of the open orders (another corpus's idf, the offer as the query, no
+    track record, the budget added afterwards), so the same pair scored differently with other reasons.
+    """
+    order = market.order()
+    market.order(title="区级政务大数据治理项目", required_qualifications=[], budget="300000")
+    offers = _three_offers(market)
+    assert order.id is not None
+    compared = 0
+    for offer in offers:
+        assert offer.id is not None
+        from_order = {i.id: i for i in market.rank(order, store, limit=100).items}
+        from_offer = {
+            i.id: i for i in svc.rank_orders_for_offer(engine, market.clock, offer.id, store=store, limit=100).items
+        }
+        a, b = from_order.get(offer.id), from_offer.get(order.id)
+        if a is None or b is None:
+            continue
+        assert b.score == a.score
+        assert b.contributions == a.contributions
+        assert b.why == a.why and b.shared_terms == a.shared_terms
+        compared += 1
+    assert compared >= 2
+
+
+def test_a_shared_cluster_is_never_called_the_same_category() -> None:
+    index = MatchIndex.fit(
+        [
+            Document(1, "工业互联网平台数据采集", category="ict.iiot"),
+            Document(2, "物联网平台数据采集终端", category="ict.iot"),
+            Document(3, "数据采集平台节能改造", category="green.hvac"),
+        ]
+    )
+    query = Query("工业互联网数据采集平台", category="ict.iiot")
+    by_id = {m.doc_id: m for m in index.search(query, 10)}
+    same, cluster = by_id[1], by_id[2]
+    assert same.contributions["category"] == pytest.approx(Weights().category) and "cluster" not in same.contributions
+    assert cluster.contributions["category"] == 0.0
+    assert cluster.contributions["cluster"] == pytest.approx(Weights().category * CLUSTER_SHARE)
+    assert "同一行业集群 same industry cluster +0.075" in cluster.why
+    assert "同一类别 same category +0.000" in cluster.why  # said with nothing, never with the cluster's share
+    assert "cluster" not in by_id[3].contributions
+    # The one table of labels covers every reason a match can carry.
+    assert {f.name for f in dataclasses.fields(Weights)} | {"cluster"} == set(REASON_LABELS)
+    assert REASON_LABELS["cluster"] == ("同一行业集群", "same industry cluster")
