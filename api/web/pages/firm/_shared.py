@@ -17,7 +17,7 @@ from api.web.render import field_errors, render
 from api.web.session import WebUser
 from finance import service as fs
 from finance import settlement as settlement_rules
-from matcher.rank import FEATURE_LABELS
+from matcher.explain import REASON_LABELS
 from qianfan.clock import Clock, to_local
 from qianfan.errors import DomainError, InvalidInput, NotFound
 from qianfan.models import IntentStatus, LoanStatus, Order, OrderKind, OrderStatus, Organisation, ReceivableStatus
@@ -63,14 +63,8 @@ STATES = {
 }
 
 
-def _feature_label(name: str) -> tuple[str, str]:
-    """The matcher's own label of a feature (``"关键词匹配 term match"``) as (中文, English)."""
-    label = FEATURE_LABELS.get(name, name)
-    zh, _, en = label.partition(" ")
-    return zh, en or zh
-
-
-FEATURES = {name: _feature_label(name) for name in FEATURE_LABELS}
+#: The matcher's one table of reason labels (code → (中文, English)).
+FEATURES = REASON_LABELS
 
 
 def firm_page(request: Request, template: str, user: WebUser, status_code: int = 200, **context: Any) -> Response:
