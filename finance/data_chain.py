@@ -43,6 +43,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date
 
+from finance.limits import MAX_DEAL_FEN
 from finance.risk import (
     DEBTOR_DAYS_LATE_BANDS,
     DEBTOR_ON_TIME_BANDS,
@@ -58,7 +59,7 @@ from finance.risk import (
     organisation_failures,
 )
 from qianfan.errors import InvalidInput
-from qianfan.money import MAX_DEAL_FEN, format_yuan
+from qianfan.money import format_yuan
 
 MATCH_POINTS = 10
 INTENT_POINTS = 10

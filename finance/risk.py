@@ -36,10 +36,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from finance.limits import MAX_DEAL_FEN
 from finance.pricing import RiskGrade  # one grade scale for risk control and pricing
 from qianfan.creditcode import credit_code_problem, normalise_credit_code
 from qianfan.errors import InvalidInput
-from qianfan.money import MAX_DEAL_FEN, format_yuan
+from qianfan.money import format_yuan
 
 #: Stored with every report, so a report read back years later says which table produced it.
 RULES_VERSION = "risk-2026.1"

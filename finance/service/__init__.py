@@ -6,26 +6,11 @@ rules, writes, audits, publishes its events to the outbox and commits once.
 
 from finance.service.applications import (
     ApplicationInput,
-    ApprovalInput,
-    ProductInput,
-    QueueItem,
     Quote,
-    SlaSweep,
     apply_for_finance,
-    approve,
-    create_product,
-    disburse,
     provide_info,
     quote,
-    reject,
-    request_info,
-    review_queue,
-    run_risk_check,
-    set_credit_line,
-    set_exposure_limit,
     sign_offer,
-    sla_sweep,
-    start_review,
     withdraw,
 )
 from finance.service.chain_finance import (
@@ -41,6 +26,7 @@ from finance.service.chain_finance import (
 )
 from finance.service.common import canonical_terms, terms_hash
 from finance.service.credit_suggestion import suggest_credit_line
+from finance.service.disbursement import SlaSweep, disburse, sla_sweep
 from finance.service.loans import (
     SweepResult,
     balances,
@@ -50,6 +36,7 @@ from finance.service.loans import (
     repay_loan,
     unbalanced_postings,
 )
+from finance.service.products import ProductInput, create_product, set_credit_line, set_exposure_limit
 from finance.service.receivables import (
     ConfirmInput,
     ReceivableInput,
@@ -62,6 +49,8 @@ from finance.service.receivables import (
     split_part,
     transfer_part,
 )
+from finance.service.review import ApprovalInput, QueueItem, approve, reject, request_info, review_queue, start_review
+from finance.service.risk_check import run_risk_check
 from finance.service.settlement import (
     LateBuyer,
     RecordedPayment,

@@ -78,8 +78,6 @@ def contract_match(session: Session, contract: Contract) -> tuple[bool, int | No
 
 
 def contract_facts(uow: UnitOfWork, app: FinanceApplication, product: BankProduct) -> data_chain.ContractFacts:
-    from finance.service.applications import contract_headroom  # the one headroom rule (no import cycle)
-
     s = uow.session
     today = common.today(uow)
     assert app.contract_id is not None and app.core_enterprise_id is not None
@@ -114,7 +112,7 @@ def contract_facts(uow: UnitOfWork, app: FinanceApplication, product: BankProduc
         already_financed=other_live is not None,
         requested_fen=app.requested_fen,
         advance_limit_fen=limits.advance_fen(unpaid, Decimal(product.advance_rate)),
-        contract_headroom_fen=contract_headroom(uow, contract.id) + own if contract.id is not None else 0,
+        contract_headroom_fen=common.contract_headroom(uow, contract.id) + own if contract.id is not None else 0,
         bank_line_remaining_fen=(line.limit_fen - line.used_fen + own) if line else 0,
         sme_exposure_remaining_fen=exp.limit_fen - exp.used_fen + own,
     )

@@ -22,6 +22,7 @@ from finance.data_chain import (
 )
 from finance.risk import RiskReport
 from finance.settlement import Payment, punctuality, standard_plan
+from qianfan.creditcode import credit_code_problem, normalise_credit_code
 from qianfan.errors import InvalidInput, RuleViolation
 
 FAST = settings(max_examples=200, deadline=None)
@@ -32,8 +33,6 @@ BUYER_CODE = "91110000100000000X"
 
 def _valid(code: str) -> str:
     """A valid unified social credit code with the check digit computed (the rules check it)."""
-    from qianfan.creditcode import credit_code_problem, normalise_credit_code
-
     alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
     for c in alphabet:
         candidate = code[:-1] + c
