@@ -4,6 +4,7 @@ Each function takes an un-entered :class:`~qianfan.uow.UnitOfWork`, opens it, lo
 rules, writes, audits, publishes its events to the outbox and commits once.
 """
 
+from finance.queries.loans import Payoff, loan_outstanding, payoff
 from finance.service.applications import (
     ApplicationInput,
     Quote,
@@ -30,7 +31,6 @@ from finance.service.disbursement import SlaSweep, disburse, sla_sweep
 from finance.service.loans import (
     SweepResult,
     balances,
-    loan_outstanding,
     loans_of,
     maturity_sweep,
     repay_loan,
@@ -75,6 +75,7 @@ __all__ = [
     "DrawdownInput",
     "LateBuyer",
     "LineDecisionInput",
+    "Payoff",
     "ProductInput",
     "QueueItem",
     "Quote",
@@ -108,6 +109,7 @@ __all__ = [
     "loans_of",
     "maturity_sweep",
     "pay_receivable",
+    "payoff",
     "provide_info",
     "quote",
     "record_payment",
