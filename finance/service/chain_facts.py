@@ -10,6 +10,8 @@ from sqlmodel import Session, col, select
 
 from finance import data_chain, limits
 from finance import settlement as rules
+from finance.platform_age import days_on_platform
+from finance.queries.platform import platform_since
 from finance.service import common
 from finance.service.credit_suggestion import trade_record
 from finance.service.settlement import settlement_of
@@ -40,7 +42,7 @@ def sme_record(session: Session, sme_id: int, today: date) -> data_chain.SmeReco
         delivered_on_time=min(on_time, record.deliveries),
         settled_fen_12m=record.settled_fen,
         disputes=record.disputes,
-        days_on_platform=max(0, (today - org.created_at.date()).days),
+        days_on_platform=days_on_platform(platform_since(session, sme_id), today),
         overdue_loans=record.loans_overdue_now,
         defaults=record.defaults,
     )

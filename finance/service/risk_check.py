@@ -11,8 +11,11 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from finance import data_chain, limits, risk, sla
+from finance.platform_age import days_on_platform
+from finance.queries.platform import platform_since
 from finance.service import chain_facts, common
 from finance.service.common import APP
+from finance.service.credit_suggestion import trade_record
 from finance.states import CONFIRMED_RECEIVABLE_STATES, ApplicationEvent
 from qianfan import events
 from qianfan.clock import to_local
@@ -44,6 +47,7 @@ def _risk_facts(uow: UnitOfWork, app: FinanceApplication, product: BankProduct) 
     receivable = load_row(s, Receivable, app.receivable_id, "应收账款", "Receivable")
     line = common.credit_line(s, app.bank_id, app.core_enterprise_id, lock=False)
     exp = common.exposure(uow, app.applicant_id, lock=False)
+    record = trade_record(s, app.applicant_id, today)  # its loans: the same record the other products read
     own = app.requested_fen  # this application's own reservation is part of what it may use
     confirmed: Any = s.exec(
         select(sa.func.count(), sa.func.coalesce(sa.func.sum(Receivable.confirmed_fen), 0)).where(
@@ -90,7 +94,9 @@ def _risk_facts(uow: UnitOfWork, app: FinanceApplication, product: BankProduct) 
                 Receivable.creditor_id == app.applicant_id, col(Receivable.disputed).is_(True)
             )
         ).one(),
-        sme_days_on_platform=max(0, (today - sme.created_at.date()).days),
+        sme_days_on_platform=days_on_platform(platform_since(s, app.applicant_id), today),
+        sme_overdue_loans=record.loans_overdue_now,
+        sme_defaults=record.defaults,
         debtor_on_time_repayments=on_time,
         debtor_max_days_late=max([0, *days_late]),
     )
