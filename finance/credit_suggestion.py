@@ -58,9 +58,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from finance.limits import MAX_TENOR_MONTHS, add_months
+from finance.limits import MAX_DEAL_FEN, MAX_TENOR_MONTHS, add_months
 from qianfan.errors import InvalidInput
-from qianfan.money import MAX_DEAL_FEN, format_yuan
+from qianfan.money import format_yuan
 
 #: Stored with every suggestion, so one read back later says which table produced it.
 RULES_VERSION = "credit-line-2026.1"

@@ -43,6 +43,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date
 
+from finance.limits import MAX_DEAL_FEN
 from finance.risk import (
     DEBTOR_DAYS_LATE_BANDS,
     DEBTOR_ON_TIME_BANDS,
@@ -56,9 +57,10 @@ from finance.risk import (
     band,
     grade_for,
     organisation_failures,
+    sme_loan_failures,
 )
 from qianfan.errors import InvalidInput
-from qianfan.money import MAX_DEAL_FEN, format_yuan
+from qianfan.money import format_yuan
 
 MATCH_POINTS = 10
 INTENT_POINTS = 10
@@ -154,21 +156,7 @@ def _require_counts(facts: object) -> None:
 
 
 def _sme_failures(sme: SmeRecord) -> list[Reason]:
-    failures = []
-    if sme.overdue_loans:
-        failures.append(
-            Reason(
-                "sme_loan_overdue",
-                f"融资企业有 {sme.overdue_loans} 笔贷款逾期未还",
-                f"The SME has {sme.overdue_loans} overdue loan(s)",
-                sme.overdue_loans,
-            )
-        )
-    if sme.defaults:
-        failures.append(
-            Reason("sme_default", "融资企业有违约记录", "The SME has defaulted on a loan before", sme.defaults)
-        )
-    return failures
+    return sme_loan_failures(sme.overdue_loans, sme.defaults)  # the one rule, as for receivables finance
 
 
 def _sme_reasons(sme: SmeRecord, requested_fen: int) -> list[Reason]:

@@ -20,8 +20,10 @@ from typing import NamedTuple
 
 from qianfan import money
 from qianfan.errors import InvalidInput, RuleViolation
-from qianfan.money import MAX_DEAL_FEN, format_yuan
+from qianfan.money import format_yuan
 
+#: 30,000,000.00 RMB — the programme's cap per financing deal (no guarantee, one deal at most this), in fen.
+MAX_DEAL_FEN = 3_000_000_000
 #: The programme's tenor cap: a financed receivable is repaid within 12 months of the loan's start.
 MAX_TENOR_MONTHS = 12
 

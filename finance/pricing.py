@@ -20,9 +20,8 @@ from enum import StrEnum
 from fractions import Fraction
 from types import MappingProxyType
 
-from finance.limits import MAX_TENOR_MONTHS, require_advance_rate, require_decimal, require_fen, tenor
+from finance.limits import MAX_DEAL_FEN, MAX_TENOR_MONTHS, require_advance_rate, require_decimal, require_fen, tenor
 from qianfan.errors import InvalidInput, RuleViolation
-from qianfan.money import MAX_DEAL_FEN
 
 #: Interest and fees: half up to the fen, as on banks' statements (see the module docstring).
 INTEREST_ROUNDING = ROUND_HALF_UP  # applied exactly on Fractions by _round_half_up
@@ -30,6 +29,8 @@ INTEREST_ROUNDING = ROUND_HALF_UP  # applied exactly on Fractions by _round_half
 COST_PLACES = Decimal("0.0001")
 #: Penalty (overdue) interest = the contract rate × 1.5 (the common 上浮50% of PRC bank loan contracts).
 PENALTY_MULTIPLIER = Decimal("1.5")
+#: 司法保护上限: courts do not protect interest above four times the 1-year LPR; no loan is priced above it.
+RATE_CAP_LPR_MULTIPLE = 4
 #: Basis points per unit.
 BP = 10_000
 #: The effective annual cost is annualised on 365 days whatever the product's basis, so ACT/360 shows its true cost.
@@ -124,15 +125,20 @@ def earned_interest_fen(
     balances: Sequence[tuple[date, int]], annual_rate: Decimal, until: date, basis: DayCount = DayCount.ACT_360
 ) -> int:
     """Interest earned up to ``until`` (exclusive) on a principal that changes: ``balances`` lists, from the loan's
-    start, each day from which a principal balance holds (ascending).  Each stretch's interest is rounded half up to
-    the fen (as :func:`interest_fen`) and summed; with one balance held to ``until`` it is exactly
-    :func:`interest_fen`.  What an early repayment pays: interest to the day, on what was outstanding."""
-    total = 0
+    start, each day from which a principal balance holds (ascending).  The stretches' interest is summed exactly
+    and rounded half up to the fen once (the module's single rounding step), so it never exceeds the interest on
+    the first balance held to ``until``, and with one balance it is exactly :func:`interest_fen`.  What an early
+    repayment pays: interest to the day, on what was outstanding."""
+    rate = _require_rate(annual_rate, "annual_rate")
+    year_days = _require_basis(basis).year_days
+    total = Fraction(0)
     for i, (start, principal) in enumerate(balances):
         end = min(balances[i + 1][0] if i + 1 < len(balances) else until, until)
         if end > start and principal > 0:
-            total += interest_fen(principal, annual_rate, start, end, basis)
-    return total
+            total += (
+                Fraction(require_fen(principal, "principal_fen")) * Fraction(rate) * day_count(start, end) / year_days
+            )
+    return _round_half_up(total)
 
 
 def penalty_interest_fen(
@@ -184,6 +190,23 @@ def annual_rate(
     if rate < 0:
         raise InvalidInput(
             f"年利率不能为负数：{rate}", f"The annual rate must not be negative: {rate}", detail={"grade": str(grade)}
+        )
+    return rate
+
+
+def rate_cap(lpr: Decimal) -> Decimal:
+    """The highest annual rate a loan may carry: :data:`RATE_CAP_LPR_MULTIPLE` × the 1-year LPR."""
+    return _require_rate(lpr, "lpr") * RATE_CAP_LPR_MULTIPLE
+
+
+def require_rate_within_cap(rate: Decimal, lpr: Decimal) -> Decimal:
+    """Refuse a rate above :func:`rate_cap` (the courts' ceiling); returns the rate."""
+    cap = rate_cap(lpr)
+    if _require_rate(rate, "annual_rate") > cap:
+        raise RuleViolation(
+            f"年利率{rate:.2%}超过LPR四倍的司法保护上限{cap:.2%}",
+            f"The annual rate {rate:.2%} exceeds the legal ceiling of 4 × LPR ({cap:.2%})",
+            detail={"annual_rate": str(rate), "cap": str(cap)},
         )
     return rate
 

@@ -5,7 +5,8 @@ decides.  Two parts:
 
 **Hard rules** — any failure refuses the application (``passed`` is false): both organisations' data valid
 (unified social credit code, not deregistered), the receivable confirmed, not already financed, not overdue,
-the debtor not in default, and the requested amount positive and within every limit (confirmed amount ×
+the debtor not in default, no loan of the SME overdue and no default of it (:func:`sme_loan_failures`, the same
+rule for every product), and the requested amount positive and within every limit (confirmed amount ×
 advance rate, the 30,000,000.00 deal cap, the bank's remaining line for the debtor, the SME's remaining
 exposure limit).
 
@@ -36,10 +37,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from finance.limits import MAX_DEAL_FEN
 from finance.pricing import RiskGrade  # one grade scale for risk control and pricing
 from qianfan.creditcode import credit_code_problem, normalise_credit_code
 from qianfan.errors import InvalidInput
-from qianfan.money import MAX_DEAL_FEN, format_yuan
+from qianfan.money import format_yuan
 
 #: Stored with every report, so a report read back years later says which table produced it.
 RULES_VERSION = "risk-2026.1"
@@ -109,6 +111,9 @@ class RiskFacts:
     sme_confirmed_amount_fen: int = 0
     sme_disputes: int = 0
     sme_days_on_platform: int = 0
+    # the SME's loans on the platform (any bank, any product)
+    sme_overdue_loans: int = 0  # not repaid and past the due date now
+    sme_defaults: int = 0  # loans ever more than 90 days late
     # the debtor's repayment record on the platform
     debtor_on_time_repayments: int = 0
     debtor_max_days_late: int = 0
@@ -245,6 +250,24 @@ def organisation_failures(
     return failures
 
 
+def sme_loan_failures(overdue_loans: int, defaults: int) -> list[Reason]:
+    """The SME's own loans: none overdue now and no default, whatever the product (receivables finance, a contract
+    loan, a drawdown) and whichever bank lent."""
+    failures = []
+    if overdue_loans:
+        failures.append(
+            Reason(
+                "sme_loan_overdue",
+                f"融资企业有 {overdue_loans} 笔贷款逾期未还",
+                f"The SME has {overdue_loans} overdue loan(s)",
+                overdue_loans,
+            )
+        )
+    if defaults:
+        failures.append(Reason("sme_default", "融资企业有违约记录", "The SME has defaulted on a loan before", defaults))
+    return failures
+
+
 def hard_failures(facts: RiskFacts) -> list[Reason]:
     """Every hard rule the application breaks (empty when it passes)."""
     failures = organisation_failures(
@@ -272,6 +295,7 @@ def hard_failures(facts: RiskFacts) -> list[Reason]:
         ),
     ]
     failures += [Reason(code, zh, en) for broken, code, zh, en in flags if broken]
+    failures += sme_loan_failures(facts.sme_overdue_loans, facts.sme_defaults)
     limits = [
         ("over_advance_limit", "确权金额×融资比例", "the confirmed amount × advance rate", facts.advance_limit_fen),
         ("over_deal_cap", "单笔融资上限", "the cap per deal", facts.deal_cap_fen),

@@ -111,7 +111,12 @@ class ReceivableEvent(StrEnum):
 
 
 _R, _RE = ReceivableState, ReceivableEvent
-_OPEN_CONFIRMED = (_R.CONFIRMED, _R.SPLIT, _R.PARTLY_TRANSFERRED)
+#: Confirmed by the debtor and not yet financed, settled or cancelled: the states from which a receivable may be
+#: transferred or financed (``finance`` is allowed from exactly these).
+FINANCEABLE_RECEIVABLE_STATES: tuple[ReceivableState, ...] = (_R.CONFIRMED, _R.SPLIT, _R.PARTLY_TRANSFERRED)
+#: Confirmed by the debtor at some point (financeable, or financed since).
+CONFIRMED_RECEIVABLE_STATES: tuple[ReceivableState, ...] = (*FINANCEABLE_RECEIVABLE_STATES, _R.FINANCED)
+_OPEN_CONFIRMED = FINANCEABLE_RECEIVABLE_STATES
 
 RECEIVABLE = StateMachine[ReceivableState, ReceivableEvent](
     name_zh="应收账款",
@@ -221,15 +226,21 @@ class ApplicationEvent(StrEnum):
 
 
 _A, _AE = ApplicationState, ApplicationEvent
-_BEFORE_SIGNATURE = (
-    _A.SUBMITTED,
+#: Waiting on the bank's review (or on the SME's answer to it): the bank's review queue.
+REVIEW_QUEUE_STATES: tuple[ApplicationState, ...] = (
     _A.RISK_CHECKED,
     _A.UNDER_REVIEW,
-    _A.INFO_REQUESTED,
     _A.AWAITING_SECOND_APPROVAL,
-    _A.APPROVED,
+    _A.INFO_REQUESTED,
 )
-_BEFORE_APPROVAL = _BEFORE_SIGNATURE[:-1]
+#: Before the bank's approval: submitted or in review.
+BEFORE_APPROVAL_STATES: tuple[ApplicationState, ...] = (_A.SUBMITTED, *REVIEW_QUEUE_STATES)
+#: Before the SME's signature: the SME may still withdraw.
+BEFORE_SIGNATURE_STATES: tuple[ApplicationState, ...] = (*BEFORE_APPROVAL_STATES, _A.APPROVED)
+#: Open: the part (or contract, or line) is reserved and the limits are held, and no loan exists yet.
+OPEN_APPLICATION_STATES: tuple[ApplicationState, ...] = (*BEFORE_SIGNATURE_STATES, _A.OFFER_SIGNED)
+_BEFORE_SIGNATURE = BEFORE_SIGNATURE_STATES
+_BEFORE_APPROVAL = BEFORE_APPROVAL_STATES
 
 FINANCE_APPLICATION = StateMachine[ApplicationState, ApplicationEvent](
     name_zh="融资申请",

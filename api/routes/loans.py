@@ -34,6 +34,7 @@ from api.idempotency import RequiredIdempotencyKey, idempotent
 from api.params import MAX_ID, Id, sort_choice, sort_orders, sort_schema
 from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
+from finance.queries.loans import payoff
 from qianfan.clock import to_local
 from qianfan.errors import NotFound
 from qianfan.models import FinanceKind, LedgerLeg, LedgerPosting, Loan, LoanStatus, OrgKind, ReceivablePart
@@ -183,7 +184,7 @@ def loan_schedule(
     loan, _ = _visible(session, principal, loan_id)
     today = to_local(clock.now(), settings.tz).date()
     owed = fs.loan_outstanding(session, loan_id)
-    return SchedulePublic.from_outstanding(loan, owed, today, fs.loan_outstanding(session, loan_id, as_of=today))
+    return SchedulePublic.from_outstanding(loan, owed, today, payoff(session, loan_id, today).outstanding)
 
 
 @router.get(

@@ -4,28 +4,14 @@ Each function takes an un-entered :class:`~qianfan.uow.UnitOfWork`, opens it, lo
 rules, writes, audits, publishes its events to the outbox and commits once.
 """
 
+from finance.queries.loans import Payoff, loan_outstanding, payoff
 from finance.service.applications import (
     ApplicationInput,
-    ApprovalInput,
-    ProductInput,
-    QueueItem,
     Quote,
-    SlaSweep,
     apply_for_finance,
-    approve,
-    create_product,
-    disburse,
     provide_info,
     quote,
-    reject,
-    request_info,
-    review_queue,
-    run_risk_check,
-    set_credit_line,
-    set_exposure_limit,
     sign_offer,
-    sla_sweep,
-    start_review,
     withdraw,
 )
 from finance.service.chain_finance import (
@@ -41,15 +27,16 @@ from finance.service.chain_finance import (
 )
 from finance.service.common import canonical_terms, terms_hash
 from finance.service.credit_suggestion import suggest_credit_line
+from finance.service.disbursement import SlaSweep, disburse, sla_sweep
 from finance.service.loans import (
     SweepResult,
     balances,
-    loan_outstanding,
     loans_of,
     maturity_sweep,
     repay_loan,
     unbalanced_postings,
 )
+from finance.service.products import ProductInput, create_product, set_credit_line, set_exposure_limit
 from finance.service.receivables import (
     ConfirmInput,
     ReceivableInput,
@@ -62,6 +49,8 @@ from finance.service.receivables import (
     split_part,
     transfer_part,
 )
+from finance.service.review import ApprovalInput, QueueItem, approve, reject, request_info, review_queue, start_review
+from finance.service.risk_check import run_risk_check
 from finance.service.settlement import (
     LateBuyer,
     RecordedPayment,
@@ -86,6 +75,7 @@ __all__ = [
     "DrawdownInput",
     "LateBuyer",
     "LineDecisionInput",
+    "Payoff",
     "ProductInput",
     "QueueItem",
     "Quote",
@@ -119,6 +109,7 @@ __all__ = [
     "loans_of",
     "maturity_sweep",
     "pay_receivable",
+    "payoff",
     "provide_info",
     "quote",
     "record_payment",

@@ -10,6 +10,8 @@ from sqlmodel import Session, col, select
 
 from finance import data_chain, limits
 from finance import settlement as rules
+from finance.platform_age import days_on_platform
+from finance.queries.platform import platform_since
 from finance.service import common
 from finance.service.credit_suggestion import trade_record
 from finance.service.settlement import settlement_of
@@ -40,7 +42,7 @@ def sme_record(session: Session, sme_id: int, today: date) -> data_chain.SmeReco
         delivered_on_time=min(on_time, record.deliveries),
         settled_fen_12m=record.settled_fen,
         disputes=record.disputes,
-        days_on_platform=max(0, (today - org.created_at.date()).days),
+        days_on_platform=days_on_platform(platform_since(session, sme_id), today),
         overdue_loans=record.loans_overdue_now,
         defaults=record.defaults,
     )
@@ -78,8 +80,6 @@ def contract_match(session: Session, contract: Contract) -> tuple[bool, int | No
 
 
 def contract_facts(uow: UnitOfWork, app: FinanceApplication, product: BankProduct) -> data_chain.ContractFacts:
-    from finance.service.applications import contract_headroom  # the one headroom rule (no import cycle)
-
     s = uow.session
     today = common.today(uow)
     assert app.contract_id is not None and app.core_enterprise_id is not None
@@ -114,7 +114,7 @@ def contract_facts(uow: UnitOfWork, app: FinanceApplication, product: BankProduc
         already_financed=other_live is not None,
         requested_fen=app.requested_fen,
         advance_limit_fen=limits.advance_fen(unpaid, Decimal(product.advance_rate)),
-        contract_headroom_fen=contract_headroom(uow, contract.id) + own if contract.id is not None else 0,
+        contract_headroom_fen=common.contract_headroom(uow, contract.id) + own if contract.id is not None else 0,
         bank_line_remaining_fen=(line.limit_fen - line.used_fen + own) if line else 0,
         sme_exposure_remaining_fen=exp.limit_fen - exp.used_fen + own,
     )

@@ -30,8 +30,9 @@ from sqlmodel import Session, col, select
 from finance import limits, sla
 from finance import settlement as rules
 from finance.service import common
-from finance.service.applications import APP, contract_headroom, financed_on_contract, product_of_kind
+from finance.service.common import APP, contract_headroom, financed_on_contract
 from finance.service.credit_suggestion import suggest_credit_line
+from finance.service.products import product_of_kind
 from finance.service.settlement import settlement_of
 from qianfan import events
 from qianfan.actors import Actor
@@ -48,7 +49,7 @@ from qianfan.models import (
     SmeLineStatus,
     UserRole,
 )
-from qianfan.money import MAX_DEAL_FEN, format_yuan, yuan_to_fen
+from qianfan.money import format_yuan, yuan_to_fen
 from qianfan.rows import load_row
 from qianfan.uow import UnitOfWork
 from qianfan.validation import Description, Input, Yuan, parse_input
@@ -411,7 +412,7 @@ def apply_for_drawdown(uow: UnitOfWork, actor: Actor, data: DrawdownInput | Mapp
             requested,
             requested,  # a drawdown is not an advance on anything: the line itself is the limit
             Decimal(1),
-            MAX_DEAL_FEN,  # no buyer's line: the per-deal cap stands in for it
+            limits.MAX_DEAL_FEN,  # no buyer's line: the per-deal cap stands in for it
             exp.limit_fen - exp.used_fen,
             {limits.BindingConstraint.SME_LINE: line.limit_fen - line.used_fen},
         )

@@ -8,27 +8,32 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from finance import ledger, pricing, sla
-from finance.states import FINANCE_APPLICATION, ApplicationEvent
+from finance import data_chain, ledger, pricing, sla
+from finance.states import FINANCE_APPLICATION, OPEN_APPLICATION_STATES, ApplicationEvent
 from qianfan.actors import Actor
 from qianfan.clock import to_local
 from qianfan.config import get_settings
 from qianfan.errors import InvalidInput, NotFound, PermissionDenied
 from qianfan.models import (
     ApplicationStage,
-    ApplicationStatus,
     BankProduct,
+    Contract,
+    ContractPayment,
     CreditLine,
     ExposureLimit,
     FinanceApplication,
     LedgerLeg,
     LedgerPosting,
+    Loan,
+    LoanStatus,
     Organisation,
     OrgKind,
     PartState,
+    Receivable,
     ReceivablePart,
     SmeCreditLine,
     UserRole,
@@ -37,18 +42,10 @@ from qianfan.money import yuan_to_fen
 from qianfan.rows import load_row
 from qianfan.uow import UnitOfWork
 
-#: Application states in which the part is reserved and the limits are held (before a loan exists).
-OPEN_STATES = frozenset(
-    {
-        ApplicationStatus.SUBMITTED,
-        ApplicationStatus.RISK_CHECKED,
-        ApplicationStatus.UNDER_REVIEW,
-        ApplicationStatus.INFO_REQUESTED,
-        ApplicationStatus.AWAITING_SECOND_APPROVAL,
-        ApplicationStatus.APPROVED,
-        ApplicationStatus.OFFER_SIGNED,
-    }
-)
+#: The open application states, named in the state machine (kept under this name for api/finance_schemas.py
+#: and bench/finance_sim.py until they import ``finance.states.OPEN_APPLICATION_STATES``).
+OPEN_STATES = frozenset(OPEN_APPLICATION_STATES)
+APP = "finance_application"  # the audit topic of an application
 REVIEW_ROLES = frozenset({UserRole.ADMIN, UserRole.REVIEWER, UserRole.APPROVER})
 SECOND_APPROVER_ROLES = frozenset({UserRole.ADMIN, UserRole.APPROVER})
 
@@ -335,3 +332,54 @@ def post(uow: UnitOfWork, posting: ledger.Posting) -> bool:
             )
         )
     return True
+
+
+def financed_on_contract(session: Session, contract_id: int) -> int:
+    """What is financed on a contract now: live applications' reservations plus outstanding principal of its loans
+    (the contract loan and the loans on its receivables)."""
+    reserved = session.exec(
+        select(sa.func.coalesce(sa.func.sum(FinanceApplication.requested_fen), 0)).where(
+            FinanceApplication.contract_id == contract_id,
+            col(FinanceApplication.status).in_(list(OPEN_APPLICATION_STATES)),
+        )
+    ).one()
+    lent = session.exec(
+        select(sa.func.coalesce(sa.func.sum(Loan.principal_outstanding_fen), 0)).where(
+            Loan.contract_id == contract_id, Loan.status != LoanStatus.REPAID
+        )
+    ).one()
+    return int(reserved) + int(lent)
+
+
+def contract_headroom(uow: UnitOfWork, contract_id: int) -> int:
+    """Lock the contract (the one row every finance on it queues on) and say what may still be financed on it."""
+    contract = load_row(uow.session, Contract, contract_id, "合同", "Contract", lock=True)
+    paid = uow.session.exec(
+        select(sa.func.coalesce(sa.func.sum(ContractPayment.amount_fen), 0)).where(
+            ContractPayment.contract_id == contract_id
+        )
+    ).one()
+    return data_chain.contract_headroom_fen(
+        contract.amount_fen, min(int(paid), contract.amount_fen), financed_on_contract(uow.session, contract_id)
+    )
+
+
+def bank_app(uow: UnitOfWork, actor: Actor, application_id: int) -> FinanceApplication:
+    app = load_row(uow.session, FinanceApplication, application_id, "融资申请", "Finance application", lock=True)
+    require_bank_of(app, actor)
+    return app
+
+
+def own_app(uow: UnitOfWork, actor: Actor, application_id: int) -> FinanceApplication:
+    app = load_row(uow.session, FinanceApplication, application_id, "融资申请", "Finance application", lock=True)
+    actor.require_owner(app.applicant_id, "融资申请", "Finance application", application_id)
+    return app
+
+
+def loan_due_date(session: Session, app: FinanceApplication) -> date:
+    """When the loan falls due: the receivable's due date, or the date set when a contract loan or a drawdown was
+    applied for."""
+    if app.due_on is not None:
+        return app.due_on
+    assert app.receivable_id is not None
+    return load_row(session, Receivable, app.receivable_id, "应收账款", "Receivable").due_date

@@ -19,7 +19,8 @@ What the figures count (decided here; the window is the 12 months ``(today − 1
 - **loans**: repaid in the window, on time or late as in :mod:`finance.service.history`; overdue now = not
   repaid and past its due date (whether or not the maturity sweep has marked it yet); a **default** is a loan
   ever more than 90 days late (the risk check's "in default"), over the whole history, not only the window.
-- **months on the platform**: whole calendar months from the organisation's registration to ``today``.
+- **months on the platform**: whole calendar months to ``today`` from the earlier of the organisation's
+  registration and its first recorded activity (:mod:`finance.platform_age`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from sqlmodel import Session, col, select
 
 from finance.credit_suggestion import CreditSuggestion, TradeRecord, suggest
 from finance.limits import add_months
+from finance.platform_age import months_on_platform
+from finance.queries.platform import platform_since
 from finance.service.history import _late  # the one on-time rule of the platform record
 from qianfan.actors import Actor
 from qianfan.clock import to_local
@@ -49,14 +52,6 @@ from qianfan.models import (
 WINDOW_MONTHS = 12
 DEFAULT_DAYS_LATE = 90  # more days late than this is a default, as in the risk check
 SHARE_PLACES = Decimal("0.0001")
-
-
-def months_between(start: date, end: date) -> int:
-    """Whole calendar months from ``start`` to ``end`` (0 if ``end`` is before ``start``)."""
-    months = (end.year - start.year) * 12 + end.month - start.month
-    if months > 0 and add_months(start, months) > end:
-        months -= 1
-    return max(0, months)
 
 
 def trade_record(session: Session, sme_id: int, today: date) -> TradeRecord:
@@ -116,7 +111,7 @@ def trade_record(session: Session, sme_id: int, today: date) -> TradeRecord:
     share = (Decimal(on_time) / Decimal(deliveries)).quantize(SHARE_PLACES, ROUND_DOWN) if deliveries else Decimal(0)
     return TradeRecord(
         as_of=today,
-        months_on_platform=months_between(to_local(org.created_at).date(), today),
+        months_on_platform=months_on_platform(platform_since(session, sme_id), today),
         settled_fen=sum(volumes),
         settled_deals=len(volumes),
         largest_deal_fen=max(volumes, default=0),

@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from finance import ledger, pricing
+from finance.queries.loans import loan_outstanding, payoff
 from finance.service import common
 from finance.states import LOAN, LoanEvent
 from qianfan import events
 from qianfan.actors import Actor
-from qianfan.clock import to_local
 from qianfan.errors import Conflict, InvalidInput, NotFound
 from qianfan.models import FinanceApplication, FinanceKind, LedgerLeg, LedgerPosting, Loan, LoanStatus, OrgKind
 from qianfan.money import format_yuan, yuan_to_fen
@@ -25,12 +25,6 @@ from qianfan.rows import load_row
 from qianfan.uow import UnitOfWork
 
 LOAN_TOPIC = "loan"
-_OWED = (
-    ledger.AccountKind.PENALTY_RECEIVABLE,
-    ledger.AccountKind.INTEREST_RECEIVABLE,
-    ledger.AccountKind.FEE_RECEIVABLE,
-    ledger.AccountKind.LOAN_PRINCIPAL,
-)
 
 
 class LoanDims(TypedDict):
@@ -47,70 +41,6 @@ def _dims(loan: Loan) -> LoanDims:
 def allocation_order(loan: Loan) -> tuple[str, ...]:
     """The waterfall the loan's terms state: a contract loan repays principal first (see ``finance.ledger``)."""
     return ledger.CONTRACT_ALLOCATION_ORDER if loan.kind == FinanceKind.CONTRACT else ledger.ALLOCATION_ORDER
-
-
-def loan_outstanding(session: Session, loan_id: int, *, as_of: date | None = None) -> ledger.Outstanding:
-    """What the loan owes, from its receivable accounts in the ledger: by its due date (the contractual interest
-    accrued at disbursement) or, with ``as_of`` before the due date, to settle it that day — interest is owed to
-    the day on the principal outstanding (:func:`finance.pricing.earned_interest_fen`), never more than accrued."""
-    rows = session.exec(
-        select(
-            LedgerLeg.account_kind,
-            sa.func.sum(LedgerLeg.amount_fen),
-            sa.func.sum(sa.case((col(LedgerLeg.amount_fen) > 0, col(LedgerLeg.amount_fen)), else_=0)),
-        )
-        .join(LedgerPosting, col(LedgerPosting.id) == col(LedgerLeg.posting_id))
-        .where(
-            LedgerPosting.loan_id == loan_id,
-            LedgerLeg.owner_id == str(loan_id),
-            col(LedgerLeg.account_kind).in_([k.value for k in _OWED]),
-        )
-        .group_by(col(LedgerLeg.account_kind))
-    ).all()
-    bal = {kind: int(total or 0) for kind, total, _ in rows}
-    debited = {kind: int(total or 0) for kind, _, total in rows}
-
-    def owed(kind: ledger.AccountKind) -> int:
-        return max(0, bal.get(kind.value, 0))
-
-    interest = owed(ledger.AccountKind.INTEREST_RECEIVABLE)
-    if as_of is not None:
-        loan = session.get(Loan, loan_id)
-        if loan is not None and loan.status != LoanStatus.REPAID and as_of < loan.due_date:
-            paid = debited.get(ledger.AccountKind.INTEREST_RECEIVABLE.value, 0) - interest
-            earned = pricing.earned_interest_fen(
-                principal_path(session, loan_id), Decimal(loan.annual_rate), as_of, pricing.DayCount(loan.day_count)
-            )
-            interest = max(0, min(interest, earned - paid))
-    return ledger.Outstanding(
-        penalty_fen=owed(ledger.AccountKind.PENALTY_RECEIVABLE),
-        interest_fen=interest,
-        fees_fen=owed(ledger.AccountKind.FEE_RECEIVABLE),
-        principal_fen=owed(ledger.AccountKind.LOAN_PRINCIPAL),
-    )
-
-
-def principal_path(session: Session, loan_id: int) -> list[tuple[date, int]]:
-    """The loan's principal balance over time from its ledger: ``(Beijing day from which it holds, balance)``."""
-    rows = session.exec(
-        select(LedgerPosting.occurred_at, LedgerLeg.amount_fen)
-        .join(LedgerPosting, col(LedgerPosting.id) == col(LedgerLeg.posting_id))
-        .where(
-            LedgerPosting.loan_id == loan_id,
-            LedgerLeg.owner_id == str(loan_id),
-            LedgerLeg.account_kind == ledger.AccountKind.LOAN_PRINCIPAL.value,
-        )
-        .order_by(col(LedgerPosting.occurred_at), col(LedgerPosting.id))
-    ).all()
-    path: list[tuple[date, int]] = []
-    balance = 0
-    for at, amount in rows:
-        day, balance = to_local(at).date(), balance + amount
-        if path and path[-1][0] == day:
-            path[-1] = (day, balance)
-        else:
-            path.append((day, balance))
-    return path
 
 
 def _loan_event(loan: Loan, event: LoanEvent) -> None:
@@ -162,7 +92,7 @@ def apply_to_loan(uow: UnitOfWork, loan: Loan, amount_fen: int, *, ref: str, sur
         accrue_penalty(uow, loan, today)
     uow.session.flush()
     assert loan.id is not None
-    owed = loan_outstanding(uow.session, loan.id, as_of=today)  # before the due date: interest to the day
+    owed = payoff(uow.session, loan.id, today).outstanding  # before the due date: interest to the day
     order = allocation_order(loan)
     alloc = ledger.allocate_repayment(amount_fen, owed, order)
     excess_to = ledger.Account(ledger.AccountKind.SME_SETTLEMENT, str(loan.sme_id)) if surplus_to_sme else None
@@ -262,7 +192,7 @@ def repay_loan(uow: UnitOfWork, actor: Actor, loan_id: int, amount: Any, idempot
         if today > loan.due_date:
             accrue_penalty(uow, loan, today)
             uow.session.flush()
-        owed = loan_outstanding(uow.session, loan_id, as_of=today).total_fen
+        owed = payoff(uow.session, loan_id, today).total_fen  # the figure every page shows for today
         if amount_fen > owed:
             raise InvalidInput(
                 f"还款金额超过应还总额 {format_yuan(owed)}",

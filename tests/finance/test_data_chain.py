@@ -20,8 +20,9 @@ from finance.data_chain import (
     assess_drawdown,
     contract_headroom_fen,
 )
-from finance.risk import RiskReport
+from finance.risk import RiskFacts, RiskReport, assess, sme_loan_failures
 from finance.settlement import Payment, punctuality, standard_plan
+from qianfan.creditcode import credit_code_problem, normalise_credit_code
 from qianfan.errors import InvalidInput, RuleViolation
 
 FAST = settings(max_examples=200, deadline=None)
@@ -32,8 +33,6 @@ BUYER_CODE = "91110000100000000X"
 
 def _valid(code: str) -> str:
     """A valid unified social credit code with the check digit computed (the rules check it)."""
-    from qianfan.creditcode import credit_code_problem, normalise_credit_code
-
     alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
     for c in alphabet:
         candidate = code[:-1] + c
@@ -175,3 +174,26 @@ def test_punctuality_counts_on_time_late_and_the_worst_delay() -> None:
     assert (
         overdue.on_time == 1 and overdue.late == 0 and overdue.max_days_late == (date(2026, 6, 1) - accepted).days - 30
     )
+
+
+def test_an_sme_with_an_overdue_loan_is_refused_by_every_product_with_one_reason() -> None:
+    """Issue 16: the receivables check passed an SME the contract check refused for an overdue loan.  One hard
+    rule (``finance.risk.sme_loan_failures``) now refuses it for receivables, contract loans and drawdowns."""
+    late = replace(SME, overdue_loans=1, defaults=1)
+    receivable = assess(
+        RiskFacts(
+            sme_credit_code=late.credit_code, debtor_credit_code=GOOD.buyer_credit_code, requested_fen=1,
+            advance_limit_fen=10, bank_line_remaining_fen=10, sme_exposure_remaining_fen=10,
+            sme_overdue_loans=late.overdue_loans, sme_defaults=late.defaults,
+        )
+    )  # fmt: skip
+    contract = assess_contract(replace(GOOD, sme=late))
+    drawdown = assess_drawdown(
+        DrawdownFacts(
+            sme=late, line_limit_fen=10**9, line_remaining_fen=10**9, requested_fen=1, sme_exposure_remaining_fen=10**9
+        )
+    )
+    expected = sme_loan_failures(1, 1)
+    assert [r.code for r in expected] == ["sme_loan_overdue", "sme_default"]
+    for report in (receivable, contract, drawdown):
+        assert not report.passed and [r for r in report.hard_failures if r.code.startswith("sme_")] == expected

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from finance.limits import (
+    MAX_DEAL_FEN,
     BindingConstraint,
     CreditLine,
     add_months,
@@ -19,7 +20,7 @@ from finance.limits import (
     tenor,
 )
 from qianfan.errors import InvalidInput, RuleViolation
-from qianfan.money import MAX_DEAL_FEN, yuan_to_fen
+from qianfan.money import yuan_to_fen
 
 D = Decimal
 BIG = 10**13

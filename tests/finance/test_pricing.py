@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from finance.limits import MAX_DEAL_FEN
 from finance.pricing import (
     DEFAULT_SPREADS_BP,
     PENALTY_MULTIPLIER,
@@ -19,12 +20,14 @@ from finance.pricing import (
     Product,
     RiskGrade,
     annual_rate,
+    earned_interest_fen,
     interest_fen,
     offer,
     penalty_interest_fen,
+    rate_cap,
+    require_rate_within_cap,
 )
 from qianfan.errors import InvalidInput, RuleViolation
-from qianfan.money import MAX_DEAL_FEN
 
 ACT360, ACT365 = DayCount.ACT_360, DayCount.ACT_365F
 D = Decimal
@@ -268,3 +271,19 @@ def test_no_float_accepted(x: float, s: date) -> None:
         interest_fen(x, D("0.03"), s, s + timedelta(days=30))  # type: ignore[arg-type]
     with pytest.raises(InvalidInput):
         annual_rate(x, RiskGrade.A)  # type: ignore[arg-type]
+
+
+def test_the_rate_cap_is_four_times_the_lpr_and_lives_with_pricing() -> None:
+    assert rate_cap(D("0.0300")) == D("0.1200")
+    assert require_rate_within_cap(D("0.1200"), D("0.0300")) == D("0.1200")  # exactly the cap is allowed
+    with pytest.raises(RuleViolation) as exc:
+        require_rate_within_cap(D("0.1201"), D("0.0300"))
+    assert "4 × LPR" in exc.value.message_en and "四倍" in exc.value.message_zh
+
+
+def test_earned_interest_is_rounded_once_never_above_the_whole_term() -> None:
+    """Three stretches of an unchanged balance earn what one stretch does (rounding once, not per stretch)."""
+    start, rate, principal = date(2026, 1, 1), D("0.06"), 80_000_000
+    path = [(start + timedelta(days=2 * i), principal) for i in range(4)]
+    end = start + timedelta(days=7)
+    assert earned_interest_fen(path, rate, end) == interest_fen(principal, rate, start, end) == 93_333

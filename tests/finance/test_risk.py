@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from finance.limits import MAX_DEAL_FEN
 from finance.risk import RiskFacts, RiskGrade, RiskReport, assess, grade_for
 from qianfan.creditcode import make_credit_code
 from qianfan.errors import InvalidInput
-from qianfan.money import MAX_DEAL_FEN
 
 SME = make_credit_code("91110108MA0000001")
 DEBTOR = make_credit_code("91110000100000002")

@@ -15,11 +15,13 @@ from finance.sla import (
     add_working_days,
     attribute_breach,
     count_working_days,
+    flag,
     is_workday,
     next_working_day,
     overall_due_at,
     stage_due_at,
     status,
+    watch_window,
 )
 from qianfan.clock import FrozenClock
 from qianfan.errors import InvalidInput
@@ -173,8 +175,6 @@ def test_years_without_calendar_data_are_refused() -> None:
 
 
 def test_flag_breached_only_when_the_48_hours_are_broken() -> None:
-    from finance.sla import SlaStatus, Stage, flag, stage_due_at
-
     start = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
     deadline = start + timedelta(hours=48)
     review_due = stage_due_at(Stage.BANK_REVIEW, start)  # 24 h review budget
@@ -192,7 +192,5 @@ def test_flag_breached_only_when_the_48_hours_are_broken() -> None:
 
 
 def test_watch_window_covers_every_at_risk_threshold() -> None:
-    from finance.sla import DEFAULT_POLICY, watch_window
-
     assert watch_window() > DEFAULT_POLICY.overall / 4
     assert all(watch_window() > b / 4 for b in DEFAULT_POLICY.budgets.values())

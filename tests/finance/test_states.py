@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from finance import states
 from finance.states import (
     FINANCE_APPLICATION,
     LOAN,
@@ -165,3 +166,17 @@ def test_transfer_only_before_maturity() -> None:
     check_transfer_before_maturity(date(2026, 6, 30), date(2026, 6, 29))
     with pytest.raises(RuleViolation, match="after maturity"):
         check_transfer_before_maturity(date(2026, 6, 30), date(2026, 6, 30))
+
+
+def test_the_state_groups_are_the_ones_the_machines_answer() -> None:
+    """The groups pages and use cases filter on are named once here, and agree with the transition tables."""
+    from_table = {s for (s, e) in RECEIVABLE.table if e == ReceivableEvent.FINANCE}
+    assert set(states.FINANCEABLE_RECEIVABLE_STATES) == from_table
+    assert set(states.CONFIRMED_RECEIVABLE_STATES) == from_table | {ReceivableState.FINANCED}
+    app = FINANCE_APPLICATION.table
+    assert set(states.BEFORE_SIGNATURE_STATES) == {s for (s, e) in app if e == ApplicationEvent.WITHDRAW}
+    assert set(states.OPEN_APPLICATION_STATES) == {s for (s, e) in app if e == ApplicationEvent.EXPIRE}
+    assert set(states.BEFORE_APPROVAL_STATES) == {
+        s for s in states.BEFORE_SIGNATURE_STATES if not FINANCE_APPLICATION.can(s, ApplicationEvent.SIGN_OFFER)
+    }
+    assert set(states.REVIEW_QUEUE_STATES) == set(states.BEFORE_APPROVAL_STATES) - {ApplicationState.SUBMITTED}

@@ -636,16 +636,22 @@ def test_a_debtor_in_default_stops_new_financing_against_it(world: World) -> Non
     loan = world.disbursed("800000.00", days=30)
     world.clock.advance(timedelta(days=30 + 91))  # unpaid more than 90 days after its due date
     fs.maturity_sweep(world.uow())
-    part = world.confirmed_part("1000000.00")
-    app = world.apply(part.id, "100000.00")
+    # another SME, with a clean record of its own, is refused against that debtor for the debtor's default alone
+    part = world.confirmed_part("1000000.00", sme=world.supplier)
+    app = world.apply(part.id, "100000.00", sme=world.supplier)
     done = fs.run_risk_check(world.uow(), app.id)
     assert done.status == APP_STATUS.REJECTED
     assert done.risk_report is not None
     assert [f["code"] for f in done.risk_report["hard_failures"]] == ["debtor_in_default"]
     assert line_used(world) == loan.principal_fen  # only the defaulted loan still holds the line
     # another debtor is not affected
-    ok = fs.run_risk_check(world.uow(), world.apply(world.confirmed_part(core=world.core2).id).id)
+    other = world.confirmed_part(core=world.core2, sme=world.supplier)
+    ok = fs.run_risk_check(world.uow(), world.apply(other.id, sme=world.supplier).id)
     assert ok.status == APP_STATUS.RISK_CHECKED
+    # the borrower itself is refused against any debtor: its own loan is overdue and in default (issue 16)
+    own = fs.run_risk_check(world.uow(), world.apply(world.confirmed_part(core=world.core2).id).id)
+    assert own.status == APP_STATUS.REJECTED and own.risk_report is not None
+    assert [f["code"] for f in own.risk_report["hard_failures"]] == ["sme_loan_overdue", "sme_default"]
 
 
 def test_the_bank_may_reject_an_application_whose_sme_never_answered(world: World) -> None:

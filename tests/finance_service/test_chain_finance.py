@@ -13,7 +13,9 @@ from sqlmodel import Session, select
 
 from finance import ledger, pricing
 from finance import service as fs
-from finance.service.applications import financed_on_contract
+from finance.credit_suggestion import TradeRecord
+from finance.service import credit_suggestion as cs
+from finance.service.common import financed_on_contract
 from qianfan import audit
 from qianfan.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from qianfan.models import (
@@ -225,8 +227,6 @@ def drawdown_due(world: World, days: int = 90) -> date:
 def established(monkeypatch: pytest.MonkeyPatch, world: World) -> int:
     """The world's SME with an established 12-month record (the pure rule then suggests a line): the record is
     what the database query would gather for an SME like demo-sme-veteran, so the suggestion itself is real."""
-    from finance.credit_suggestion import TradeRecord
-    from finance.service import credit_suggestion as cs
 
     def record(session: Session, sme_id: int, today: date) -> TradeRecord:
         return TradeRecord(

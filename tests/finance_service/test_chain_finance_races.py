@@ -5,13 +5,16 @@ never exceed the SME's line; a buyer's payment recorded at once repays the contr
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from sqlmodel import Session, col, select
 
 from finance import service as fs
-from finance.service.applications import financed_on_contract
+from finance.credit_suggestion import TradeRecord
+from finance.service import credit_suggestion as cs
+from finance.service.common import financed_on_contract
 from qianfan.errors import Conflict, RuleViolation
 from qianfan.models import FinanceApplication, LedgerPosting, Loan, ReceivablePart, SmeCreditLine
 from tests.finance_service.conftest import World, exposure_used, get, line_used
@@ -100,10 +103,6 @@ def test_simultaneous_drawdowns_never_exceed_the_line(pg_world: World, monkeypat
 
 
 def _establish(monkeypatch: pytest.MonkeyPatch) -> None:
-    from datetime import date
-
-    from finance.credit_suggestion import TradeRecord
-    from finance.service import credit_suggestion as cs
 
     def record(session: Session, sme_id: int, today: date) -> TradeRecord:
         return TradeRecord(

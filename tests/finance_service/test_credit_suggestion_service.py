@@ -11,7 +11,8 @@ from sqlmodel import Session, col, select
 
 from finance import service as fs
 from finance.credit_suggestion import Effect
-from finance.service.credit_suggestion import months_between, suggest_credit_line, trade_record
+from finance.platform_age import months_between
+from finance.service.credit_suggestion import suggest_credit_line, trade_record
 from qianfan.actors import Actor
 from qianfan.errors import NotFound, PermissionDenied
 from qianfan.models import Contract, ContractStatus, Loan, ReceivablePart

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from finance import service as fs
 from qianfan import audit
-from qianfan.models import ApplicationStatus, LoanStatus, PartState, ReceivableStatus
+from qianfan.models import ApplicationStatus, Loan, LoanStatus, PartState, Receivable, ReceivablePart, ReceivableStatus
 from tests.finance_service.conftest import World
 
 
@@ -44,8 +44,6 @@ def test_happy_path_end_to_end(world: World) -> None:
     pay = fs.pay_receivable(world.uow(), world.core, part.receivable_id, "1000000.00", "pay-1")
     assert sum(line["amount_fen"] for line in pay.allocation) == 100_000_000
     with Session(world.engine) as s:
-        from qianfan.models import Loan, Receivable, ReceivablePart
-
         loan = s.get(Loan, loan.id)
         assert loan.status == LoanStatus.REPAID and loan.principal_outstanding_fen == 0
         assert s.get(Receivable, part.receivable_id).status == ReceivableStatus.SETTLED

@@ -4,7 +4,7 @@ parts, ledger views that always sum to zero, and a property test of the payment 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -169,8 +169,6 @@ def test_early_repayment_pays_interest_to_the_day_on_the_declining_balance(world
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.integers(1, 40), st.integers(0, 10**7)), min_size=1, max_size=4))
 def test_property_earned_interest_never_exceeds_the_term_and_matches_one_stretch(steps: list[tuple[int, int]]) -> None:
-    from datetime import date
-
     start, rate = date(2026, 1, 1), Decimal("0.06")
     principal = 80_000_000
     path, day, bal = [(start, principal)], start, principal
