@@ -1,0 +1,1 @@
+"""Finance read models: named queries shared by pages, routes, exports and tasks."""
