@@ -203,21 +203,29 @@ def _load(
     return row
 
 
-def load_application_for(session: Session, actor: Actor, application_id: int) -> FinanceApplication:
-    """The application if *actor* may read it, else the bilingual NotFound."""
+def load_application_for(
+    session: Session, actor: Actor, application_id: int, *, lock: bool = False
+) -> FinanceApplication:
+    """The application if *actor* may read it (``FOR UPDATE`` when *lock*), else the bilingual NotFound."""
     return _load(
-        session, FinanceApplication, applications_visible_to(actor), application_id, "融资申请", "Finance application"
+        session,
+        FinanceApplication,
+        applications_visible_to(actor),
+        application_id,
+        "融资申请",
+        "Finance application",
+        lock=lock,
     )
 
 
-def load_loan_for(session: Session, actor: Actor, loan_id: int) -> Loan:
-    """The loan if *actor* may read it, else the bilingual NotFound."""
-    return _load(session, Loan, loans_visible_to(actor), loan_id, "贷款", "Loan")
+def load_loan_for(session: Session, actor: Actor, loan_id: int, *, lock: bool = False) -> Loan:
+    """The loan if *actor* may read it (``FOR UPDATE`` when *lock*), else the bilingual NotFound."""
+    return _load(session, Loan, loans_visible_to(actor), loan_id, "贷款", "Loan", lock=lock)
 
 
-def load_receivable_for(session: Session, actor: Actor, receivable_id: int) -> Receivable:
-    """The receivable if *actor* may read it, else the bilingual NotFound."""
-    return _load(session, Receivable, receivables_visible_to(actor), receivable_id, "应收账款", "Receivable")
+def load_receivable_for(session: Session, actor: Actor, receivable_id: int, *, lock: bool = False) -> Receivable:
+    """The receivable if *actor* may read it (``FOR UPDATE`` when *lock*), else the bilingual NotFound."""
+    return _load(session, Receivable, receivables_visible_to(actor), receivable_id, "应收账款", "Receivable", lock=lock)
 
 
 def load_contract_for(session: Session, actor: Actor, contract_id: int, *, lock: bool = False) -> Contract:
@@ -225,13 +233,17 @@ def load_contract_for(session: Session, actor: Actor, contract_id: int, *, lock:
     return _load(session, Contract, contracts_visible_to(actor), contract_id, "合同", "Contract", lock=lock)
 
 
-def load_sme_credit_line_for(session: Session, actor: Actor, line_id: int) -> SmeCreditLine:
-    """The revolving line if *actor* may read it, else the bilingual NotFound."""
-    return _load(session, SmeCreditLine, sme_credit_lines_visible_to(actor), line_id, "循环额度", "Revolving line")
+def load_sme_credit_line_for(session: Session, actor: Actor, line_id: int, *, lock: bool = False) -> SmeCreditLine:
+    """The revolving line if *actor* may read it (``FOR UPDATE`` when *lock*), else the bilingual NotFound."""
+    return _load(
+        session, SmeCreditLine, sme_credit_lines_visible_to(actor), line_id, "循环额度", "Revolving line", lock=lock
+    )
 
 
-def load_statement_import_for(session: Session, actor: Actor, import_id: int) -> BankStatementImport:
-    """The statement import if *actor* may read it, else the bilingual NotFound."""
+def load_statement_import_for(
+    session: Session, actor: Actor, import_id: int, *, lock: bool = False
+) -> BankStatementImport:
+    """The statement import if *actor* may read it (``FOR UPDATE`` when *lock*), else the bilingual NotFound."""
     return _load(
         session,
         BankStatementImport,
@@ -239,4 +251,5 @@ def load_statement_import_for(session: Session, actor: Actor, import_id: int) ->
         import_id,
         "对账单导入",
         "Statement import",
+        lock=lock,
     )

@@ -16,8 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.auth import BankDep, OfficeDep, Principal, SmeDep, require_kind
 from api.deps import ClockDep, EngineDep, PageParams, Pagination, SessionDep, SettingsDep
@@ -43,7 +42,7 @@ from api.params import MAX_ID, Id, sort_choice, sort_orders, sort_schema
 from api.routes.loans import loan_public
 from api.schemas import AUTH_RESPONSES, Page, yuan_string
 from finance import service as fs
-from finance.access import credit_lines_visible_to, load_application_for, products_visible_to
+from finance.access import load_application_for
 from finance.pricing import DayCount
 from finance.queries.applications import (
     ApplicationFilter,
@@ -51,10 +50,11 @@ from finance.queries.applications import (
     application_list,
     review_queue_count,
 )
+from finance.queries.products import credit_line_count, credit_line_list, product_count, product_list
 from finance.service import common
 from qianfan.config import Settings
 from qianfan.errors import Conflict
-from qianfan.models import ApplicationStatus, BankProduct, CreditLine, FinanceApplication, FinanceKind, OrgKind
+from qianfan.models import ApplicationStatus, FinanceApplication, FinanceKind, OrgKind
 from qianfan.uow import UnitOfWork
 from qianfan.validation import Description, Name
 
@@ -523,13 +523,9 @@ def list_products(
     session: SessionDep,
     settings: SettingsDep,
 ) -> Page[ProductPublic]:
-    conditions = [products_visible_to(principal.actor)]  # a bank also sees its own inactive products
-    if page.bank_id is not None:
-        conditions.append(col(BankProduct.bank_id) == page.bank_id)
-    total = session.exec(select(func.count()).select_from(BankProduct).where(*conditions)).one()
-    rows = session.exec(
-        select(BankProduct).where(*conditions).order_by(col(BankProduct.id)).offset(page.offset).limit(page.limit)
-    ).all()
+    actor = principal.actor  # a bank also sees its own inactive products
+    total = product_count(session, actor, bank_id=page.bank_id)
+    rows = product_list(session, actor, bank_id=page.bank_id, offset=page.offset, limit=page.limit)
     return Page[ProductPublic](
         items=[ProductPublic.from_model(r, settings.tz) for r in rows],
         total=total,
@@ -563,11 +559,8 @@ def create_product(
 def list_credit_lines(
     page: Pagination, principal: LineReaderDep, session: SessionDep, settings: SettingsDep
 ) -> Page[CreditLinePublic]:
-    conditions = [credit_lines_visible_to(principal.actor)]
-    total = session.exec(select(func.count()).select_from(CreditLine).where(*conditions)).one()
-    rows = session.exec(
-        select(CreditLine).where(*conditions).order_by(col(CreditLine.id)).offset(page.offset).limit(page.limit)
-    ).all()
+    total = credit_line_count(session, principal.actor)
+    rows = credit_line_list(session, principal.actor, offset=page.offset, limit=page.limit)
     return Page[CreditLinePublic](
         items=[CreditLinePublic.from_model(r, settings.tz) for r in rows],
         total=total,

@@ -214,12 +214,13 @@ def test_credit_lines_products_and_statement_imports(world: World, rows: Rows) -
     ],
 )
 def test_load_for_returns_own_rows_and_hides_foreign_ones(
-    world: World, rows: Rows, load: Callable[[Session, Actor, int], Any], field: str, own: str, foreign: str
+    world: World, rows: Rows, load: Callable[..., Any], field: str, own: str, foreign: str
 ) -> None:
     ident = getattr(rows, field)
     with Session(world.engine) as s:
         assert load(s, getattr(world, own), ident).id == ident
         assert load(s, world.office, ident).id == ident
+        assert load(s, getattr(world, own), ident, lock=True).id == ident  # SELECT … FOR UPDATE in a use case
         with pytest.raises(NotFound) as refused:
             load(s, getattr(world, foreign), ident)
         with pytest.raises(NotFound):
