@@ -33,6 +33,7 @@ from api.params import MAX_ID, Id
 from api.routes.credit_suggestions import ReasonPublic
 from api.schemas import AUTH_RESPONSES, Fen, Page, YuanString, yuan_string
 from finance import service as fs
+from finance.queries.credit_lines import SmeLineFilter, sme_credit_line_count, sme_credit_line_list
 from qianfan.clock import Clock, to_local
 from qianfan.config import Settings
 from qianfan.models import FinanceApplication, OrgKind, SmeCreditLine, SmeLineStatus
@@ -274,15 +275,12 @@ def list_sme_credit_lines(
     settings: SettingsDep,
     clock: ClockDep,
 ) -> Page[SmeCreditLinePublic]:
-    rows = [
-        row
-        for row in fs.lines_of(session, principal.actor)
-        if (query.sme_id is None or row.sme_id == query.sme_id) and (query.status is None or row.status == query.status)
-    ]
+    filters = SmeLineFilter(sme_id=query.sme_id, status=query.status)
+    rows = sme_credit_line_list(session, principal.actor, filters, offset=query.offset, limit=query.limit)
     today = _today(clock, settings)
     return Page[SmeCreditLinePublic](
-        items=[SmeCreditLinePublic.of(r, settings, today) for r in rows[query.offset : query.offset + query.limit]],
-        total=len(rows),
+        items=[SmeCreditLinePublic.of(r, settings, today) for r in rows],
+        total=sme_credit_line_count(session, principal.actor, filters),
         limit=query.limit,
         offset=query.offset,
     )

@@ -16,8 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from sqlalchemy import func, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.auth import BankDep, OfficeDep, Principal, SmeDep, require_kind
 from api.deps import ClockDep, EngineDep, PageParams, Pagination, SessionDep, SettingsDep
@@ -43,12 +42,19 @@ from api.params import MAX_ID, Id, sort_choice, sort_orders, sort_schema
 from api.routes.loans import loan_public
 from api.schemas import AUTH_RESPONSES, Page, yuan_string
 from finance import service as fs
+from finance.access import load_application_for
 from finance.pricing import DayCount
+from finance.queries.applications import (
+    ApplicationFilter,
+    application_count,
+    application_list,
+    review_queue_count,
+)
+from finance.queries.products import credit_line_count, credit_line_list, product_count, product_list
 from finance.service import common
-from finance.service.applications import REVIEW_QUEUE_STATES as QUEUE_STATES
 from qianfan.config import Settings
-from qianfan.errors import Conflict, NotFound
-from qianfan.models import ApplicationStatus, BankProduct, CreditLine, FinanceApplication, FinanceKind, OrgKind
+from qianfan.errors import Conflict
+from qianfan.models import ApplicationStatus, FinanceApplication, FinanceKind, OrgKind
 from qianfan.uow import UnitOfWork
 from qianfan.validation import Description, Name
 
@@ -173,24 +179,6 @@ class LimitBody(Body):
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def _scope(principal: Principal) -> list[Any]:
-    org = principal.organisation_id
-    if principal.kind == OrgKind.SME:
-        return [col(FinanceApplication.applicant_id) == org]
-    if principal.kind == OrgKind.BANK:
-        return [col(FinanceApplication.bank_id) == org]
-    return []  # the programme office
-
-
-def _visible(session: Session, principal: Principal, application_id: int) -> FinanceApplication:
-    app = session.exec(
-        select(FinanceApplication).where(col(FinanceApplication.id) == application_id, *_scope(principal))
-    ).first()
-    if app is None:
-        raise NotFound.of("融资申请", "Finance application", application_id)
-    return app
-
-
 def _public(app: FinanceApplication, settings: Settings, clock_now: datetime) -> ApplicationPublic:
     return ApplicationPublic.from_model(app, settings.tz, clock_now)
 
@@ -236,24 +224,21 @@ def list_applications(
     settings: SettingsDep,
     clock: ClockDep,
 ) -> Page[ApplicationPublic]:
-    conditions = _scope(principal)
-    for field in ("status", "kind", "sla_status", "bank_id", "applicant_id", "core_enterprise_id"):
-        value = getattr(query, field)
-        if value is not None:
-            conditions.append(col(getattr(FinanceApplication, field)) == value)
-    if query.submitted_from is not None:
-        conditions.append(col(FinanceApplication.submitted_at) >= _start_of(query.submitted_from, settings))
-    if query.submitted_to is not None:
-        end = _start_of(query.submitted_to, settings) + timedelta(days=1)
-        conditions.append(col(FinanceApplication.submitted_at) < end)
-    total = session.exec(select(func.count()).select_from(FinanceApplication).where(*conditions)).one()
-    rows = session.exec(
-        select(FinanceApplication)
-        .where(*conditions)
-        .order_by(*SORTS[query.sort])
-        .offset(query.offset)
-        .limit(query.limit)
-    ).all()
+    filters = ApplicationFilter(
+        status=query.status,
+        kind=query.kind,
+        sla_status=query.sla_status,
+        bank_id=query.bank_id,
+        applicant_id=query.applicant_id,
+        core_enterprise_id=query.core_enterprise_id,
+        submitted_from=None if query.submitted_from is None else _start_of(query.submitted_from, settings),
+        submitted_before=(
+            None if query.submitted_to is None else _start_of(query.submitted_to, settings) + timedelta(days=1)
+        ),
+    )
+    actor = principal.actor
+    total = application_count(session, actor, filters)
+    rows = application_list(session, actor, filters, order_by=SORTS[query.sort], offset=query.offset, limit=query.limit)
     now = clock.now()
     return Page[ApplicationPublic](
         items=[_public(a, settings, now) for a in rows], total=total, limit=query.limit, offset=query.offset
@@ -272,14 +257,7 @@ def review_queue(
 ) -> Page[QueueItemPublic]:
     now = clock.now()
     items = fs.review_queue(session, principal.actor, now, limit=page.offset + page.limit)[page.offset :]
-    total = session.exec(
-        select(func.count())
-        .select_from(FinanceApplication)
-        .where(
-            col(FinanceApplication.bank_id) == principal.organisation_id,
-            col(FinanceApplication.status).in_(QUEUE_STATES),
-        )
-    ).one()
+    total = review_queue_count(session, principal.actor)
     return Page[QueueItemPublic](
         items=[
             QueueItemPublic(
@@ -302,7 +280,7 @@ def get_application(
     settings: SettingsDep,
     clock: ClockDep,
 ) -> ApplicationPublic:
-    return _public(_visible(session, principal, application_id), settings, clock.now())
+    return _public(load_application_for(session, principal.actor, application_id), settings, clock.now())
 
 
 @router.get(
@@ -313,7 +291,7 @@ def get_application(
 def risk_report(
     application_id: ApplicationId, principal: AppReaderDep, session: SessionDep, settings: SettingsDep
 ) -> RiskReportPublic:
-    return RiskReportPublic.from_model(_visible(session, principal, application_id), settings.tz)
+    return RiskReportPublic.from_model(load_application_for(session, principal.actor, application_id), settings.tz)
 
 
 @router.get(
@@ -325,7 +303,7 @@ def risk_report(
 def get_offer(
     application_id: ApplicationId, principal: AppReaderDep, session: SessionDep, settings: SettingsDep
 ) -> FinanceOfferPublic:
-    app = _visible(session, principal, application_id)
+    app = load_application_for(session, principal.actor, application_id)
     if app.offer_terms is None:
         raise Conflict(
             "该申请尚未获批，没有融资要约",
@@ -347,7 +325,7 @@ def timeline(
     settings: SettingsDep,
     clock: ClockDep,
 ) -> TimelinePublic:
-    app = _visible(session, principal, application_id)
+    app = load_application_for(session, principal.actor, application_id)
     assert app.id is not None
     return TimelinePublic.from_model(app, common.intervals(session, app.id), settings.tz, clock.now())
 
@@ -545,18 +523,9 @@ def list_products(
     session: SessionDep,
     settings: SettingsDep,
 ) -> Page[ProductPublic]:
-    conditions: list[Any] = []
-    if principal.kind != OrgKind.BANK:
-        conditions.append(col(BankProduct.is_active).is_(True))  # a bank also sees its own inactive products
-    else:
-        own = col(BankProduct.bank_id) == principal.organisation_id
-        conditions.append(or_(col(BankProduct.is_active).is_(True), own))
-    if page.bank_id is not None:
-        conditions.append(col(BankProduct.bank_id) == page.bank_id)
-    total = session.exec(select(func.count()).select_from(BankProduct).where(*conditions)).one()
-    rows = session.exec(
-        select(BankProduct).where(*conditions).order_by(col(BankProduct.id)).offset(page.offset).limit(page.limit)
-    ).all()
+    actor = principal.actor  # a bank also sees its own inactive products
+    total = product_count(session, actor, bank_id=page.bank_id)
+    rows = product_list(session, actor, bank_id=page.bank_id, offset=page.offset, limit=page.limit)
     return Page[ProductPublic](
         items=[ProductPublic.from_model(r, settings.tz) for r in rows],
         total=total,
@@ -590,13 +559,8 @@ def create_product(
 def list_credit_lines(
     page: Pagination, principal: LineReaderDep, session: SessionDep, settings: SettingsDep
 ) -> Page[CreditLinePublic]:
-    conditions: list[Any] = []
-    if principal.kind == OrgKind.BANK:
-        conditions.append(col(CreditLine.bank_id) == principal.organisation_id)
-    total = session.exec(select(func.count()).select_from(CreditLine).where(*conditions)).one()
-    rows = session.exec(
-        select(CreditLine).where(*conditions).order_by(col(CreditLine.id)).offset(page.offset).limit(page.limit)
-    ).all()
+    total = credit_line_count(session, principal.actor)
+    rows = credit_line_list(session, principal.actor, offset=page.offset, limit=page.limit)
     return Page[CreditLinePublic](
         items=[CreditLinePublic.from_model(r, settings.tz) for r in rows],
         total=total,

@@ -34,9 +34,9 @@ from api.idempotency import RequiredIdempotencyKey, idempotent
 from api.params import MAX_ID, Id, sort_choice, sort_orders, sort_schema
 from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
+from finance.access import load_loan_for, loans_visible_to
 from finance.queries.loans import payoff
 from qianfan.clock import to_local
-from qianfan.errors import NotFound
 from qianfan.models import FinanceKind, LedgerLeg, LedgerPosting, Loan, LoanStatus, OrgKind, ReceivablePart
 from qianfan.uow import UnitOfWork
 
@@ -75,14 +75,6 @@ class RepaymentBody(Body):
     amount: YuanIn = Field(description="还款金额（元）/ amount repaid (yuan)")
 
 
-def _scope(principal: Principal) -> list[Any]:
-    org = principal.organisation_id
-    column = {OrgKind.BANK: Loan.bank_id, OrgKind.SME: Loan.sme_id, OrgKind.LARGE_FIRM: Loan.core_enterprise_id}
-    if principal.kind in column:
-        return [col(column[principal.kind]) == org]
-    return []  # the programme office
-
-
 def _with_receivable() -> Any:
     """Loans with their receivable's id (``None`` for contract loans and drawdowns, which finance no part)."""
     return select(Loan, ReceivablePart.receivable_id).outerjoin(
@@ -90,21 +82,20 @@ def _with_receivable() -> Any:
     )
 
 
+def _receivable_id(session: Session, loan: Loan) -> int | None:
+    """The financed receivable's id (``None`` for contract loans and drawdowns, which finance no part)."""
+    if loan.part_id is None:
+        return None
+    return session.exec(select(ReceivablePart.receivable_id).where(col(ReceivablePart.id) == loan.part_id)).one()
+
+
 def _visible(session: Session, principal: Principal, loan_id: int) -> tuple[Loan, int | None]:
-    row = session.exec(_with_receivable().where(col(Loan.id) == loan_id, *_scope(principal))).first()
-    if row is None:
-        raise NotFound.of("贷款", "Loan", loan_id)
-    loan, receivable_id = row
-    return loan, receivable_id
+    loan = load_loan_for(session, principal.actor, loan_id)
+    return loan, _receivable_id(session, loan)
 
 
 def loan_public(session: Session, loan: Loan, settings: Any) -> LoanPublic:
-    receivable_id = None
-    if loan.part_id is not None:
-        receivable_id = session.exec(
-            select(ReceivablePart.receivable_id).where(col(ReceivablePart.id) == loan.part_id)
-        ).one()
-    return LoanPublic.from_model(loan, receivable_id, settings.tz)
+    return LoanPublic.from_model(loan, _receivable_id(session, loan), settings.tz)
 
 
 def _postings(session: Session, *conditions: Any) -> list[tuple[LedgerPosting, list[LedgerLeg]]]:
@@ -142,7 +133,7 @@ def _repayment_conditions(loan_id: int) -> list[Any]:
 def list_loans(
     query: Annotated[LoanQuery, Query()], principal: ReaderDep, session: SessionDep, settings: SettingsDep
 ) -> Page[LoanPublic]:
-    conditions = [*_scope(principal)]
+    conditions = [loans_visible_to(principal.actor)]
     for field in ("status", "kind", "contract_id", "bank_id", "sme_id", "core_enterprise_id"):
         value = getattr(query, field)
         if value is not None:

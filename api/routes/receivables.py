@@ -15,8 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BeforeValidator, Field
-from sqlalchemy import func, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.auth import LargeFirmDep, Principal, SmeDep, require_kind
 from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
@@ -34,9 +33,16 @@ from api.idempotency import RequiredIdempotencyKey, idempotent
 from api.params import MAX_ID, Id, SearchText, sort_choice, sort_orders, sort_schema
 from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
+from finance.access import load_receivable_for
+from finance.queries.receivables import (
+    ReceivableFilter,
+    receivable_count,
+    receivable_list,
+    receivable_parts_for,
+    receivable_payments,
+)
 from finance.receivables import MAX_INVOICES_PER_RECEIVABLE
-from qianfan.errors import NotFound
-from qianfan.models import FinanceApplication, OrgKind, Payment, Receivable, ReceivablePart, ReceivableStatus
+from qianfan.models import OrgKind, Receivable, ReceivableStatus
 from qianfan.uow import UnitOfWork
 from qianfan.validation import Description, Title
 
@@ -122,48 +128,14 @@ class PaymentBody(Body):
     amount: YuanIn = Field(description="付款金额（元）/ amount paid (yuan)")
 
 
-# ---------------------------------------------------------------------------------------------- scope
-
-
-def _scope(principal: Principal) -> list[Any]:
-    """The receivables this organisation may see, as SQL conditions."""
-    org = principal.organisation_id
-    if principal.kind == OrgKind.SME:
-        held = select(ReceivablePart.receivable_id).where(col(ReceivablePart.holder_id) == org)
-        return [or_(col(Receivable.creditor_id) == org, col(Receivable.id).in_(held))]
-    if principal.kind == OrgKind.LARGE_FIRM:
-        return [col(Receivable.debtor_id) == org]
-    if principal.kind == OrgKind.BANK:
-        applied = select(FinanceApplication.receivable_id).where(col(FinanceApplication.bank_id) == org)
-        return [col(Receivable.id).in_(applied)]
-    return []  # the programme office
-
-
-def _visible(session: Session, principal: Principal, receivable_id: int) -> Receivable:
-    row = session.exec(select(Receivable).where(col(Receivable.id) == receivable_id, *_scope(principal))).first()
-    if row is None:
-        raise NotFound.of("应收账款", "Receivable", receivable_id)
-    return row
-
-
-def _parts(session: Session, principal: Principal, receivable: Receivable) -> list[ReceivablePart]:
-    """Creditor, debtor and office see every part (superseded ones too); another holder only its own; a bank the
-    parts its applications are on."""
-    conditions: list[Any] = [col(ReceivablePart.receivable_id) == receivable.id]
-    org = principal.organisation_id
-    if principal.kind == OrgKind.BANK:
-        applied = select(FinanceApplication.part_id).where(
-            col(FinanceApplication.bank_id) == org, col(FinanceApplication.receivable_id) == receivable.id
-        )
-        conditions.append(col(ReceivablePart.id).in_(applied))
-    elif principal.kind != OrgKind.PROGRAMME_OFFICE and org not in (receivable.creditor_id, receivable.debtor_id):
-        conditions.append(col(ReceivablePart.holder_id) == org)
-    return list(session.exec(select(ReceivablePart).where(*conditions).order_by(col(ReceivablePart.id))).all())
+# ---------------------------------------------------------------------------------------------- helpers
 
 
 def _detail(session: Session, principal: Principal, receivable_id: int, settings: Any) -> ReceivableDetail:
-    receivable = _visible(session, principal, receivable_id)
-    return ReceivableDetail.from_rows(receivable, _parts(session, principal, receivable), settings.tz)
+    receivable = load_receivable_for(session, principal.actor, receivable_id)
+    return ReceivableDetail.from_rows(
+        receivable, receivable_parts_for(session, principal.actor, receivable), settings.tz
+    )
 
 
 def _fresh(session: Session) -> Session:
@@ -172,21 +144,15 @@ def _fresh(session: Session) -> Session:
     return session
 
 
-def _conditions(query: ReceivableQuery) -> list[Any]:
-    conditions: list[Any] = []
-    if query.status is not None:
-        conditions.append(col(Receivable.status) == query.status)
-    if query.debtor_id is not None:
-        conditions.append(col(Receivable.debtor_id) == query.debtor_id)
-    if query.creditor_id is not None:
-        conditions.append(col(Receivable.creditor_id) == query.creditor_id)
-    if query.due_from is not None:
-        conditions.append(col(Receivable.due_date) >= query.due_from)
-    if query.due_to is not None:
-        conditions.append(col(Receivable.due_date) <= query.due_to)
-    if query.q is not None:
-        conditions.append(col(Receivable.title).icontains(query.q, autoescape=True))
-    return conditions
+def _filters(query: ReceivableQuery) -> ReceivableFilter:
+    return ReceivableFilter(
+        status=query.status,
+        debtor_id=query.debtor_id,
+        creditor_id=query.creditor_id,
+        due_from=query.due_from,
+        due_to=query.due_to,
+        title_contains=query.q,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- reads
@@ -202,11 +168,11 @@ def _conditions(query: ReceivableQuery) -> list[Any]:
 def list_receivables(
     query: Annotated[ReceivableQuery, Query()], principal: ReaderDep, session: SessionDep, settings: SettingsDep
 ) -> Page[ReceivablePublic]:
-    conditions = [*_scope(principal), *_conditions(query)]
-    total = session.exec(select(func.count()).select_from(Receivable).where(*conditions)).one()
-    rows = session.exec(
-        select(Receivable).where(*conditions).order_by(*SORTS[query.sort]).offset(query.offset).limit(query.limit)
-    ).all()
+    filters = _filters(query)
+    total = receivable_count(session, principal.actor, filters)
+    rows = receivable_list(
+        session, principal.actor, filters, order_by=SORTS[query.sort], offset=query.offset, limit=query.limit
+    )
     return Page[ReceivablePublic](
         items=[ReceivablePublic.from_model(r, settings.tz) for r in rows],
         total=total,
@@ -234,10 +200,8 @@ def get_receivable(
 def list_payments(
     receivable_id: ReceivableId, principal: ReaderDep, session: SessionDep, settings: SettingsDep
 ) -> list[PaymentPublic]:
-    _visible(session, principal, receivable_id)
-    rows = session.exec(
-        select(Payment).where(col(Payment.receivable_id) == receivable_id).order_by(col(Payment.id))
-    ).all()
+    load_receivable_for(session, principal.actor, receivable_id)
+    rows = receivable_payments(session, receivable_id)
     return [PaymentPublic.from_model(r, settings.tz) for r in rows]
 
 

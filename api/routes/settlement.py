@@ -28,16 +28,10 @@ from api.idempotency import IdempotencyKey, idempotent
 from api.params import MAX_ID
 from api.schemas import AUTH_RESPONSES, Fen, Page, YuanString, yuan_string
 from finance import service as fs
-from finance import settlement as settlement_rules
-from finance.service.settlement import MAX_FILE_NAME, MAX_KEY_CHARS, MAX_STATEMENT_ROWS
-from finance.settlement import (
-    MAX_DAYS_AFTER_ACCEPTANCE,
-    MAX_INSTALMENTS,
-    Instalment,
-    InstalmentKind,
-    InstalmentStatus,
-    PlanTerm,
-)
+from finance.service.settlement.contracts import MAX_FILE_NAME, MAX_KEY_CHARS, MAX_STATEMENT_ROWS
+from finance.settlement.plan import MAX_DAYS_AFTER_ACCEPTANCE, MAX_INSTALMENTS, Instalment, InstalmentKind, PlanTerm
+from finance.settlement.reconciliation import InstalmentStatus
+from finance.settlement.statements import MAX_STATEMENT_BYTES, read_statement_csv
 from qianfan.clock import Clock, to_local
 from qianfan.errors import InvalidInput
 from qianfan.models import (
@@ -567,9 +561,7 @@ def import_statement(
         raise InvalidInput(
             "请给出 rows 或 csv（二者取一）", "Give either rows or csv, not both", detail={"field": "rows"}
         )
-    rows: list[dict[str, Any]] = (
-        list(body.rows) if body.rows is not None else list(settlement_rules.read_statement_csv(body.csv or ""))
-    )
+    rows: list[dict[str, Any]] = list(body.rows) if body.rows is not None else list(read_statement_csv(body.csv or ""))
     result = fs.import_statement(UnitOfWork(engine, clock), principal.actor, body.file_name, rows)
     return StatementPublic.from_rows(result.statement, result.rows, settings.tz)
 
@@ -592,11 +584,11 @@ async def upload_statement(
     file: Annotated[UploadFile, File(description="the statement, CSV")],
     file_name: Annotated[str | None, Form(max_length=MAX_FILE_NAME)] = None,
 ) -> StatementPublic:
-    data = await file.read(settlement_rules.MAX_STATEMENT_BYTES + 1)
+    data = await file.read(MAX_STATEMENT_BYTES + 1)
     name = (file_name or file.filename or "").strip()
 
     def run() -> StatementPublic:  # the import talks to the database: in a worker thread, not on the event loop
-        rows = settlement_rules.read_statement_csv(data)
+        rows = read_statement_csv(data)
         result = fs.import_statement(UnitOfWork(engine, clock), principal.actor, name, rows)
         return StatementPublic.from_rows(result.statement, result.rows, settings.tz)
 

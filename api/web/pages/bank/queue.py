@@ -10,7 +10,7 @@ from api.web.pages.bank._shared import APP_STATES, KIND_LABELS, org_names
 from api.web.render import render
 from api.web.session import BankPage
 from finance import service as fs
-from finance.service.applications import REVIEW_QUEUE_STATES
+from finance.states import REVIEW_QUEUE_STATES
 
 
 def queue(

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from api.web import labels
 from api.web.render import field_errors
 from finance.limits import BindingConstraint
-from finance.service.applications import REVIEW_QUEUE_STATES
+from finance.states import REVIEW_QUEUE_STATES
 from qianfan.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
 from qianfan.models import (
     ApplicationStatus,

@@ -19,7 +19,7 @@ from api.web.render import act, form_values, redirect, render
 from api.web.session import FormDep, SmePage
 from finance import service as fs
 from finance.service import common as finance_common
-from finance.service.applications import REVIEW_QUEUE_STATES
+from finance.states import REVIEW_QUEUE_STATES
 from qianfan.clock import to_local
 from qianfan.errors import NotFound
 from qianfan.models import (
