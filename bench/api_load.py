@@ -80,8 +80,8 @@ from qianfan.models import (
     UserRole,
 )
 from qianfan.uow import UnitOfWork
-from seeds import run_seed
 from seeds.catalogue import DEMO_PASSWORD
+from seeds.load import run_seed
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/qianfan_load"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}

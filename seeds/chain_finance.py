@@ -37,7 +37,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -60,10 +60,8 @@ from qianfan.models import (
 from qianfan.money import fen_to_yuan
 from qianfan.uow import UnitOfWork
 from seeds import finance as fin
+from seeds.report import DemoReport
 from seeds.settlement import CHENGGUAN, JINGHUA, SME, TONGQU, VETERAN, Deal, _advance_and_final, _Settlement
-
-if TYPE_CHECKING:
-    from seeds.demo import DemoReport
 
 log = logging.getLogger(__name__)
 
@@ -674,8 +672,6 @@ class _ChainFinance(_Settlement):
 def load_chain_finance(engine: Engine, clock: Clock, report: DemoReport) -> None:
     """Load the data-chain finance demo (after the settlement demo: it needs the veteran, the demo banks' lines for
     the buyers, and contract numbers after ``HT-14``)."""
-    from seeds.demo import DemoReport  # seeds.demo imports this module
-
     own = DemoReport()  # the settlement steps count offers, contracts, payments …: kept apart as chain_<kind>
     loader = _ChainFinance(engine, clock.now(), own)
     loader.read()

@@ -16,20 +16,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
-from hashlib import sha256
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, func, select, update
+from sqlmodel import Session, col
 
 from accounts import organisations as orgs
 from market import service as mkt
-from qianfan import events, taxonomy
+from qianfan import taxonomy
 from qianfan.actors import Actor
 from qianfan.clock import Clock, to_local
-from qianfan.creditcode import ALPHABET, make_credit_code
+from qianfan.creditcode import make_credit_code
 from qianfan.errors import DomainError
 from qianfan.models import (
     IntentOrder,
@@ -39,10 +37,8 @@ from qianfan.models import (
     Mentor,
     Offer,
     Order,
-    OrderStatus,
     Organisation,
     OrgKind,
-    OutboxEvent,
     ServiceNeed,
     ServicePackage,
     User,
@@ -52,7 +48,8 @@ from qianfan.uow import UnitOfWork
 from seeds import catalogue as cat
 from seeds import textgen as tg
 from seeds.chain_finance import load_chain_finance
-from seeds.finance import finance_summary, load_finance
+from seeds.finance import load_finance
+from seeds.report import DemoReport
 from seeds.settlement import VETERAN_USERS, load_settlement
 from seeds.vocab import VOCAB, ProductType
 
@@ -124,13 +121,6 @@ class DemoPlan:
     intents: list[PlannedIntent] = field(default_factory=list)
 
 
-def stable_org_code(name: str) -> str:
-    """A 9-character organisation code derived from the name (stable across seed versions; starts with a digit,
-    so it never clashes with the scale generator's letter-led codes)."""
-    digest = sha256(name.encode()).digest()
-    return str(digest[0] % 10) + "".join(ALPHABET[b % 31] for b in digest[1:9])
-
-
 def _qualification_rows(rng: random.Random, today: date, items: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
     rows = []
     for code, status in items:
@@ -161,7 +151,7 @@ def _org_data(spec: cat.OrgSpec, qualifications: list[dict[str, Any]]) -> dict[s
         "kind": spec.kind,
         "name": spec.name,
         "name_en": spec.name_en,
-        "credit_code": make_credit_code(spec.prefix + admin + stable_org_code(spec.name)),
+        "credit_code": make_credit_code(spec.prefix + admin + tg.stable_org_code(spec.name)),
         "district": spec.district,
         "cluster": spec.cluster,
         "description": spec.description,
@@ -561,60 +551,6 @@ def _plan_deals(plan: DemoPlan, rng: random.Random, today: date) -> None:
 # --------------------------------------------------------------------- loading
 
 
-@dataclass(slots=True)
-class DemoReport:
-    """What a load created and what it found already present, per kind of record."""
-
-    created: dict[str, int] = field(default_factory=dict)
-    present: dict[str, int] = field(default_factory=dict)
-    skipped: dict[str, int] = field(default_factory=dict)  # could not be applied (state changed since)
-    seconds: float = 0.0
-    #: finance rows in the database after the load, by status: "receivables", "applications", "loans", "flags"
-    finance: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    def count(self, which: dict[str, int], what: str) -> None:
-        which[what] = which.get(what, 0) + 1
-
-    @property
-    def created_total(self) -> int:
-        return sum(self.created.values())
-
-    def summary(self) -> str:
-        labels = [
-            ("organisations", "机构"),
-            ("users", "演示账号"),
-            ("offers", "产品/服务"),
-            ("orders", "订单"),
-            ("service_packages", "服务包"),
-            ("mentors", "创业导师"),
-            ("service_needs", "服务需求"),
-            ("interests", "意向/入围记录"),
-            ("intent_orders", "意向订单"),
-            ("contracts", "合同"),
-            ("bank_products", "融资产品"),
-            ("credit_lines", "授信额度"),
-            ("exposure_limits", "敞口限额"),
-            ("receivables", "应收账款"),
-            ("finance_applications", "融资申请"),
-            ("loans", "贷款"),
-            ("payments", "付款"),
-            ("payment_plans", "合同付款计划"),
-            ("acceptances", "合同验收"),
-            ("contract_payments", "合同付款"),
-            ("statement_imports", "对账单导入"),
-        ]
-        zh = "，".join(f"{zh}新增{self.created.get(k, 0)}（已有{self.present.get(k, 0)}）" for k, zh in labels)
-        en = ", ".join(
-            f"{k.replace('_', ' ')} +{self.created.get(k, 0)} ({self.present.get(k, 0)} present)" for k, _ in labels
-        )
-        text = f"演示数据：{zh}。\nDemo data: {en}."
-        if self.finance:
-            text += "\n" + finance_summary(self.finance)
-        if self.skipped:
-            text += f"\n跳过 / skipped: {self.skipped}"
-        return text
-
-
 class _Loader:
     def __init__(self, engine: Engine, clock: Clock, report: DemoReport) -> None:
         self.engine = engine
@@ -825,43 +761,3 @@ def load_demo(engine: Engine, clock: Clock, *, seed: int = DEMO_SEED) -> DemoRep
     load_chain_finance(engine, clock, report)
     report.seconds = time.perf_counter() - started
     return report
-
-
-def match_open_orders(engine: Engine, clock: Clock, *, since_outbox_id: int, index_dir: Path | None = None) -> str:
-    """Store the best matches of every open order now, as the workers would after the load, so the demo shows its
-    matches from the first page; the ``offer.listed`` events of this load (outbox ids above *since_outbox_id*) are
-    marked handled, because their work — indexing and matching the offers — is done.  ``order.posted`` stays
-    pending: the worker's job for it is a no-op on the matches and tells the SMEs in the top of each order."""
-    from matcher import service as matching
-
-    store = matching.offer_index_store(engine, clock, index_dir)
-    with Session(engine) as s:
-        order_ids = [
-            i for i in s.exec(select(Order.id).where(col(Order.status) == OrderStatus.OPEN).order_by(col(Order.id)))
-        ]
-    stored = 0
-    for order_id in order_ids:
-        if order_id is None:
-            continue
-        try:
-            stored += len(matching.match_order(engine, clock, order_id, store=store))
-        except DomainError as exc:  # closed or changed meanwhile: the worker will see to it
-            log.info("order %s not matched by the seed: %s", order_id, exc)
-    with Session(engine) as s:
-        s.exec(
-            update(OutboxEvent)
-            .where(
-                col(OutboxEvent.id) > since_outbox_id,
-                col(OutboxEvent.topic) == events.OFFER_LISTED,
-                col(OutboxEvent.dispatched_at).is_(None),
-            )
-            .values(dispatched_at=clock.now())
-        )
-        s.commit()
-    n = len(order_ids)
-    return f"匹配：{n} 个开放订单，存储 {stored} 条匹配\nMatches: {n} open orders, {stored} stored"
-
-
-def last_outbox_id(engine: Engine) -> int:
-    with Session(engine) as s:
-        return int(s.exec(select(func.max(OutboxEvent.id))).one() or 0)

@@ -20,21 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from hashlib import sha256
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from finance import service as fs
-from finance.states import (
-    FINANCE_APPLICATION,
-    LOAN,
-    RECEIVABLE,
-    ApplicationState,
-    LoanState,
-    ReceivableState,
-)
 from qianfan.actors import Actor
 from qianfan.clock import Clock, FrozenClock, to_local
 from qianfan.errors import DomainError
@@ -60,9 +52,7 @@ from qianfan.models import (
 from qianfan.money import yuan_to_fen
 from qianfan.uow import UnitOfWork
 from seeds import catalogue as cat
-
-if TYPE_CHECKING:
-    from seeds.demo import DemoReport
+from seeds.report import DemoReport
 
 log = logging.getLogger(__name__)
 
@@ -627,29 +617,3 @@ def load_finance(engine: Engine, clock: Clock, report: DemoReport) -> None:
     loader.run()
     loader.sweeps()
     report.finance = loader.counts()
-
-
-def finance_summary(counts: dict[str, dict[str, int]]) -> str:
-    """One line in Chinese and one in English: receivables, applications and loans by status."""
-    machines: tuple[tuple[str, str, str, Any, Any], ...] = (
-        ("receivables", "应收账款", "receivables", RECEIVABLE, ReceivableState),
-        ("applications", "融资申请", "finance applications", FINANCE_APPLICATION, ApplicationState),
-        ("loans", "贷款", "loans", LOAN, LoanState),
-    )
-    zh_parts: list[str] = []
-    en_parts: list[str] = []
-    for key, name_zh, name_en, machine, states in machines:
-        rows = counts.get(key, {})
-        total = sum(rows.values())
-        detail = [(machine.state_labels[s], rows[s.value]) for s in states if rows.get(s.value)]
-        zh_parts.append(f"{name_zh}{total}笔（" + "、".join(f"{zh}{n}" for (zh, _), n in detail) + "）")
-        en_parts.append(f"{name_en} {total} (" + ", ".join(f"{n} {en}" for (_, en), n in detail) + ")")
-    flags = counts.get("flags", {})
-    zh_parts.append(
-        f"其中有争议的应收账款{flags.get('disputed', 0)}笔、临近48小时时限的申请{flags.get('at_risk', 0)}笔"
-    )
-    en_parts.append(
-        f"of which {flags.get('disputed', 0)} disputed receivable(s) and {flags.get('at_risk', 0)} application(s) "
-        "near the 48-hour deadline"
-    )
-    return f"金融演示数据：{'；'.join(zh_parts)}。\nFinance demo data: {'; '.join(en_parts)}."

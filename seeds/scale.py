@@ -32,6 +32,7 @@ from qianfan import taxonomy
 from qianfan.clock import Clock, to_local
 from qianfan.models import Offer, Order, Organisation, Qualification
 from seeds import textgen as tg
+from seeds.demo import build_plan
 from seeds.vocab import BRAND_SECOND, PRODUCT_TYPES, VOCAB, CategoryVocab, ProductType
 
 OFFER_SEED = 1_000_003
@@ -183,8 +184,6 @@ def _scale_org_code(seed: int, n: int, lead: str) -> str:
 
 @lru_cache(maxsize=1)
 def _demo_names() -> frozenset[str]:
-    from seeds.demo import build_plan
-
     return frozenset(o.name for o in build_plan(date(2020, 10, 16)).orgs)
 
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -68,9 +68,7 @@ from qianfan.money import yuan_to_fen
 from qianfan.uow import UnitOfWork
 from seeds import catalogue as cat
 from seeds import textgen as tg
-
-if TYPE_CHECKING:
-    from seeds.demo import DemoReport
+from seeds.report import DemoReport
 
 log = logging.getLogger(__name__)
 
@@ -778,10 +776,8 @@ def _receivable_title(deal: Deal) -> str:
 
 
 def _veteran_credit_code() -> str:
-    from seeds.demo import stable_org_code  # seeds.demo imports this module
-
     admin = tg.DISTRICT_ADMIN_CODE[VETERAN_ORG["district"]]
-    return make_credit_code("91" + admin + stable_org_code(VETERAN))
+    return make_credit_code("91" + admin + tg.stable_org_code(VETERAN))
 
 
 def load_settlement(engine: Engine, clock: Clock, report: DemoReport) -> None:

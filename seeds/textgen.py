@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from hashlib import sha256
 from typing import TypeVar
 
 from qianfan import taxonomy
@@ -108,6 +109,13 @@ def org_code_from_int(n: int, lead: str) -> str:
         digits.append(ALPHABET[n % 31])
         n //= 31
     return lead + "".join(reversed(digits))
+
+
+def stable_org_code(name: str) -> str:
+    """A 9-character organisation code derived from the name (stable across seed versions; starts with a digit,
+    so it never clashes with the scale generator's letter-led codes)."""
+    digest = sha256(name.encode()).digest()
+    return str(digest[0] % 10) + "".join(ALPHABET[b % 31] for b in digest[1:9])
 
 
 def random_org_code(rng: random.Random) -> str:

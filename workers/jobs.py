@@ -20,11 +20,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 import finance.service as finance
+from market import offer_import
 from matcher import service as matching
 from qianfan import jobs as job_service
 from qianfan.actors import Actor
 from qianfan.errors import Conflict, NotFound, RuleViolation
-from qianfan.models import Match, Offer, OfferStatus, Order, OrderStatus
+from qianfan.models import Match, Offer, OfferStatus, Order, OrderStatus, Organisation, User
 from qianfan.notifications import notify
 from workers.context import Context
 from workers.notices import notices_for
@@ -292,9 +293,6 @@ def import_offers(
     """List the checked rows of an SME's spreadsheet as offers (``market.offer_import``), reporting
     progress under the page's task id.  Idempotent per task id: a row already listed (same title, active) is
     skipped, so a second run lists nothing twice; a row the use case refuses is reported, not retried."""
-    from market import offer_import
-    from qianfan.models import Organisation, User
-
     with Session(ctx.engine) as s:
         user = s.get(User, user_id)
         organisation = s.get(Organisation, organisation_id)

@@ -15,7 +15,8 @@ from qianfan.clock import FrozenClock
 from qianfan.db import make_engine
 from qianfan.migrate import upgrade
 from qianfan.models import Offer, Order, Organisation
-from seeds.demo import DemoReport, load_demo
+from seeds.demo import load_demo
+from seeds.report import DemoReport
 from tests.conftest import clean_tables
 
 #: The same moment as the shared ``clock`` fixture: 09:30 Beijing time on a Monday.

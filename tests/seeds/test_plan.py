@@ -8,8 +8,9 @@ from datetime import date, timedelta
 from qianfan import taxonomy
 from qianfan.creditcode import is_valid_credit_code
 from seeds import catalogue as cat
-from seeds.demo import DEMO_USERS, build_plan, stable_org_code
+from seeds.demo import DEMO_USERS, build_plan
 from seeds.settlement import VETERAN_USERS
+from seeds.textgen import stable_org_code
 from seeds.vocab import PRODUCT_TYPES, VOCAB
 
 TODAY = date(2026, 11, 2)

@@ -14,7 +14,7 @@ from qianfan import taxonomy
 from qianfan.clock import FrozenClock
 from qianfan.creditcode import is_valid_credit_code
 from qianfan.models import Offer, Order, Organisation, OrgKind, Qualification
-from seeds import run_seed
+from seeds.load import run_seed
 from seeds.scale import _demo_names, generate_offers, generate_orders, load_scale, write_jsonl
 from seeds.vocab import PRODUCT_TYPES
 

@@ -12,7 +12,7 @@ from matcher.service import clear_caches
 from qianfan import events
 from qianfan.clock import FrozenClock
 from qianfan.models import Match, Order, OrderStatus, OutboxEvent
-from seeds import run_seed
+from seeds.load import run_seed
 from tests.conftest import clean_tables
 from tests.seeds.conftest import SEED_MOMENT
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from qianfan.notifications import record_dead_letter
 from workers import context
+from workers.celery_app import app
 from workers.relay import install_commit_kick
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,4 @@ def _fresh_process(**_: Any) -> None:
 @worker_init.connect
 def _relay_after_commit(sender: Any = None, **_: Any) -> None:
     """Events committed by tasks (matches stored, SLA breaches) are relayed at once, not at the next beat tick."""
-    from workers.celery_app import app
-
     install_commit_kick(lambda: context.current().engine, app)
