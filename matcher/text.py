@@ -271,7 +271,7 @@ class _PyJieba:
     """The reference jieba (pure Python), used when the jieba-rs binding is not installed."""
 
     def __init__(self) -> None:
-        import jieba  # local on purpose: see _jieba()
+        import jieba  # noqa: PLC0415 — 239 ms, +10 MB: see _jieba()
 
         jieba.setLogLevel(logging.WARNING)
         self._tokenizer = jieba.Tokenizer()
@@ -288,7 +288,7 @@ class _RustJieba:
     """jieba's algorithm and dictionary in Rust (``rjieba``, the jieba-rs binding): same segmentation, ~7× faster."""
 
     def __init__(self) -> None:
-        import rjieba  # local on purpose: see _jieba()
+        import rjieba  # noqa: PLC0415 — 340 ms, +33 MB: see _jieba()
 
         self._jieba = rjieba.Jieba()
 

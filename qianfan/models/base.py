@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 # Deterministic constraint names on every backend, so migrations (and SQLite batch mode) can address them.
 SQLModel.metadata.naming_convention = {
@@ -57,12 +57,8 @@ def enum_type(enum: type[StrEnum]) -> sa.Enum:
 
 def money(**kwargs: Any) -> Any:
     """A money column: integer fen in a BIGINT."""
-    from sqlmodel import Field
-
     return Field(sa_type=sa.BigInteger, **kwargs)
 
 
 def timestamp(*, nullable: bool = False, index: bool = False) -> Any:
-    from sqlmodel import Field
-
     return Field(default=None if nullable else ..., sa_type=UTCDateTime, nullable=nullable, index=index)
