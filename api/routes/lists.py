@@ -2,7 +2,8 @@
 filters, the offer index, ranked pages (matches) with their explanations, and the ``If-Match`` version header.
 
 Tenant scoping is not done here: each route passes the conditions that restrict the rows to what the caller may
-see, so the count and the page always agree.
+see (the marketplace's in :mod:`market.access`, through :mod:`market.queries`), so the count and the page always
+agree.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Who sees what: an SME sees only its own offers (any status); large firms see every active offer; the programme
 office sees every offer of any status; service providers and banks are refused (403).  Another organisation's
 offer id answers 404, as does a withdrawn offer for a large firm.  Writes and the offer's ranked orders are for the
-owning SME.
+owning SME.  What each kind reads is decided in :func:`market.access.offers_visible_to`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Who sees what: a large firm sees only its own orders (another firm's order id answers 404, as if it did not
 exist); SMEs, service providers and the programme office see every order; banks are refused (403).  Writes are for
-the owning large firm.  The ranked matches of an order are for its owner and the programme office.
+the owning large firm.  The ranked matches of an order are for its owner and the programme office.  What each kind
+reads is decided in :func:`market.access.orders_visible_to`.
 """
 
 from __future__ import annotations
