@@ -2,7 +2,8 @@
 filters, the offer index, ranked pages (matches) with their explanations, and the ``If-Match`` version header.
 
 Tenant scoping is not done here: each route passes the conditions that restrict the rows to what the caller may
-see, so the count and the page always agree.
+see (the marketplace's in :mod:`market.access`, through :mod:`market.queries`), so the count and the page always
+agree.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Path
 from pydantic import Field
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from api.deps import MAX_OFFSET, ClockDep, EngineDep, PageParams, SettingsDep
 from api.params import MAX_ID
 from api.schemas import Page, RankedPublic, SharedTermPublic, score_string
+from market.queries import category_conditions as category_conditions  # re-exported for the list routes
 from matcher.rank import Filters
 from matcher.service import MAX_PAGE, MAX_RESULTS, OfferIndexStore, RankedItem, RankedPage, offer_index_store
-from qianfan import taxonomy
+from qianfan import paging
+from qianfan.paging import Join
 from qianfan.validation import CategoryCode, District, QualificationCode
 
 T = TypeVar("T")
@@ -29,18 +31,6 @@ R = TypeVar("R")
 
 #: A record id in a URL path (the field name in a 422 is the parameter's name).
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-#: ``(target, on-clause)`` pairs joined in both the count and the page query.
-Join = tuple[Any, Any]
-
-
-def category_conditions(column: Any, code: str | None) -> list[Any]:
-    """A category code matches itself; a cluster code matches every category of the cluster."""
-    if code is None:
-        return []
-    if code in taxonomy.CLUSTER_BY_CODE:
-        return [column.startswith(f"{code}.", autoescape=True)]
-    return [column == code]
 
 
 def fetch_page(
@@ -53,15 +43,18 @@ def fetch_page(
     joins: Sequence[Join] = (),
     columns: Sequence[Any] = (),
 ) -> tuple[list[Any], int]:
-    """One page of ``entity`` rows (with extra *columns*, e.g. joined names) and the total matching count."""
-    count = select(func.count()).select_from(entity)
-    rows = select(entity, *columns)
-    for target, on in joins:
-        count = count.join(target, on)
-        rows = rows.join(target, on)
-    total = session.exec(count.where(*conditions)).one()
-    page = session.exec(rows.where(*conditions).order_by(*order_by).offset(query.offset).limit(query.limit)).all()
-    return list(page), int(total)
+    """One page of ``entity`` rows (with extra *columns*, e.g. joined names) and the total matching count
+    (:func:`qianfan.paging.fetch_page` at the query's limit and offset)."""
+    return paging.fetch_page(
+        session,
+        entity,
+        limit=query.limit,
+        offset=query.offset,
+        conditions=conditions,
+        order_by=order_by,
+        joins=joins,
+        columns=columns,
+    )
 
 
 def list_page(

@@ -3,7 +3,7 @@
 Who sees what: an SME sees only its own offers (any status); large firms see every active offer; the programme
 office sees every offer of any status; service providers and banks are refused (403).  Another organisation's
 offer id answers 404, as does a withdrawn offer for a large firm.  Writes and the offer's ranked orders are for the
-owning SME.
+owning SME.  What each kind reads is decided in :func:`market.access.offers_visible_to`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from accounts.queries import organisation_name
 from api.auth import Principal, SmeDep, require_kind
 from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
 from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_orders, sort_schema
@@ -21,18 +22,16 @@ from api.routes.lists import (
     IfMatch,
     PathId,
     QualifiedRankQuery,
-    category_conditions,
     expected_version,
-    list_page,
     ranked,
     ranked_page,
 )
 from api.schemas import AUTH_RESPONSES, InterestPublic, OfferPublic, OrderPublic, Page, RankedPublic
+from market import queries
 from market import service as marketplace
 from market.service import OfferChanges, OfferInput
 from matcher import service as matching
-from qianfan.errors import NotFound
-from qianfan.models import Offer, OfferKind, OfferStatus, Order, Organisation, OrgKind
+from qianfan.models import Offer, OfferKind, OfferStatus, OrgKind
 from qianfan.money import yuan_to_fen
 from qianfan.uow import UnitOfWork
 from qianfan.validation import District, Yuan, bilingual
@@ -58,7 +57,8 @@ _SORT_KEYS = tuple(OFFER_SORTS)
 OfferSort = Annotated[str, BeforeValidator(sort_choice(_SORT_KEYS)), sort_schema(_SORT_KEYS, DEFAULT_SORT)]
 PriceYuan = Annotated[Yuan, YuanSchema]
 
-_JOIN_SELLER = (Organisation, col(Organisation.id) == col(Offer.organisation_id))
+#: How this API names an offer in a "not found" message.
+OFFER_NAME = ("供给", "Offer")
 
 OFFER_EXAMPLE = {
     "kind": "service",
@@ -116,37 +116,21 @@ class InterestInput(BaseModel):
     note: str = Field("", max_length=1000, description="备注 / note")
 
 
-def scope(principal: Principal) -> list[Any]:
-    """The offers *principal* may see: an SME only its own; a large firm only active ones; the office all."""
-    if principal.is_(OrgKind.SME):
-        return [col(Offer.organisation_id) == principal.organisation_id]
-    if principal.is_(OrgKind.LARGE_FIRM):
-        return [col(Offer.status) == OfferStatus.ACTIVE]
-    return []
-
-
-def _conditions(query: OfferQuery) -> list[Any]:
-    conditions: list[Any] = [col(Offer.status) == (query.status or OfferStatus.ACTIVE)]
-    conditions += category_conditions(col(Offer.category), query.category)
-    if query.kind is not None:
-        conditions.append(col(Offer.kind) == query.kind)
-    if query.district is not None:
-        conditions.append(col(Organisation.district) == query.district)
-    if query.organisation_id is not None:
-        conditions.append(col(Offer.organisation_id) == query.organisation_id)
-    if query.q is not None:
-        conditions.append(col(Offer.title).icontains(query.q, autoescape=True))
-    if query.min_price is not None:
-        conditions.append(col(Offer.price_max_fen) >= yuan_to_fen(query.min_price))
-    if query.max_price is not None:
-        conditions.append(col(Offer.price_min_fen) <= yuan_to_fen(query.max_price))
-    return conditions
+def _filters(query: OfferQuery) -> queries.OfferFilters:
+    return queries.OfferFilters(
+        kind=query.kind,
+        status=query.status or OfferStatus.ACTIVE,
+        category=query.category,
+        district=query.district,
+        organisation_id=query.organisation_id,
+        title_contains=query.q,
+        min_price_fen=None if query.min_price is None else yuan_to_fen(query.min_price),
+        max_price_fen=None if query.max_price is None else yuan_to_fen(query.max_price),
+    )
 
 
 def _public(session: Session, offer: Offer, tz: Any) -> OfferPublic:
-    organisation = session.get(Organisation, offer.organisation_id)
-    assert organisation is not None
-    return OfferPublic.from_model(offer, organisation.name, tz)
+    return OfferPublic.from_model(offer, organisation_name(session, offer.organisation_id), tz)
 
 
 @router.get("", response_model=Page[OfferPublic], summary="供给列表 / List offers")
@@ -157,15 +141,19 @@ def list_offers(
 
     An SME lists only its own offers; large firms list every active offer; the programme office lists all.
     """
-    return list_page(
+    rows, total = queries.offers_page(
         session,
-        Offer,
-        query,
-        lambda row: OfferPublic.from_model(row[0], row[1], settings.tz),
-        conditions=[*_conditions(query), *scope(principal)],
+        principal.actor,
+        _filters(query),
         order_by=OFFER_SORTS[query.sort],
-        joins=[_JOIN_SELLER],
-        columns=[Organisation.name],
+        limit=query.limit,
+        offset=query.offset,
+    )
+    return Page[OfferPublic](
+        items=[OfferPublic.from_model(offer, name, settings.tz) for offer, name in rows],
+        total=total,
+        limit=query.limit,
+        offset=query.offset,
     )
 
 
@@ -185,12 +173,7 @@ def list_offer(
 
 @router.get("/{offer_id}", response_model=OfferPublic, summary="供给详情 / Offer")
 def get_offer(offer_id: PathId, principal: ReaderDep, session: SessionDep, settings: SettingsDep) -> OfferPublic:
-    row = session.exec(
-        select(Offer, Organisation.name).join(*_JOIN_SELLER).where(col(Offer.id) == offer_id, *scope(principal))
-    ).first()
-    if row is None:
-        raise NotFound.of("供给", "Offer", offer_id)
-    offer, name = row
+    offer, name = queries.offer_and_seller_for(session, principal.actor, offer_id, what=OFFER_NAME)
     return OfferPublic.from_model(offer, name, settings.tz)
 
 
@@ -261,17 +244,8 @@ def offer_matches(
         )
 
     items, total, first = ranked(rank, query)
-    ids = [item.id for item in items]
-    rows = (
-        session.exec(
-            select(Order, Organisation.name)
-            .join(Organisation, col(Organisation.id) == col(Order.organisation_id))
-            .where(col(Order.id).in_(ids))
-        ).all()
-        if ids
-        else []
-    )
-    orders = {order.id: OrderPublic.from_model(order, name, settings.tz) for order, name in rows if order.id}
+    rows = queries.orders_with_buyers(session, principal.actor, [item.id for item in items])
+    orders = {i: OrderPublic.from_model(order, name, settings.tz) for i, (order, name) in rows.items()}
     return ranked_page(items, total, first, query, orders, lambda order: order)
 
 

@@ -2,7 +2,8 @@
 
 Who sees what: a large firm sees only its own orders (another firm's order id answers 404, as if it did not
 exist); SMEs, service providers and the programme office see every order; banks are refused (403).  Writes are for
-the owning large firm.  The ranked matches of an order are for its owner and the programme office.
+the owning large firm.  The ranked matches of an order are for its owner and the programme office.  What each kind
+reads is decided in :func:`market.access.orders_visible_to`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from accounts.queries import organisation_name
 from api.auth import LargeFirmDep, Principal, require_kind
 from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
 from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_orders, sort_schema
@@ -21,18 +23,16 @@ from api.routes.lists import (
     OfferIndexDep,
     PathId,
     QualifiedRankQuery,
-    category_conditions,
     expected_version,
-    list_page,
     ranked,
     ranked_page,
 )
 from api.schemas import AUTH_RESPONSES, InterestPublic, OfferPublic, OrderPublic, Page, RankedPublic
+from market import queries
 from market import service as marketplace
 from market.service import OrderChanges, OrderInput
 from matcher import service as matching
-from qianfan.errors import NotFound
-from qianfan.models import Offer, Order, OrderKind, OrderStatus, Organisation, OrgKind
+from qianfan.models import Order, OrderKind, OrderStatus, OrgKind
 from qianfan.money import yuan_to_fen
 from qianfan.uow import UnitOfWork
 from qianfan.validation import District, Yuan, bilingual
@@ -53,8 +53,6 @@ DEFAULT_SORT = "-created_at"
 _SORT_KEYS = tuple(ORDER_SORTS)
 OrderSort = Annotated[str, BeforeValidator(sort_choice(_SORT_KEYS)), sort_schema(_SORT_KEYS, DEFAULT_SORT)]
 BudgetYuan = Annotated[Yuan, YuanSchema]
-
-_JOIN_BUYER = (Organisation, col(Organisation.id) == col(Order.organisation_id))
 
 ORDER_EXAMPLE = {
     "kind": "procurement",
@@ -103,47 +101,27 @@ class DecisionInput(BaseModel):
     note: str = Field("", max_length=1000, description="备注 / note")
 
 
-def scope(principal: Principal) -> list[Any]:
-    """The orders *principal* may see: a large firm only its own."""
-    if principal.is_(OrgKind.LARGE_FIRM):
-        return [col(Order.organisation_id) == principal.organisation_id]
-    return []
-
-
-def _conditions(query: OrderQuery) -> list[Any]:
-    conditions: list[Any] = category_conditions(col(Order.category), query.category)
-    if query.kind is not None:
-        conditions.append(col(Order.kind) == query.kind)
-    if query.status is not None:
-        conditions.append(col(Order.status) == query.status)
-    if query.district is not None:
-        conditions.append(col(Order.district) == query.district)
-    if query.organisation_id is not None:
-        conditions.append(col(Order.organisation_id) == query.organisation_id)
-    if query.q is not None:
-        conditions.append(col(Order.title).icontains(query.q, autoescape=True))
-    if query.min_budget is not None:
-        conditions.append(col(Order.budget_fen) >= yuan_to_fen(query.min_budget))
-    if query.max_budget is not None:
-        conditions.append(col(Order.budget_fen) <= yuan_to_fen(query.max_budget))
-    return conditions
+def _filters(query: OrderQuery) -> queries.OrderFilters:
+    return queries.OrderFilters(
+        kind=query.kind,
+        status=query.status,
+        category=query.category,
+        district=query.district,
+        organisation_id=query.organisation_id,
+        title_contains=query.q,
+        min_budget_fen=None if query.min_budget is None else yuan_to_fen(query.min_budget),
+        max_budget_fen=None if query.max_budget is None else yuan_to_fen(query.max_budget),
+    )
 
 
 def read_order(session: Session, principal: Principal, order_id: int, settings_tz: Any) -> OrderPublic:
     """One order as *principal* may see it (404 for a missing order and for one outside its scope alike)."""
-    row = session.exec(
-        select(Order, Organisation.name).join(*_JOIN_BUYER).where(col(Order.id) == order_id, *scope(principal))
-    ).first()
-    if row is None:
-        raise NotFound.of("订单", "Order", order_id)
-    order, name = row
+    order, name = queries.order_and_buyer_for(session, principal.actor, order_id)
     return OrderPublic.from_model(order, name, settings_tz)
 
 
 def _public(session: Session, order: Order, tz: Any) -> OrderPublic:
-    organisation = session.get(Organisation, order.organisation_id)
-    assert organisation is not None
-    return OrderPublic.from_model(order, organisation.name, tz)
+    return OrderPublic.from_model(order, organisation_name(session, order.organisation_id), tz)
 
 
 @router.get("", response_model=Page[OrderPublic], summary="订单列表 / List orders")
@@ -154,15 +132,19 @@ def list_orders(
 
     A large firm lists only its own orders; SMEs, service providers and the programme office list all of them.
     """
-    return list_page(
+    rows, total = queries.orders_page(
         session,
-        Order,
-        query,
-        lambda row: OrderPublic.from_model(row[0], row[1], settings.tz),
-        conditions=[*_conditions(query), *scope(principal)],
+        principal.actor,
+        _filters(query),
         order_by=ORDER_SORTS[query.sort],
-        joins=[_JOIN_BUYER],
-        columns=[Organisation.name],
+        limit=query.limit,
+        offset=query.offset,
+    )
+    return Page[OrderPublic](
+        items=[OrderPublic.from_model(order, name, settings.tz) for order, name in rows],
+        total=total,
+        limit=query.limit,
+        offset=query.offset,
     )
 
 
@@ -223,17 +205,6 @@ def close_order(
     return _public(session, order, settings.tz)
 
 
-def _offers_by_id(session: Session, ids: list[int], tz: Any) -> dict[int, OfferPublic]:
-    if not ids:
-        return {}
-    rows = session.exec(
-        select(Offer, Organisation.name)
-        .join(Organisation, col(Organisation.id) == col(Offer.organisation_id))
-        .where(col(Offer.id).in_(ids))
-    ).all()
-    return {offer.id: OfferPublic.from_model(offer, name, tz) for offer, name in rows if offer.id is not None}
-
-
 @router.get(
     "/{order_id}/matches",
     response_model=Page[RankedPublic[OfferPublic]],
@@ -265,7 +236,8 @@ def order_matches(
         )
 
     items, total, first = ranked(rank, query)
-    offers = _offers_by_id(session, [item.id for item in items], settings.tz)
+    rows = queries.offers_with_sellers(session, principal.actor, [item.id for item in items])
+    offers = {i: OfferPublic.from_model(offer, name, settings.tz) for i, (offer, name) in rows.items()}
     return ranked_page(items, total, first, query, offers, lambda offer: offer)
 
 

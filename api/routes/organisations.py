@@ -4,20 +4,18 @@ A directory: any logged-in user of any kind may read it (401 without a bearer to
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import Field
-from sqlalchemy import or_
-from sqlmodel import col, select
 
+from accounts.queries import OrganisationFilters, organisation_with_qualifications, organisations_page
 from api.auth import PrincipalDep
 from api.deps import ClockDep, PageParams, SessionDep, SettingsDep
 from api.params import SearchText
-from api.routes.lists import PathId, list_page
+from api.routes.lists import PathId
 from api.schemas import AUTH_RESPONSES, OrganisationDetail, OrganisationPublic, Page
-from qianfan.errors import NotFound
-from qianfan.models import Organisation, OrgKind, Qualification
+from qianfan.models import OrgKind
 from qianfan.validation import ClusterCode, District
 
 router = APIRouter(prefix="/api/v1/organisations", tags=["organisations"], responses=AUTH_RESPONSES)
@@ -30,35 +28,19 @@ class OrganisationQuery(PageParams):
     q: SearchText = Field(None, description="名称包含 / name contains", examples=["科技"])
 
 
-def _conditions(query: OrganisationQuery) -> list[Any]:
-    conditions: list[Any] = []
-    if query.kind is not None:
-        conditions.append(col(Organisation.kind) == query.kind)
-    if query.district is not None:
-        conditions.append(col(Organisation.district) == query.district)
-    if query.cluster is not None:
-        conditions.append(col(Organisation.cluster) == query.cluster)
-    if query.q is not None:
-        conditions.append(
-            or_(
-                col(Organisation.name).icontains(query.q, autoescape=True),
-                col(Organisation.name_en).icontains(query.q, autoescape=True),
-            )
-        )
-    return conditions
-
-
 @router.get("", response_model=Page[OrganisationPublic], summary="机构列表 / List organisations")
 def list_organisations(
     query: Annotated[OrganisationQuery, Query()], principal: PrincipalDep, session: SessionDep, settings: SettingsDep
 ) -> Page[OrganisationPublic]:
-    return list_page(
-        session,
-        Organisation,
-        query,
-        lambda row: OrganisationPublic.from_model(row, settings.tz),
-        conditions=_conditions(query),
-        order_by=[col(Organisation.id)],
+    filters = OrganisationFilters(
+        kind=query.kind, district=query.district, cluster=query.cluster, name_contains=query.q
+    )
+    rows, total = organisations_page(session, filters, limit=query.limit, offset=query.offset)
+    return Page[OrganisationPublic](
+        items=[OrganisationPublic.from_model(row, settings.tz) for row in rows],
+        total=total,
+        limit=query.limit,
+        offset=query.offset,
     )
 
 
@@ -74,13 +56,6 @@ def get_organisation(
     settings: SettingsDep,
     clock: ClockDep,
 ) -> OrganisationDetail:
-    organisation = session.get(Organisation, organisation_id)
-    if organisation is None:
-        raise NotFound.of("机构", "Organisation", organisation_id)
-    qualifications = session.exec(
-        select(Qualification)
-        .where(col(Qualification.organisation_id) == organisation_id)
-        .order_by(col(Qualification.code))
-    ).all()
+    organisation, qualifications = organisation_with_qualifications(session, organisation_id)
     today = clock.now().astimezone(settings.tz).date()
-    return OrganisationDetail.from_rows(organisation, list(qualifications), settings.tz, today)
+    return OrganisationDetail.from_rows(organisation, qualifications, settings.tz, today)

@@ -26,8 +26,7 @@ from pydantic import (
     WithJsonSchema,
     field_validator,
 )
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.auth import OfficeDep
 from api.deps import ClockDep, PageParams, SessionDep, SettingsDep
@@ -40,6 +39,7 @@ from qianfan.models import AuditEvent, FinanceKind
 from qianfan.validation import ClusterCode, District, bilingual
 from reports import stats
 from reports.finance_by_product import ProductFigures, finance_by_product
+from reports.queries import audit_events_page
 from reports.stats import Figures, GroupBy, Scope
 
 router = APIRouter(prefix="/api/v1", responses=AUTH_RESPONSES)
@@ -628,19 +628,9 @@ def list_audit_events(
     query: Annotated[AuditQuery, Query()], principal: OfficeDep, session: SessionDep, settings: SettingsDep
 ) -> Page[AuditEventPublic]:
     """The audit log, newest first (by ``seq``), optionally for one entity type and id."""
-    conditions: list[Any] = []
-    if query.entity_type is not None:
-        conditions.append(col(AuditEvent.entity_type) == query.entity_type)
-    if query.entity_id is not None:
-        conditions.append(col(AuditEvent.entity_id) == query.entity_id)
-    total = session.exec(select(func.count()).select_from(AuditEvent).where(*conditions)).one()
-    rows = session.exec(
-        select(AuditEvent)
-        .where(*conditions)
-        .order_by(col(AuditEvent.seq).desc())
-        .offset(query.offset)
-        .limit(query.limit)
-    ).all()
+    rows, total = audit_events_page(
+        session, entity_type=query.entity_type, entity_id=query.entity_id, limit=query.limit, offset=query.offset
+    )
     return Page[AuditEventPublic](
         items=[AuditEventPublic.from_model(row, settings) for row in rows],
         total=total,

@@ -17,9 +17,9 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from accounts.queries import organisation_names, user_display_names
 from api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
 from api.routes.stats import StatsQuery, stats_csv_response
 from api.web import labels
@@ -29,17 +29,19 @@ from api.web.session import FormDep, OfficePage, WebUser
 from finance import service as fs
 from finance.settlement import MAX_PAYMENT_DAYS_AFTER_ACCEPTANCE
 from market import ocds
+from market.queries import contract_titles
 from qianfan import jobs as job_service
 from qianfan import notifications
 from qianfan.audit import verify_chain
 from qianfan.clock import to_local
 from qianfan.config import Settings
 from qianfan.errors import InvalidInput
-from qianfan.models import AuditEvent, Contract, Job, Organisation, User
+from qianfan.models import Job
 from qianfan.uow import UnitOfWork
 from qianfan.validation import parse_input
 from reports import stats
 from reports.finance_by_product import finance_by_product
+from reports.queries import audit_events_page
 from reports.stats import Figures, GroupBy, Scope
 
 router = APIRouter(prefix="/office", include_in_schema=False)
@@ -245,7 +247,7 @@ def operations_page(
 ) -> Response:
     shown = None if job is None else job_service.job_for(session, user.actor, job)  # unknown id: a 404 page
     rows = job_service.jobs_of(session, user.actor, limit=30)
-    people = _people(session, {j.started_by_user_id for j in rows if j.started_by_user_id is not None})
+    people = user_display_names(session, {j.started_by_user_id for j in rows if j.started_by_user_id is not None})
     context = {
         "dead_letters": notifications.dead_letters(session, include_replayed=True, limit=100),
         "jobs": rows,
@@ -256,13 +258,6 @@ def operations_page(
         "refit_running": any(j.kind == job_service.REFIT and not j.status.finished for j in rows),
     }
     return render(request, "office/operations.html", context, user=user)
-
-
-def _people(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    users = session.exec(select(User).where(col(User.id).in_(ids))).all()
-    return {u.id: u.display_name or u.username for u in users if u.id is not None}
 
 
 @router.post("/operations/refit")
@@ -299,15 +294,10 @@ def replay_dead_letter(
 
 
 def _audit_context(session: Session, page: int) -> dict[str, Any]:
-    total = session.exec(select(func.count()).select_from(AuditEvent)).one()
     page = max(0, page)
-    events = session.exec(
-        select(AuditEvent)
-        .order_by(col(AuditEvent.seq).desc())
-        .offset(page * AUDIT_PAGE_SIZE)
-        .limit(AUDIT_PAGE_SIZE + 1)
-    ).all()
-    people = _people(session, {e.actor_id for e in events if e.actor_id is not None})
+    # One more than a page: whether a next page exists.
+    events, total = audit_events_page(session, limit=AUDIT_PAGE_SIZE + 1, offset=page * AUDIT_PAGE_SIZE)
+    people = user_display_names(session, {e.actor_id for e in events if e.actor_id is not None})
     return {
         "total": total,
         "events": events[:AUDIT_PAGE_SIZE],
@@ -353,17 +343,8 @@ def late_buyers_page(request: Request, user: OfficePage, session: SessionDep, cl
     today = to_local(clock.now()).date()
     rows = fs.late_buyers(session, user.actor, today)
     ids = {r.buyer_id for r in rows} | {r.supplier_id for r in rows}
-    names = (
-        {i: n for i, n in session.exec(select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(ids)))}
-        if ids
-        else {}
-    )
-    contract_ids = [r.contract_id for r in rows]
-    titles = (
-        {i: t for i, t in session.exec(select(Contract.id, Contract.title).where(col(Contract.id).in_(contract_ids)))}
-        if contract_ids
-        else {}
-    )
+    names = organisation_names(session, ids)
+    titles = contract_titles(session, user.actor, [r.contract_id for r in rows])
     context = {
         "rows": rows,
         "names": names,

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import col, select
 
 from api.deps import ClockDep, EngineDep, SessionDep
 from api.web.render import field_errors, form_values, redirect, render
 from api.web.session import FormDep, ProviderPage
 from market import service as marketplace
+from market.queries import mentors_of, service_packages_of
 from qianfan.errors import InvalidInput
-from qianfan.models import Mentor, ServicePackage
 from qianfan.uow import UnitOfWork
 
 router = APIRouter(prefix="/provider", include_in_schema=False)
@@ -20,14 +19,8 @@ PACKAGE_FIELDS = ("title", "category", "value", "description")
 
 
 def _page(request: Request, user: ProviderPage, session: SessionDep, **context: object) -> Response:
-    packages = session.exec(
-        select(ServicePackage)
-        .where(col(ServicePackage.organisation_id) == user.organisation_id)
-        .order_by(col(ServicePackage.id).desc())
-    ).all()
-    mentors = session.exec(
-        select(Mentor).where(col(Mentor.organisation_id) == user.organisation_id).order_by(col(Mentor.id).desc())
-    ).all()
+    packages = service_packages_of(session, user.organisation_id)
+    mentors = mentors_of(session, user.organisation_id)
     status = int(context.pop("status_code", 200))  # type: ignore[call-overload]
     page = {"packages": packages, "mentors": mentors, "values": {}, "errors": {}, **context}
     return render(request, "provider/home.html", page, user=user, status_code=status)

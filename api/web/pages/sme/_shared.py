@@ -1,24 +1,19 @@
-"""What several sections of the SME's portal share: the label tables, the refusal a form shows, the small reads
-scoped to the SME's own organisation, and amounts as an input shows them."""
+"""What several sections of the SME's portal share: the label tables, the refusal a form shows, the names of
+organisations, and amounts as an input shows them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, col, select
-
+from accounts.queries import organisation_names
 from api.web import labels
 from api.web.render import field_errors
 from finance.limits import BindingConstraint
 from finance.states import REVIEW_QUEUE_STATES
-from qianfan.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
+from qianfan.errors import Conflict, DomainError, InvalidInput, RuleViolation
 from qianfan.models import (
     ApplicationStatus,
     IntentStatus,
-    Offer,
-    OfferStatus,
-    Organisation,
 )
 
 #: Refusals a form shows beside what was typed (422); a record that is not the SME's stays a 404 page.
@@ -39,25 +34,8 @@ OPEN_APPLICATION_STATES = (
 )
 
 
-def org_names(session: Session, ids: Sequence[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = session.exec(select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(set(ids)))).all()
-    return {i: n for i, n in rows if i is not None}
-
-
-def my_offers(session: Session, org_id: int, *, active_only: bool = False) -> list[Offer]:
-    stmt = select(Offer).where(col(Offer.organisation_id) == org_id)
-    if active_only:
-        stmt = stmt.where(col(Offer.status) == OfferStatus.ACTIVE)
-    return list(session.exec(stmt.order_by(col(Offer.status), col(Offer.id).desc())).all())
-
-
-def own_offer(session: Session, org_id: int, offer_id: int) -> Offer:
-    offer = session.get(Offer, offer_id)
-    if offer is None or offer.organisation_id != org_id:
-        raise NotFound.of("产品/服务", "Offer", offer_id)
-    return offer
+#: The names of organisations by id (``accounts.queries.organisation_names``), as the sections have called it.
+org_names = organisation_names
 
 
 def refused(exc: DomainError) -> tuple[dict[str, tuple[str, str]], tuple[str, str] | None]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import func, or_
-from sqlmodel import col, select
 
 from api.deps import ClockDep, EngineDep, SessionDep
 from api.web.pages.sme._shared import (
@@ -15,13 +13,9 @@ from api.web.pages.sme._shared import (
 from api.web.render import act, render
 from api.web.session import FormDep, SmePage
 from market import service as marketplace
-from qianfan.models import (
-    Contract,
-    IntentOrder,
-    Receivable,
-    ReceivableStatus,
-)
+from market.queries import contracts_supplied_by, intent_orders_for
 from qianfan.uow import UnitOfWork
+from reports.queries import registered_face_by_contract
 
 router = APIRouter()
 
@@ -29,33 +23,14 @@ router = APIRouter()
 @router.get("/deals")
 def deals_page(request: Request, user: SmePage, session: SessionDep) -> Response:
     org = user.organisation_id
-    intents = session.exec(
-        select(IntentOrder)
-        .where(or_(col(IntentOrder.supplier_id) == org, col(IntentOrder.buyer_id) == org))
-        .order_by(col(IntentOrder.proposed_at).desc())
-    ).all()
-    contracts = session.exec(
-        select(Contract).where(col(Contract.supplier_id) == org).order_by(col(Contract.signed_at).desc())
-    ).all()
-    registered = (
-        dict(
-            session.exec(
-                select(Receivable.contract_id, func.sum(Receivable.face_fen))
-                .where(
-                    col(Receivable.contract_id).in_([c.id for c in contracts]),
-                    col(Receivable.status) != ReceivableStatus.CANCELLED,
-                )
-                .group_by(col(Receivable.contract_id))
-            ).all()
-        )
-        if contracts
-        else {}
-    )
+    intents = intent_orders_for(session, user.actor)
+    contracts = contracts_supplied_by(session, user.actor)
+    registered = registered_face_by_contract(session, [c.id for c in contracts if c.id is not None])
     names = org_names(session, [i.buyer_id for i in intents] + [c.buyer_id for c in contracts])
     context = {
         "intents": intents,
         "contracts": contracts,
-        "registered": {k: int(v or 0) for k, v in registered.items()},
+        "registered": registered,
         "names": names,
         "intent_names": INTENT_NAMES,
         "org": org,

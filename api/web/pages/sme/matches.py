@@ -7,31 +7,25 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import col, select
 
+from accounts.queries import organisation_by_id
 from api.deps import ClockDep, EngineDep, SessionDep
 from api.web.pages.sme._shared import (
     INTENT_NAMES,
     FormRefusal,
     FormState,
-    my_offers,
-    org_names,
-    own_offer,
 )
 from api.web.render import act, form_values, redirect, render
 from api.web.session import FormDep, SmePage
 from market import service as marketplace
+from market.access import load_offer_for, load_order_for
+from market.queries import interests_on_order_for, offers_of, orders_with_buyers, supplier_intent_orders_on
 from matcher import service as matching
-from qianfan.errors import NotFound
 from qianfan.models import (
-    IntentOrder,
     IntentStatus,
-    Interest,
     InterestKind,
     Offer,
-    Order,
     OrderStatus,
-    Organisation,
 )
 from qianfan.uow import UnitOfWork
 
@@ -76,21 +70,20 @@ def _ranked_for_offer(engine: Any, clock: Any, user: Any, offer_id: int, limit: 
 def matches_page(
     request: Request, user: SmePage, session: SessionDep, engine: EngineDep, clock: ClockDep, offer: int | None = None
 ) -> Response:
-    offers = my_offers(session, user.organisation_id, active_only=True)
+    offers = offers_of(session, user.organisation_id, active_only=True)
     chosen = [o for o in offers if offer is None or o.id == offer]
     if offer is not None and not chosen:
-        own_offer(session, user.organisation_id, offer)  # another SME's id: 404; a withdrawn one of mine: empty
+        load_offer_for(session, user.actor, offer)  # another SME's id: 404; a withdrawn one of mine: empty
     found: list[tuple[matching.RankedItem, Offer]] = []
     for o in chosen:
         assert o.id is not None
         found += [(item, o) for item in _ranked_for_offer(engine, clock, user, o.id, MATCHES_PER_OFFER)]
     found.sort(key=lambda pair: -pair[0].score)
     found = found[:MATCHES_SHOWN]
-    order_ids = [item.id for item, _ in found]
-    orders = (
-        {o.id: o for o in session.exec(select(Order).where(col(Order.id).in_(order_ids))).all()} if order_ids else {}
-    )
-    buyers = org_names(session, [o.organisation_id for o in orders.values()])
+    # The same read as the API's ranked orders of an offer (GET /api/v1/offers/{id}/matches).
+    with_buyers = orders_with_buyers(session, user.actor, [item.id for item, _ in found])
+    orders = {i: order for i, (order, _) in with_buyers.items()}
+    buyers = {order.organisation_id: name for order, name in with_buyers.values()}
     rows = [
         {"item": item, "offer": o, "order": orders[item.id], "reasons": _reasons(item)}
         for item, o in found
@@ -118,11 +111,9 @@ def _order_page(
     """An open order as the SME sees it: how each of its offers matches it, its interest and intent orders, and
     the form to propose one (*state*: the form after a refusal)."""
     state = state or FormState()
-    order = session.get(Order, order_id)
-    if order is None:
-        raise NotFound.of("订单", "Order", order_id)
-    buyer = session.get(Organisation, order.organisation_id)
-    offers = my_offers(session, user.organisation_id, active_only=True)
+    order = load_order_for(session, user.actor, order_id)
+    buyer = organisation_by_id(session, order.organisation_id)
+    offers = offers_of(session, user.organisation_id, active_only=True)
     mine: list[dict[str, Any]] = []
     if order.status == OrderStatus.OPEN:
         for o in offers:
@@ -131,23 +122,9 @@ def _order_page(
                 if item.id == order_id:
                     mine.append({"offer": o, "item": item, "reasons": _reasons(item)})
         mine.sort(key=lambda m: -m["item"].score)
-    offer_ids = [o.id for o in my_offers(session, user.organisation_id) if o.id is not None]
-    interests = (
-        session.exec(
-            select(Interest, Offer.title)
-            .join(Offer, col(Offer.id) == col(Interest.offer_id))
-            .where(col(Interest.order_id) == order_id, col(Interest.offer_id).in_(offer_ids))
-            .order_by(col(Interest.created_at))
-        ).all()
-        if offer_ids
-        else []
-    )
+    interests = interests_on_order_for(session, user.actor, order_id)
     shortlisted = {i.offer_id for i, _ in interests if i.kind == InterestKind.SHORTLIST}
-    intents = session.exec(
-        select(IntentOrder).where(
-            col(IntentOrder.order_id) == order_id, col(IntentOrder.supplier_id) == user.organisation_id
-        )
-    ).all()
+    intents = supplier_intent_orders_on(session, user.actor, order_id)
     live = {i.offer_id for i in intents if i.status in (IntentStatus.PROPOSED, IntentStatus.SIGNED)}
     proposable = [o for o in offers if o.id in shortlisted and o.id not in live]
     context = {

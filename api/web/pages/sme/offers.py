@@ -12,14 +12,14 @@ from api.deps import ClockDep, EngineDep, SessionDep
 from api.web.pages.sme._shared import (
     FormRefusal,
     FormState,
-    my_offers,
-    own_offer,
     plain_yuan,
 )
 from api.web.render import act, form_values, redirect, render
 from api.web.session import FormDep, SmePage
 from market import offer_import
 from market import service as marketplace
+from market.access import load_offer_for
+from market.queries import offers_of
 from qianfan.models import (
     Offer,
     OfferKind,
@@ -38,7 +38,7 @@ KIND_NAMES: dict[str, tuple[str, str]] = {
 
 @router.get("/offers")
 def offers_page(request: Request, user: SmePage, session: SessionDep) -> Response:
-    offers = my_offers(session, user.organisation_id)
+    offers = offers_of(session, user.organisation_id)
     return render(request, "sme/offers.html", {"offers": offers, "kind_names": KIND_NAMES}, user=user)
 
 
@@ -94,7 +94,7 @@ def create_offer(request: Request, user: SmePage, form: FormDep, engine: EngineD
 
 @router.get("/offers/{offer_id}/edit")
 def edit_offer_page(offer_id: int, request: Request, user: SmePage, session: SessionDep) -> Response:
-    offer = own_offer(session, user.organisation_id, offer_id)
+    offer = load_offer_for(session, user.actor, offer_id)
     values = {
         "kind": offer.kind.value,
         "title": offer.title,
@@ -119,7 +119,7 @@ def save_offer(
     engine: EngineDep,
     clock: ClockDep,
 ) -> Response:
-    offer = own_offer(session, user.organisation_id, offer_id)
+    offer = load_offer_for(session, user.actor, offer_id)
     data, values, quals = _offer_data(form, with_kind=False)
     version_text = form_values(form, "version")["version"]
     values["version"] = version_text
