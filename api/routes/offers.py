@@ -20,6 +20,7 @@ from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
 from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_orders, sort_schema
 from api.routes.lists import (
     IfMatch,
+    OfferIndexDep,
     PathId,
     QualifiedRankQuery,
     expected_version,
@@ -228,6 +229,7 @@ def offer_matches(
     clock: ClockDep,
     session: SessionDep,
     settings: SettingsDep,
+    store: OfferIndexDep,
 ) -> Page[RankedPublic[OrderPublic]]:
     """开放中的订单按匹配度排序，要求本企业未持有资质的订单不显示；仅供给所属中小企业可查看。
     筛选：`category`、`district`（订单所在分园）、`qualification`（订单要求）、`min_score`。
@@ -240,7 +242,7 @@ def offer_matches(
 
     def rank(offset: int, limit: int) -> matching.RankedPage:
         return matching.rank_orders_for_offer(
-            engine, clock, offer_id, filters=filters, offset=offset, limit=limit, actor=principal.actor
+            engine, clock, offer_id, filters=filters, offset=offset, limit=limit, actor=principal.actor, store=store
         )
 
     items, total, first = ranked(rank, query)

@@ -68,7 +68,7 @@ def test_offers_import_matches_and_interest(portal: Any, live: Any) -> None:
 
     live.settle()
     window.goto("/sme/matches")
-    assert "为什么匹配" in window.text() and "类别相同" in window.text()
+    assert "为什么匹配" in window.text() and "同一类别" in window.text()
     window.shot("matches")
     page.locator("table a[href^='/sme/orders/']").first.click()
     page.wait_for_url(re.compile(r".*/sme/orders/\d+$"))

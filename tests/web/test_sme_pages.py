@@ -185,7 +185,7 @@ def test_matches_show_the_reasons_and_interest_then_an_intent_order(world: World
     order = an_order(world)
     login(pages, world, world.sme)
     matches = pages.get("/sme/matches").text
-    assert "区级政务大数据治理平台采购" in matches and "为什么匹配" in matches and "类别相同" in matches
+    assert "区级政务大数据治理平台采购" in matches and "为什么匹配" in matches and "同一类别" in matches
     assert "共同关键词" in matches
     assert "区级政务大数据治理平台采购" in pages.get(f"/sme/matches?offer={offer.id}").text
     detail = pages.get(f"/sme/orders/{order.id}").text

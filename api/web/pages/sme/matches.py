@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from accounts.queries import organisation_by_id
 from api.deps import ClockDep, EngineDep, SessionDep
+from api.routes.lists import OfferIndexDep
 from api.web.pages.sme._shared import (
     INTENT_NAMES,
     FormRefusal,
@@ -21,6 +22,8 @@ from market import service as marketplace
 from market.access import load_offer_for, load_order_for
 from market.queries import interests_on_order_for, offers_of, orders_with_buyers, supplier_intent_orders_on
 from matcher import service as matching
+from matcher.explain import reason_label
+from matcher.store import OfferIndexStore
 from qianfan.models import (
     IntentStatus,
     InterestKind,
@@ -36,17 +39,6 @@ INTEREST_NAMES: dict[str, tuple[str, str]] = {
     InterestKind.SHORTLIST.value: ("买方已入围", "Shortlisted by the buyer"),
     InterestKind.REJECTION.value: ("买方未选用", "Not selected by the buyer"),
 }
-#: The matcher's features, as a person reads them.
-REASON_NAMES: dict[str, tuple[str, str]] = {
-    "word": ("关键词相同", "Shared keywords"),
-    "char": ("描述用词相近", "Similar wording"),
-    "title": ("标题相似", "Similar title"),
-    "category": ("类别相同", "Same category"),
-    "district": ("同一园区", "Same branch park"),
-    "budget": ("预算覆盖报价", "Budget covers your price"),
-    "dense": ("语义相近", "Similar meaning"),
-    "record": ("平台履约记录", "Track record on the platform"),
-}
 MATCHES_PER_OFFER = 20
 MATCHES_SHOWN = 60
 
@@ -57,18 +49,26 @@ def _reasons(item: matching.RankedItem) -> list[tuple[str, str, float]]:
     for name, value in sorted(item.contributions.items(), key=lambda kv: -kv[1]):
         if value <= 0.0005:
             continue
-        zh, en = REASON_NAMES.get(name, (name, name))
+        zh, en = reason_label(name)
         out.append((zh, en, value))
     return out
 
 
-def _ranked_for_offer(engine: Any, clock: Any, user: Any, offer_id: int, limit: int) -> list[matching.RankedItem]:
-    return matching.rank_orders_for_offer(engine, clock, offer_id, limit=limit, actor=user.actor).items
+def _ranked_for_offer(
+    engine: Any, clock: Any, user: Any, offer_id: int, limit: int, store: OfferIndexStore
+) -> list[matching.RankedItem]:
+    return matching.rank_orders_for_offer(engine, clock, offer_id, limit=limit, actor=user.actor, store=store).items
 
 
 @router.get("/matches")
 def matches_page(
-    request: Request, user: SmePage, session: SessionDep, engine: EngineDep, clock: ClockDep, offer: int | None = None
+    request: Request,
+    user: SmePage,
+    session: SessionDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    store: OfferIndexDep,
+    offer: int | None = None,
 ) -> Response:
     offers = offers_of(session, user.organisation_id, active_only=True)
     chosen = [o for o in offers if offer is None or o.id == offer]
@@ -77,7 +77,7 @@ def matches_page(
     found: list[tuple[matching.RankedItem, Offer]] = []
     for o in chosen:
         assert o.id is not None
-        found += [(item, o) for item in _ranked_for_offer(engine, clock, user, o.id, MATCHES_PER_OFFER)]
+        found += [(item, o) for item in _ranked_for_offer(engine, clock, user, o.id, MATCHES_PER_OFFER, store)]
     found.sort(key=lambda pair: -pair[0].score)
     found = found[:MATCHES_SHOWN]
     # The same read as the API's ranked orders of an offer (GET /api/v1/offers/{id}/matches).
@@ -106,6 +106,7 @@ def _order_page(
     engine: Any,
     clock: Any,
     order_id: int,
+    store: OfferIndexStore,
     state: FormState | None = None,
 ) -> Response:
     """An open order as the SME sees it: how each of its offers matches it, its interest and intent orders, and
@@ -118,7 +119,7 @@ def _order_page(
     if order.status == OrderStatus.OPEN:
         for o in offers:
             assert o.id is not None
-            for item in _ranked_for_offer(engine, clock, user, o.id, matching.MAX_PAGE):
+            for item in _ranked_for_offer(engine, clock, user, o.id, matching.MAX_PAGE, store):
                 if item.id == order_id:
                     mine.append({"offer": o, "item": item, "reasons": _reasons(item)})
         mine.sort(key=lambda m: -m["item"].score)
@@ -147,9 +148,15 @@ def _order_page(
 
 @router.get("/orders/{order_id}")
 def order_page(
-    order_id: int, request: Request, user: SmePage, session: SessionDep, engine: EngineDep, clock: ClockDep
+    order_id: int,
+    request: Request,
+    user: SmePage,
+    session: SessionDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    store: OfferIndexDep,
 ) -> Response:
-    return _order_page(request, user, session, engine, clock, order_id)
+    return _order_page(request, user, session, engine, clock, order_id, store)
 
 
 @router.post("/orders/{order_id}/interest")
@@ -180,6 +187,7 @@ def propose_intent(
     session: SessionDep,
     engine: EngineDep,
     clock: ClockDep,
+    store: OfferIndexDep,
 ) -> Response:
     values = form_values(form, "offer_id", "amount", "delivery_due", "terms")
     data = {
@@ -192,7 +200,7 @@ def propose_intent(
     try:
         intent = marketplace.propose_intent_order(UnitOfWork(engine, clock), user.actor, data)
     except FormRefusal as exc:
-        return _order_page(request, user, session, engine, clock, order_id, FormState.refused(values, exc))
+        return _order_page(request, user, session, engine, clock, order_id, store, FormState.refused(values, exc))
     return redirect(
         "/sme/deals",
         (
