@@ -87,7 +87,7 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dat
 
     from qianfan.migrate import upgrade
     from qianfan.models import OutboxEvent
-    from seeds import run_seed
+    from seeds.load import run_seed
 
     directory = tmp_path_factory.mktemp("seeded")
     path = directory / "qianfan.db"
