@@ -23,7 +23,7 @@ step's moment, all steps in time order, so each risk check sees the record as it
 - **Revolving lines**: 北京中关村银行 (demo-bank-admin) accepted demo-sme-veteran's suggested line 45 days ago
   (¥1,340,000.00, the amount suggested then); the veteran drew 500,000.00 and repaid it before its due date, and
   drew 600,000.00 a fortnight ago, still outstanding.  北京银行 (demo-bob) declined demo-sme (the platform suggests no
-  line: a loan overdue now, too new on the platform).
+  line: a loan overdue now).
 
 Idempotent: products by bank and code, offers/orders/intent orders/contracts/plans/acceptances/payments as in
 :mod:`seeds.settlement`, applications by applicant and idempotency key (``demo-cf-<key>``), a line by bank and SME;
@@ -43,6 +43,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from finance import service as fs
+from finance.queries.loans import payoff
 from qianfan.actors import Actor
 from qianfan.clock import Clock, FrozenClock, to_local
 from qianfan.errors import DomainError
@@ -659,8 +660,8 @@ class _ChainFinance(_Settlement):
             r.count(r.present, "repayments")
             return
         uow = self.uow(at)
-        with Session(self.engine) as s:  # to settle it that day: interest to the day
-            owed = fs.loan_outstanding(s, loan.id, as_of=to_local(uow.clock.now()).date()).total_fen
+        with Session(self.engine) as s:  # the loan's payoff that day, the figure repay_loan charges
+            owed = payoff(s, loan.id, to_local(uow.clock.now()).date()).total_fen
         fs.repay_loan(uow, self.actor(APPLICANTS[key]), loan.id, str(fen_to_yuan(owed)), f"{key}-repay")
         r.count(r.created, "repayments")
 

@@ -4,8 +4,9 @@ Loaded by :func:`seeds.demo.load_demo` after the marketplace data, through the r
 :mod:`finance.service` only.  Each :class:`Story` is one receivable and what happens to it, as steps at fixed
 offsets from the seed's moment ``T`` (history months ago, today's queue a few hours ago).  All steps of all stories
 run in time order, each with a :class:`~qianfan.clock.FrozenClock` set to its moment, so what the risk check sees
-(an SME's confirmed receivables, a debtor's payment record) is what existed at that moment.  Then the maturity sweep
-and the 48-hour sweep run at ``T``: the overdue loan is marked, applications near their deadline are flagged.
+(an SME's confirmed receivables and its own loans, a debtor's payment record) is what existed at that moment: an
+application passes the check only if the SME had no loan past its due date then.  Then the maturity sweep and the
+48-hour sweep run at ``T``: the overdue loan is marked, applications near their deadline are flagged.
 
 Idempotent: products are found by bank and code, credit lines by bank and core enterprise, receivables by creditor
 and title, applications by their idempotency key, payments by theirs; a step runs only from the state it expects
@@ -186,7 +187,11 @@ STORIES: tuple[Story, ...] = (
     Story("h-repaid", SME, JINGHUA, "接诉即办热线数据分析服务（2026年上半年）", "960000.00", -_d(110), -15,
           steps=(Step(-_d(109), "confirm"), *_financed(-_d(108), "demo-bank", SME, ZGCB, "860000.00"),
                  Step(-_d(16), "pay", ("960000.00", 1)))),
-    Story("h-overdue", SME, RONGTAI, "金融数据标准管理咨询服务费", "2200000.00", -_d(100), -12,
+    # due yesterday and not repaid: overdue since today, with a day's penalty interest.  The risk check refuses any
+    # application of an SME with a loan overdue (finance.risk.sme_loan_failures, every product), so demo-sme's
+    # applications in today's queue (q-approved, q-signed) were submitted while this loan was still current; the
+    # ones it makes from today on are refused (seeds.chain_finance's HT-20)
+    Story("h-overdue", SME, RONGTAI, "金融数据标准管理咨询服务费", "2200000.00", -_d(100), -1,
           steps=(Step(-_d(99), "confirm"), *_financed(-_d(99) + _h(3), "demo-bank", SME, ZGCB, "1980000.00"))),
     Story("h-partial", SME, JINGHUA, "城市运行监测中心可视化大屏开发", "3000000.00", -_d(60), 25,
           steps=(Step(-_d(59), "confirm"), *_financed(-_d(58), "demo-bank", SME, ZGCB, "2600000.00"),
