@@ -27,12 +27,19 @@ from typing import Any
 import pytest
 import uvicorn
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from api.app import create_app
 from api.deps import get_clock
-from qianfan.clock import FrozenClock
+from finance.queries.loans import payoff
+from finance.service.loans import repay_loan
+from qianfan.actors import Actor
+from qianfan.clock import FrozenClock, to_local
 from qianfan.config import Settings
 from qianfan.db import make_engine
+from qianfan.models import Loan, LoanStatus, Organisation, User
+from qianfan.money import fen_to_yuan
+from qianfan.uow import UnitOfWork
 
 CHROMIUM = os.environ.get("QIANFAN_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("QIANFAN_ARTIFACTS", Path(__file__).resolve().parents[2] / "artifacts"))
@@ -323,3 +330,28 @@ def portal(browser: Any, live: LiveServer, shots: Path) -> Iterator[Any]:
     yield open_portal
     for window in opened:
         window.close()
+
+
+def settle_overdue_loans(live: LiveServer, sme_username: str) -> int:
+    """Each debtor repays the SME's overdue loans at today's payoff (through the use case), so the SME may apply
+    again: an SME with an overdue loan is refused by the automatic risk check for every product (finance.risk).
+    The demo keeps demo-sme's loan at 北京中关村银行 overdue; journeys in which demo-sme applies today start with
+    its debtor paying it.  Returns how many loans were repaid."""
+    with Session(live.engine) as s:
+        sme_user = s.exec(select(User).where(User.username == sme_username)).one()
+        overdue = s.exec(
+            select(Loan).where(Loan.sme_id == sme_user.organisation_id, Loan.status == LoanStatus.OVERDUE)
+        ).all()
+        payers = []
+        for loan in overdue:
+            assert loan.id is not None and loan.core_enterprise_id is not None
+            org = s.get(Organisation, loan.core_enterprise_id)
+            user = s.exec(select(User).where(User.organisation_id == loan.core_enterprise_id)).first()
+            assert org is not None and user is not None
+            payers.append((loan.id, Actor.for_user(user, org)))
+    today = to_local(live.clock.now()).date()
+    for loan_id, actor in payers:
+        with Session(live.engine) as s:
+            owed = payoff(s, loan_id, today).total_fen
+        repay_loan(UnitOfWork(live.engine, live.clock), actor, loan_id, fen_to_yuan(owed), f"e2e-settle-{loan_id}")
+    return len(payers)

@@ -25,6 +25,7 @@ from qianfan.models import (
     User,
 )
 from qianfan.uow import UnitOfWork
+from tests.e2e.conftest import settle_overdue_loans
 
 pytestmark = pytest.mark.browser
 
@@ -64,7 +65,9 @@ def _queue_ids(live: Any, status: ApplicationStatus) -> list[int]:
 
 
 def _demo_sme_applies(live: Any) -> int:
-    """demo-sme applies to 北京中关村银行 on its receivable from 融泰 (as it would on its own portal)."""
+    """demo-sme applies to 北京中关村银行 on its receivable from 融泰 (as it would on its own portal), once its
+    overdue loan is paid (an SME with an overdue loan is refused for every product)."""
+    assert settle_overdue_loans(live, "demo-sme") == 1
     sme = _actor(live, "demo-sme")
     with Session(live.engine) as s:
         part = s.exec(
