@@ -14,6 +14,7 @@ from pydantic import AfterValidator, Field, model_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from market.access import interests_visible_to, load_offer_for
 from qianfan import events
 from qianfan.actors import Actor
 from qianfan.clock import to_local
@@ -444,12 +445,11 @@ def interests_on_offer(session: Session, actor: Actor, offer_id: int) -> list[In
     Another organisation's offer is reported as not found.  Show a buyer's record with its ``message_to_supplier``
     only: its ``note`` is the buyer's (:func:`note_visible_to`)."""
     actor.require_kind(OrgKind.SME)
-    offer = load_row(session, Offer, offer_id, "产品/服务", "Offer")
-    actor.require_owner(offer.organisation_id, "产品/服务", "Offer", offer_id)
+    load_offer_for(session, actor, offer_id)  # an SME reads its own offers only
     return list(
         session.exec(
             select(Interest)
-            .where(col(Interest.offer_id) == offer_id)
+            .where(col(Interest.offer_id) == offer_id, interests_visible_to(actor))
             .order_by(col(Interest.created_at), col(Interest.id))
         ).all()
     )
