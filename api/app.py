@@ -20,6 +20,7 @@ from api.routes.docs import install_docs
 from api.routes.finance import router as finance_router
 from api.routes.loans import router as loans_router
 from api.routes.receivables import router as receivables_router
+from api.routes.record_access import router as record_access_router
 from api.routes.settlement import router as settlement_router
 from api.routes.stats import router as stats_router
 from api.web import install_web
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(finance_router)
     app.include_router(loans_router)
     app.include_router(credit_suggestions_router)
+    app.include_router(record_access_router)
     app.include_router(chain_finance_router)
     app.include_router(stats_router)
     app.include_router(settlement_router)

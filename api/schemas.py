@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from market import service as marketplace
 from qianfan import taxonomy
 from qianfan.clock import to_local
 from qianfan.models import (
@@ -544,16 +545,25 @@ class RankedPublic(BaseModel, Generic[T]):
 
 
 class InterestPublic(BaseModel):
+    """An interest, shortlist or rule-out.  ``note`` is private to the organisation that wrote it (null for anyone
+    else: a buyer's note never reaches the supplier); ``message_to_supplier`` is the buyer's message the supplier
+    reads."""
+
     id: int
     order_id: int
     offer_id: int
     kind: InterestKind = Field(description="interest 意向 / shortlist 入围 / rejection 淘汰")
     organisation_id: int
-    note: str
+    note: str | None = Field(
+        description="内部备注，仅记录方可见（供应商看不到采购方的备注）/ internal note, visible only to the "
+        "organisation that wrote it (null for anyone else)"
+    )
+    message_to_supplier: str = Field(description="给供应商的留言 / the buyer's message to the supplier")
     created_at: datetime
 
     @classmethod
-    def from_model(cls, row: Interest, tz: ZoneInfo) -> InterestPublic:
+    def from_model(cls, row: Interest, tz: ZoneInfo, viewer_id: int) -> InterestPublic:
+        """The record as the organisation ``viewer_id`` reads it."""
         assert row.id is not None
         return cls(
             id=row.id,
@@ -561,7 +571,8 @@ class InterestPublic(BaseModel):
             offer_id=row.offer_id,
             kind=row.kind,
             organisation_id=row.organisation_id,
-            note=row.note,
+            note=row.note if marketplace.note_visible_to(row, viewer_id) else None,
+            message_to_supplier=row.message_to_supplier,
             created_at=to_local(row.created_at, tz),
         )
 

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, Field, model_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from market.access import interests_visible_to, load_offer_for
 from qianfan import events
 from qianfan.actors import Actor
 from qianfan.clock import to_local
@@ -427,10 +428,41 @@ def post_service_need(uow: UnitOfWork, actor: Actor, data: ServiceNeedInput | Ma
 
 
 # ---------------------------------------------------------------- interest and shortlist
+#
+# A record's ``note`` is private to the organisation that wrote it (issue 16, item 5): the buyer's shortlist or
+# rule-out note is for the buyer's own people, never shown to the supplier.  What the buyer means the supplier to
+# read is ``message_to_supplier``, a separate, clearly labelled field.  :func:`interests_on_offer` is the supplier's
+# read, and :func:`note_visible_to` the one rule for who reads a note.
+
+
+def note_visible_to(interest: Interest, organisation_id: int) -> bool:
+    """Whether the organisation reads the record's private ``note``: only the one that wrote it."""
+    return interest.organisation_id == organisation_id
+
+
+def interests_on_offer(session: Session, actor: Actor, offer_id: int) -> list[Interest]:
+    """The SME's own interest and the buyers' decisions (shortlist, rule-out) on one of its offers, oldest first.
+    Another organisation's offer is reported as not found.  Show a buyer's record with its ``message_to_supplier``
+    only: its ``note`` is the buyer's (:func:`note_visible_to`)."""
+    actor.require_kind(OrgKind.SME)
+    load_offer_for(session, actor, offer_id)  # an SME reads its own offers only
+    return list(
+        session.exec(
+            select(Interest)
+            .where(col(Interest.offer_id) == offer_id, interests_visible_to(actor))
+            .order_by(col(Interest.created_at), col(Interest.id))
+        ).all()
+    )
 
 
 def _record_interest(
-    uow: UnitOfWork, actor: Actor, order: Order, offer: Offer, kind: InterestKind, note: str
+    uow: UnitOfWork,
+    actor: Actor,
+    order: Order,
+    offer: Offer,
+    kind: InterestKind,
+    note: str,
+    message_to_supplier: str = "",
 ) -> Interest:
     s = uow.session
     existing = s.exec(
@@ -457,6 +489,7 @@ def _record_interest(
         organisation_id=actor.organisation_id,
         user_id=actor.user_id,
         note=note.strip()[:1000],
+        message_to_supplier=message_to_supplier.strip()[:1000],
         created_at=uow.clock.now(),
     )
     s.add(interest)
@@ -483,7 +516,13 @@ def express_interest(uow: UnitOfWork, actor: Actor, order_id: int, offer_id: int
 
 
 def _buyer_decision(
-    uow: UnitOfWork, actor: Actor, order_id: int, offer_id: int, kind: InterestKind, note: str
+    uow: UnitOfWork,
+    actor: Actor,
+    order_id: int,
+    offer_id: int,
+    kind: InterestKind,
+    note: str,
+    message_to_supplier: str,
 ) -> Interest:
     actor.require_kind(OrgKind.LARGE_FIRM)
     with uow:
@@ -491,15 +530,21 @@ def _buyer_decision(
         _require_open(order)
         offer = load_row(uow.session, Offer, offer_id, "产品/服务", "Offer")
         _require_active(offer)
-        return _record_interest(uow, actor, order, offer, kind, note)
+        return _record_interest(uow, actor, order, offer, kind, note, message_to_supplier)
 
 
-def shortlist(uow: UnitOfWork, actor: Actor, order_id: int, offer_id: int, note: str = "") -> Interest:
-    return _buyer_decision(uow, actor, order_id, offer_id, InterestKind.SHORTLIST, note)
+def shortlist(
+    uow: UnitOfWork, actor: Actor, order_id: int, offer_id: int, note: str = "", message_to_supplier: str = ""
+) -> Interest:
+    """The buyer shortlists an offer: ``note`` is its own (private), ``message_to_supplier`` what the supplier reads."""
+    return _buyer_decision(uow, actor, order_id, offer_id, InterestKind.SHORTLIST, note, message_to_supplier)
 
 
-def reject_offer(uow: UnitOfWork, actor: Actor, order_id: int, offer_id: int, note: str = "") -> Interest:
-    return _buyer_decision(uow, actor, order_id, offer_id, InterestKind.REJECTION, note)
+def reject_offer(
+    uow: UnitOfWork, actor: Actor, order_id: int, offer_id: int, note: str = "", message_to_supplier: str = ""
+) -> Interest:
+    """The buyer rules an offer out: ``note`` is its own (private), ``message_to_supplier`` what the supplier reads."""
+    return _buyer_decision(uow, actor, order_id, offer_id, InterestKind.REJECTION, note, message_to_supplier)
 
 
 # ---------------------------------------------------------------- intent orders and contracts

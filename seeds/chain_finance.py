@@ -432,13 +432,28 @@ def _drawdown(key: str, start: timedelta, amount: str, due_days: int) -> tuple[A
 #: (key, acts): steps on no contract.  Products come before the oldest application.
 LINE_ACTS: tuple[tuple[str, tuple[Act, ...]], ...] = (
     ("products", (Act(-_d(440), "products"),)),
-    ("line-veteran", (Act(-_d(45), "decide", (ZGCB, "demo-bank-admin", VETERAN, True, LINE_NOTE)),)),
+    # A bank reads an SME's record (and so decides a line) only where the SME applied to it or granted it access
+    # (授权查询, finance.service.record_access): each SME grants the bank in its portal before the bank decides.
+    (
+        "line-veteran",
+        (
+            Act(-_d(45) - MIN2, "grant", ("demo-sme-veteran", ZGCB)),
+            Act(-_d(45), "decide", (ZGCB, "demo-bank-admin", VETERAN, True, LINE_NOTE)),
+        ),
+    ),
     ("dd-repaid", (*_drawdown("dd-repaid", -_d(40), "500000.00", -5), Act(-_d(8), "repay", ("dd-repaid",)))),
     ("dd-open", _drawdown("dd-open", -_d(16), "600000.00", 74)),
-    ("line-declined", (Act(-_d(3), "decide", (BOB, "demo-bob", SME, False, DECLINE_NOTE)),)),
+    (
+        "line-declined",
+        (
+            Act(-_d(3) - MIN2, "grant", ("demo-sme", BOB)),
+            Act(-_d(3), "decide", (BOB, "demo-bob", SME, False, DECLINE_NOTE)),
+        ),
+    ),
     (
         "line-closed",
         (
+            Act(-_d(60) - MIN2, "grant", ("demo-sme-veteran", ICBC)),
             Act(-_d(60), "decide", (ICBC, "demo-icbc", VETERAN, True, LINE_NOTE)),
             Act(-_d(12), "decide", (ICBC, "demo-icbc", VETERAN, False, CLOSE_NOTE)),
         ),
@@ -539,6 +554,10 @@ class _ChainFinance(_Settlement):
                     SmeCreditLine.bank_id == self.orgs[bank][0], SmeCreditLine.sme_id == self.orgs[sme][0]
                 )
             ).first()
+
+    def _cf_grant(self, at: timedelta, username: str, bank: str) -> None:
+        """The SME's administrator grants the bank access to its platform record (idempotent: a live grant stays)."""
+        fs.grant_record_access(self.uow(at), self.user(username), self.orgs[bank][0])
 
     def _cf_decide(self, at: timedelta, bank: str, username: str, sme: str, accept: bool, note: str) -> None:
         r = self.report

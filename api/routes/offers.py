@@ -268,4 +268,20 @@ def express_interest(
     interest = marketplace.express_interest(
         UnitOfWork(engine, clock), principal.actor, data.order_id, offer_id, data.note
     )
-    return InterestPublic.from_model(interest, settings.tz)
+    return InterestPublic.from_model(interest, settings.tz, principal.organisation_id)
+
+
+@router.get(
+    "/{offer_id}/interests",
+    response_model=list[InterestPublic],
+    summary="此供给的意向、入围与淘汰记录 / Interest, shortlists and rule-outs on this offer",
+)
+def interests_on_offer(
+    offer_id: PathId, principal: SmeDep, session: SessionDep, settings: SettingsDep
+) -> list[InterestPublic]:
+    """本企业的意向及采购方的入围、淘汰决定，附采购方给供应商的留言；采购方的内部备注不予显示。
+
+    The SME's own interest and the buyers' decisions on its offer, with each buyer's message to the supplier; a
+    buyer's internal note is never shown (``note`` is null on its records)."""
+    rows = marketplace.interests_on_offer(session, principal.actor, offer_id)
+    return [InterestPublic.from_model(row, settings.tz, principal.organisation_id) for row in rows]

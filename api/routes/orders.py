@@ -94,11 +94,24 @@ class DecisionInput(BaseModel):
     """The buyer's decision on an offer for its order."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"offer_id": 11, "note": "资质齐全，报价合理"}]}
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"offer_id": 11, "note": "资质齐全，报价合理", "message_to_supplier": "请于本周内提交详细报价"}
+            ]
+        },
     )
 
     offer_id: Id
-    note: str = Field("", max_length=1000, description="备注 / note")
+    note: str = Field(
+        "",
+        max_length=1000,
+        description="内部备注，仅本企业可见，供应商看不到 / internal note, for your organisation only: the supplier "
+        "never sees it",
+    )
+    message_to_supplier: str = Field(
+        "", max_length=1000, description="给供应商的留言，供应商可见 / message to the supplier, which it reads"
+    )
 
 
 def _filters(query: OrderQuery) -> queries.OrderFilters:
@@ -245,8 +258,10 @@ def _decision(
     kind: str, order_id: int, data: DecisionInput, principal: Principal, engine: Any, clock: Any, tz: Any
 ) -> InterestPublic:
     decide = marketplace.shortlist if kind == "shortlist" else marketplace.reject_offer
-    interest = decide(UnitOfWork(engine, clock), principal.actor, order_id, data.offer_id, data.note)
-    return InterestPublic.from_model(interest, tz)
+    interest = decide(
+        UnitOfWork(engine, clock), principal.actor, order_id, data.offer_id, data.note, data.message_to_supplier
+    )
+    return InterestPublic.from_model(interest, tz, principal.organisation_id)
 
 
 @router.post(

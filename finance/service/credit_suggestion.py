@@ -25,7 +25,7 @@ What the figures count (decided here; the window is the 12 months ``(today − 1
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from decimal import ROUND_DOWN, Decimal
 
 from sqlmodel import Session, col, select
@@ -35,8 +35,9 @@ from finance.limits import add_months
 from finance.platform_age import months_on_platform
 from finance.queries.platform import platform_since
 from finance.service.history import _late  # the one on-time rule of the platform record
+from finance.service.record_access import require_record_access
 from qianfan.actors import Actor
-from qianfan.clock import to_local
+from qianfan.clock import SHANGHAI, to_local
 from qianfan.errors import NotFound
 from qianfan.models import (
     Contract,
@@ -128,11 +129,12 @@ def trade_record(session: Session, sme_id: int, today: date) -> TradeRecord:
     )
 
 
-def suggest_credit_line(session: Session, actor: Actor, sme_id: int, today: date) -> CreditSuggestion:
-    """The suggestion for ``sme_id`` as of ``today``: banks and the programme office may ask about any SME, an
-    SME about itself only (another SME's is reported as not found); large firms may not ask."""
-    if actor.kind == OrgKind.SME:
-        actor.require_owner(sme_id, "中小企业", "SME", sme_id)
-    else:
-        actor.require_kind(OrgKind.BANK, OrgKind.PROGRAMME_OFFICE)
+def suggest_credit_line(
+    session: Session, actor: Actor, sme_id: int, today: date, *, now: datetime | None = None
+) -> CreditSuggestion:
+    """The suggestion for ``sme_id`` as of ``today``.  Who may ask is decided by
+    :func:`finance.service.record_access.require_record_access` (as things stand at ``now``, by default the end of
+    ``today`` in Beijing): a bank only for an SME that applied to it or granted it access (any other is reported as
+    not found), the programme office for any SME, an SME for itself only; large firms may not ask."""
+    require_record_access(session, actor, sme_id, now or datetime.combine(today, time.max, tzinfo=SHANGHAI))
     return suggest(trade_record(session, sme_id, today))

@@ -36,6 +36,7 @@ from qianfan.models.finance import (
 )
 from qianfan.models.market import Offer, OfferKind, OfferStatus, Order, OrderKind, OrderStatus
 from qianfan.models.organisation import Organisation, OrgKind, Qualification, User, UserRole
+from qianfan.models.record_access import RecordAccessGrant
 from qianfan.models.services import ListingStatus, Mentor, NeedStatus, ServiceNeed, ServicePackage
 from qianfan.models.settlement import (
     BankStatementImport,
@@ -103,6 +104,7 @@ __all__ = [
     "ReceivableInvoice",
     "ReceivablePart",
     "ReceivableStatus",
+    "RecordAccessGrant",
     "ReviewDecision",
     "ServiceNeed",
     "ServicePackage",

@@ -42,7 +42,10 @@ class Interest(SQLModel, table=True):
     kind: InterestKind = Field(sa_type=enum_type(InterestKind))
     organisation_id: int = Field(foreign_key="organisation.id")
     user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    # The author's own note: a buyer's shortlist / rule-out note is private to the buyer (issue 16, item 5), an
+    # SME's interest note is its own.  What a buyer means the supplier to read is ``message_to_supplier``.
     note: str = Field(default="", max_length=1000)
+    message_to_supplier: str = Field(default="", max_length=1000, sa_column_kwargs={"server_default": sa.text("''")})
     created_at: datetime = timestamp()
 
 

@@ -158,6 +158,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/offers/{offer_id}/interest"): Rule(
         _k(SME), {"offer_id": "offer"}, body=lambda c, o: {"order_id": c.ids["order"], "note": "矩阵"}
     ),
+    ("GET", "/api/v1/offers/{offer_id}/interests"): Rule(_k(SME), {"offer_id": "offer"}),
     ("GET", "/api/v1/offers/{offer_id}/matches"): Rule(_k(SME), {"offer_id": "offer"}, marker_ok=_k(SME)),
     ("POST", "/api/v1/offers/{offer_id}/withdraw"): Rule(_k(SME), {"offer_id": "spare_offer"}),
     # --- services: packages and mentors are a public catalogue; needs belong to their SME
@@ -303,13 +304,15 @@ RULES: dict[tuple[str, str], Rule] = {
         _k(SME, LF), {"loan_id": "loan"}, body=lambda c, o: {"amount": "1.00"}
     ),
     ("GET", "/api/v1/loans/{loan_id}/schedule"): Rule(_k(SME, LF, BANK, OFFICE), {"loan_id": "loan"}),
-    # --- suggested credit lines: any bank and the office read any SME's; an SME only its own
+    # --- suggested credit lines: a bank reads an SME's only where the SME applied to it or granted it access
+    # (授权查询; chain A's SME applied to chain A's bank, never to chain B's); the office any SME's; an SME its own
     ("GET", "/api/v1/finance/credit-suggestions/{sme_id}"): Rule(
-        _k(SME, BANK, OFFICE), {"sme_id": "sme_org"}, shared=_k(BANK, OFFICE)
+        _k(SME, BANK, OFFICE), {"sme_id": "sme_org"}, shared=_k(OFFICE)
     ),
-    # --- data-chain finance: the supplier SME applies on its contract or draws on its line; any bank decides a line
-    # for any SME (its own row); the SME's own contract/line or 404.  Chain A's bank has no contract product and its
-    # SME's line is declined, so the SME's own calls end in a rule's 422, which the matrix counts as reached.
+    # --- data-chain finance: the supplier SME applies on its contract or draws on its line; a bank decides a line
+    # for an SME whose record it may read (its own row); the SME's own contract/line or 404.  Chain A's bank has no
+    # contract product and its SME's line is declined, so the SME's own calls end in a rule's 422, which the matrix
+    # counts as reached.
     ("GET", "/api/v1/finance/contract-quote"): Rule(
         _k(SME), query=lambda c: {"contract_id": c.ids["contract"], "bank_id": c.ids["bank_org"]}
     ),
@@ -322,11 +325,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/api/v1/finance/sme-credit-lines"): Rule(_k(SME, BANK, OFFICE)),
     ("POST", "/api/v1/finance/sme-credit-lines/{sme_id}/decision"): Rule(
-        _k(BANK),
-        {"sme_id": "sme_org"},
-        shared=_k(BANK),
-        body=lambda c, o: {"accept": False, "note": "矩阵"},
-        bank_admin=True,
+        _k(BANK), {"sme_id": "sme_org"}, body=lambda c, o: {"accept": False, "note": "矩阵"}, bank_admin=True
     ),
     # --- payment → settlement: the buyer changes a contract's settlement; its supplier and the office read it
     ("GET", "/api/v1/contracts/{contract_id}/payment-plan"): Rule(_k(LF, SME, OFFICE), {"contract_id": "contract"}),
@@ -358,6 +357,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/api/v1/statements/{import_id}"): Rule(_k(LF, OFFICE), {"import_id": "statement"}),
     ("GET", "/api/v1/settlement/late-buyers"): Rule(_k(OFFICE)),
+    # --- 授权查询: an SME grants any bank on the platform access to its own record and revokes it; the grants are
+    # the SME's own rows, whichever bank they name (chain B's bank included)
+    ("GET", "/api/v1/record-access"): Rule(_k(SME)),
+    ("POST", "/api/v1/record-access"): Rule(_k(SME), body=lambda c, o: {"bank_id": c.ids["bank_org"]}, shared=_k(SME)),
+    ("POST", "/api/v1/record-access/{bank_id}/revoke"): Rule(_k(SME), {"bank_id": "bank_org"}, shared=_k(SME)),
 }
 
 #: Tables whose chain-B rows must come out of the matrix untouched, with the record names they hold.
@@ -388,6 +392,13 @@ def _add_sme_lines(engine: Engine, clock: FrozenClock, tenants: Tenants) -> None
         )
         assert line.id is not None
         chain.ids["sme_line"] = line.id
+
+
+def _add_grants(engine: Engine, clock: FrozenClock, tenants: Tenants) -> None:
+    """Chain A's SME grants both banks access to its record, so the revocation route has a live grant to take back
+    whichever runs first (chain B's bank then reads chain A's SME: the matrix's viewers are chain A's)."""
+    for bank in (tenants.a, tenants.b):
+        fs.grant_record_access(UnitOfWork(engine, clock), tenants.a.actors[SME], bank.org_id(BANK))
 
 
 def _snapshot(engine: Engine, chain: Chain) -> dict[tuple[str, int], dict[str, Any]]:
@@ -505,6 +516,7 @@ def _run_matrix(tenants: Tenants, client: TestClient, engine: Engine) -> list[Ou
 def test_authorisation_matrix(engine: Engine, clock: FrozenClock, tmp_path: Path) -> None:
     tenants = build_tenants(engine, clock)
     _add_sme_lines(engine, clock, tenants)
+    _add_grants(engine, clock, tenants)
     before = _snapshot(engine, tenants.b)
     # Every viewer logs in from the same test client address: lift the per-address login limit.
     app = create_app(Settings(env="test", login_attempts_per_minute=10_000), engine=engine)

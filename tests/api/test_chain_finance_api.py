@@ -297,6 +297,9 @@ def test_a_bank_sets_a_line_the_sme_draws_and_repays(fw: FinanceWorld) -> None:
     not_sme = _decide(fw, w.bank_admin, w.core.organisation_id, {"accept": True})
     assert not_sme.status_code == 404
     assert_error_shape(not_sme.json(), "not_found")
+    # 授权查询: the SME applied nowhere, so the bank reads its record (and sets a line) once the SME grants it
+    assert _decide(fw, w.bank_admin, sme_id, {"accept": True}).status_code == 404
+    fs.grant_record_access(w.uow(), w.sme, w.bank_id)
     above = _assert_422(_decide(fw, w.bank_admin, sme_id, {"accept": True, "limit": "1800000.01"}))
     assert above["detail"]["suggested_fen"] == 180_000_000
     _assert_422(_decide(fw, w.bank_admin, sme_id, {"accept": True, "limit": 1000.5}), "limit")
@@ -384,6 +387,7 @@ def test_a_bank_sets_a_line_the_sme_draws_and_repays(fw: FinanceWorld) -> None:
 def test_a_newcomer_line_is_declined_not_drawn(fw: FinanceWorld) -> None:
     w = fw.w
     sme_id = w.sme.organisation_id
+    fs.grant_record_access(w.uow(), w.sme, w.bank_id)  # 授权查询: a newcomer has applied nowhere
     refused = _assert_422(_decide(fw, w.bank_admin, sme_id, {"accept": True}))  # nothing suggested
     assert_error_shape(refused, "rule_violated")
     declined = _decide(fw, w.approver, sme_id, {"accept": False, "note": "新户，暂不授信"})

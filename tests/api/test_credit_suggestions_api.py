@@ -1,5 +1,5 @@
-"""/api/v1/finance/credit-suggestions/{sme_id}: the suggested revolving line with its reasons, read by any bank
-and the office, by an SME for itself only."""
+"""/api/v1/finance/credit-suggestions/{sme_id}: the suggested revolving line with its reasons, read by a bank the
+SME applied to or granted access (授权查询), by the office, by an SME for itself only."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ def test_a_bank_reads_the_suggestion_and_its_reasons(fw: FinanceWorld) -> None:
         fs.pay_receivable(w.uow(), core, part.receivable_id, face, f"api-pay-{n}")
     w.clock.advance(timedelta(days=190))
     path = f"{URL}/{w.sme.organisation_id}"
+    assert fw.get(w.reviewer, path).status_code == 404  # the SME has applied nowhere and granted nothing
+    fs.grant_record_access(w.uow(), w.sme, w.bank_id)
     response = fw.get(w.reviewer, path)
     assert response.status_code == 200, response.text
     body = response.json()
@@ -42,6 +44,9 @@ def test_a_bank_reads_the_suggestion_and_its_reasons(fw: FinanceWorld) -> None:
     for reason in body["reasons"]:
         assert reason["value"] == body["record"][reason["figure"]]
     assert {r["code"] for r in body["reasons"]} >= {"settled_volume", "buyer_concentration"}
+    assert body["grounds"]["kind"] == "granted"
+    assert fw.get(w.bank2_admin, path).status_code == 404
+    fs.grant_record_access(w.uow(), w.sme, w.bank2_admin.organisation_id)
     for actor in (w.bank2_admin, w.office, w.sme):
         assert fw.get(actor, path).json()["amount_fen"] == 180_000_000
 

@@ -102,6 +102,12 @@ class World:
         return fs.disburse(self.uow(), self.reviewer, app.id, f"disb-{app.id}")
 
 
+def grant_access(world: World, bank: Actor | None = None) -> None:
+    """The world's SME grants a bank (its first by default) access to its platform record (授权查询): the world's
+    SME has applied nowhere yet, and a bank reads a record only on grounds."""
+    fs.grant_record_access(world.uow(), world.sme, (bank or world.bank_admin).organisation_id)
+
+
 def get(world: World, model: type[T], ident: int | None) -> T:
     """A fresh read of one row (outside any unit of work)."""
     with Session(world.engine) as s:

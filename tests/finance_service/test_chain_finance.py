@@ -31,7 +31,7 @@ from qianfan.models import (
     SmeCreditLine,
     SmeLineStatus,
 )
-from tests.finance_service.conftest import World, exposure_used, get, line_used
+from tests.finance_service.conftest import World, exposure_used, get, grant_access, line_used
 from tests.finance_service.test_settlement_service import SIGNED, contract, later, plan_30_70
 
 
@@ -213,6 +213,9 @@ def test_a_declined_application_frees_the_contract(world: World) -> None:
 
 def test_no_line_without_a_suggestion(world: World) -> None:
     products(world)
+    with pytest.raises(NotFound):  # the SME neither applied to the bank nor granted it access (授权查询)
+        fs.decide_line(world.uow(), world.bank_admin, world.sme.organisation_id, {"accept": False})
+    grant_access(world)
     with pytest.raises(RuleViolation):  # the world's SME is new: the platform suggests no line
         fs.decide_line(world.uow(), world.bank_admin, world.sme.organisation_id, {"accept": True})
     row = fs.decide_line(world.uow(), world.bank_admin, world.sme.organisation_id, {"accept": False, "note": "新户"})
@@ -235,6 +238,7 @@ def established(monkeypatch: pytest.MonkeyPatch, world: World) -> int:
         )  # fmt: skip
 
     monkeypatch.setattr(cs, "trade_record", record)
+    grant_access(world)
     with Session(world.engine) as s:
         suggestion = fs.suggest_credit_line(s, world.bank_admin, world.sme.organisation_id, world.clock.now().date())
     assert suggestion.has_line

@@ -17,7 +17,7 @@ from finance.service import credit_suggestion as cs
 from finance.service.common import financed_on_contract
 from qianfan.errors import Conflict, RuleViolation
 from qianfan.models import FinanceApplication, LedgerPosting, Loan, ReceivablePart, SmeCreditLine
-from tests.finance_service.conftest import World, exposure_used, get, line_used
+from tests.finance_service.conftest import World, exposure_used, get, grant_access, line_used
 from tests.finance_service.test_chain_finance import apply_on, drawdown_due, products, through_to_loan
 from tests.finance_service.test_settlement_races import N, race
 from tests.finance_service.test_settlement_service import SIGNED, contract, later, plan_30_70
@@ -85,6 +85,7 @@ def test_contract_and_receivable_finance_at_once_stay_within_the_unpaid_value(pg
 def test_simultaneous_drawdowns_never_exceed_the_line(pg_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     products(pg_world)
     _establish(monkeypatch)
+    grant_access(pg_world)
     line = fs.decide_line(pg_world.uow(), pg_world.bank_admin, pg_world.sme.organisation_id, {"accept": True})
     assert line.id is not None
     each = line.limit_fen // 3 + 1  # three fit only if each is a third: at most two succeed

@@ -16,7 +16,7 @@ from finance.service.credit_suggestion import suggest_credit_line, trade_record
 from qianfan.actors import Actor
 from qianfan.errors import NotFound, PermissionDenied
 from qianfan.models import Contract, ContractStatus, Loan, ReceivablePart
-from tests.finance_service.conftest import World
+from tests.finance_service.conftest import World, grant_access
 from tests.finance_service.test_contract_receivables import signed_contract
 
 _keys = iter(range(10**6))
@@ -84,6 +84,7 @@ def test_a_late_delivery_lowers_the_on_time_share(world: World) -> None:
 
 
 def test_a_newcomer_gets_no_line(world: World) -> None:
+    grant_access(world)  # a newcomer has applied nowhere: the bank reads its record with its consent
     with Session(world.engine) as s:
         suggestion = suggest_credit_line(s, world.bank_admin, world.sme.organisation_id, today(world))
     assert not suggestion.has_line and suggestion.amount_fen == 0
@@ -122,6 +123,9 @@ def test_one_buyer_only(world: World) -> None:
 
 def test_who_may_ask(world: World) -> None:
     sme_id = world.sme.organisation_id
+    with Session(world.engine) as s, pytest.raises(NotFound):  # the SME never applied to it nor granted access
+        suggest_credit_line(s, world.bank2_admin, sme_id, today(world))
+    grant_access(world, world.bank2_admin)
     with Session(world.engine) as s:
         suggest_credit_line(s, world.bank2_admin, sme_id, today(world))
         with pytest.raises(PermissionDenied):

@@ -86,7 +86,8 @@ def test_a_bank_sees_a_suggested_line_for_the_veteran(demo_db: DemoDb) -> None:
 def test_the_other_smes_still_get_no_line(demo_db: DemoDb) -> None:
     today = _today(demo_db)
     with Session(demo_db.engine) as s:
-        bank = _actor(s, "demo-bank")
+        # The office reads every SME's record; a bank only those that applied to it or granted it access (授权查询).
+        bank = _actor(s, "demo-office")
         veteran_id = _actor(s, "demo-sme-veteran").organisation_id
         smes = s.exec(select(Organisation.id).where(Organisation.kind == OrgKind.SME)).all()
         assert len(smes) > 200

@@ -159,6 +159,27 @@ def test_interest_shortlist_rejection(uow, parties, in_30_days, engine) -> None:
     assert kinds == sorted([InterestKind.INTEREST, InterestKind.REJECTION])  # rejection replaced the shortlist
 
 
+def test_the_buyers_note_is_its_own_and_the_message_is_the_suppliers(  # type: ignore[no-untyped-def]
+    uow, parties, in_30_days, engine
+) -> None:
+    firm, sme, other_sme = parties
+    order = mkt.post_order(uow(), firm, order_data(in_30_days))
+    offer = mkt.list_offer(uow(), sme, offer_data())
+    row = mkt.shortlist(uow(), firm, order.id, offer.id, " 报价偏高，内部再议 ", " 请补充近三年案例 ")
+    assert (row.note, row.message_to_supplier) == ("报价偏高，内部再议", "请补充近三年案例")
+    assert mkt.note_visible_to(row, firm.organisation_id)
+    assert not mkt.note_visible_to(row, sme.organisation_id)
+    with Session(engine) as s:
+        seen = mkt.interests_on_offer(s, sme, offer.id)
+        assert [(i.kind, i.message_to_supplier) for i in seen] == [(InterestKind.SHORTLIST, "请补充近三年案例")]
+        with pytest.raises(NotFound):  # another SME's offer
+            mkt.interests_on_offer(s, other_sme, offer.id)
+        with pytest.raises(PermissionDenied):
+            mkt.interests_on_offer(s, firm, offer.id)
+    ruled_out = mkt.reject_offer(uow(), firm, order.id, offer.id, "不考虑")
+    assert ruled_out.message_to_supplier == "" and ruled_out.note == "不考虑"
+
+
 def test_intent_order_to_contract(uow, parties, in_30_days, engine, make_org) -> None:  # type: ignore[no-untyped-def]
     firm, sme, other_sme = parties
     order = mkt.post_order(uow(), firm, order_data(in_30_days))

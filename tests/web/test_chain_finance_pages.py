@@ -224,6 +224,7 @@ def test_the_bank_decides_a_suggested_line_and_the_sme_draws_on_it(
     three_settled_deals(w)  # the platform suggests ¥1,800,000.00
     sme_id = w.sme.organisation_id
     url = f"/bank/credit-suggestions/{sme_id}"
+    fs.grant_record_access(w.uow(), w.sme, w.bank_id)  # 授权查询: the SME applied nowhere yet
 
     login(pages, engine, w.reviewer)  # a reviewer reads, but does not set lines
     body = main(pages.get(url).text)
@@ -296,6 +297,7 @@ def test_the_bank_decides_a_suggested_line_and_the_sme_draws_on_it(
 def test_a_bank_declines_a_line_with_a_note(engine: Engine, clock: FrozenClock, pages: Pages) -> None:
     w = build_world(engine, clock)
     url = f"/bank/credit-suggestions/{w.supplier.organisation_id}"
+    fs.grant_record_access(w.uow(), w.supplier, w.bank_id)  # 授权查询: the SME applied nowhere yet
     login(pages, engine, w.approver)
     body = main(pages.get(url).text)
     assert "平台不建议为该企业设立额度" in body and 'value="accept"' not in body  # nothing to accept

@@ -94,6 +94,8 @@ def test_a_suggested_line_shows_every_reason_with_its_figure_and_exact_value(
     three_settled_deals(w)
     login(pages, engine, w.reviewer)
     url = f"{SUGGESTIONS}/{w.sme.organisation_id}"
+    pages.get(url, expect=404)  # 授权查询: the SME neither applied to the bank nor granted it access
+    fs.grant_record_access(w.uow(), w.sme, w.bank_id)
     body = main(pages.get(url).text)
     assert "建议授信" in body and "¥1,800,000.00" in body and "30%" in body
     assert "12 个月" in body and "循环使用" in body
@@ -128,7 +130,8 @@ def test_a_suggested_line_shows_every_reason_with_its_figure_and_exact_value(
 
 def test_no_line_lists_the_blocking_reasons(engine: Engine, clock: FrozenClock, pages: Pages) -> None:
     w = build_world(engine, clock)
-    login(pages, engine, w.bank2_admin)  # any bank may ask about any SME
+    login(pages, engine, w.bank2_admin)  # a bank the SME granted access (授权查询), though it never applied there
+    fs.grant_record_access(w.uow(), w.supplier, w.bank2_admin.organisation_id)
     body = main(pages.get(f"{SUGGESTIONS}/{w.supplier.organisation_id}").text)
     assert "暂不建议授信" in body and "阻止授信的原因" in body
     assert "入驻平台 0 个月，不足 6 个月" in body and "近12个月结清交易 0 笔，不足 3 笔" in body
