@@ -22,6 +22,7 @@ from finance import service as fs
 from finance import settlement as settlement_rules
 from finance.access import load_contract_for
 from finance.queries.statements import statement_imports_made_by
+from finance.service.settlement import OPEN_CONTRACT
 from market.queries_buyer import contracts_bought_by
 from qianfan.clock import Clock
 from qianfan.errors import DomainError, InvalidInput, NotFound
@@ -54,7 +55,11 @@ def _percent_text(amount_fen: int, total_fen: int) -> str:
 def _plan_values(view: fs.Settlement) -> dict[str, str]:
     """The plan form filled with the contract's plan (the statutory default until one is set)."""
     values = dict.fromkeys(PLAN_FIELDS, "")
-    values.update(acceptance_days="30", final_days="60", retention_days="365")
+    values.update(
+        acceptance_days="30",
+        final_days=str(settlement_rules.MAX_PAYMENT_DAYS_AFTER_ACCEPTANCE),
+        retention_days="365",
+    )
     values["advance_due_on"] = (view.plan.contract_on + timedelta(days=7)).isoformat()
     for item in view.plan.instalments:
         kind = item.kind.value
@@ -140,7 +145,7 @@ def show_contract(
     contract = _own_contract(session, user, contract_id)
     today = local_today(clock)
     view = fs.contract_settlement(session, user.actor, contract_id, today)
-    open_ = contract.status in (ContractStatus.ACTIVE, ContractStatus.DELIVERED)
+    open_ = contract.status in OPEN_CONTRACT  # open to a plan and to payments
     return firm_page(
         request,
         "contract.html",
