@@ -16,9 +16,11 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from api.web.render import yuan
 from finance import service as fs
+from finance.queries.loans import payoff
 from market import service as mkt
-from qianfan.clock import FrozenClock
+from qianfan.clock import FrozenClock, to_local
 from qianfan.models import (
     Contract,
     IntentOrder,
@@ -307,6 +309,24 @@ def test_a_repayment_submitted_twice_is_made_once(
     pages.login(tenants.a.usernames[FIRM], PASSWORD)  # the session of four months ago has ended
     overdue = pages.get("/firm/repayments").text
     assert "row-breached" in overdue and "已逾期" in overdue and "罚息" in overdue
+
+
+@pytest.mark.parametrize("days", [70, 100], ids=["due-in-20-days", "10-days-overdue-before-the-sweep"])
+def test_home_and_repayments_show_one_payoff_of_a_loan(
+    engine: Engine, clock: FrozenClock, tenants: Tenants, pages: Pages, session: Session, days: int
+) -> None:
+    """The home page's "due in 30 days" figure of a loan, the repayments page's and ``payoff`` of today agree (they
+    once showed ¥1,436,717.78 and ¥1,424,510.05 for demo-firm's loan #3)."""
+    loan_id = tenants.a.ids["loan"]
+    clock.advance(timedelta(days=days))
+    today = to_local(clock.now()).date()
+    expected = yuan(payoff(session, loan_id, today).total_fen)
+    _login_firm(pages, tenants)
+    home = pages.get("/firm").text
+    assert expected in home, re.findall(r"¥[\d,.]+", home)
+    page = pages.get("/firm/repayments").text
+    row = re.search(rf"#{loan_id}<br>.*?</tr>", page, re.S)
+    assert row is not None and expected in row.group(0), (expected, row and re.findall(r"¥[\d,.]+", row.group(0)))
 
 
 def test_refusals_wrong_kind_other_tenant_and_missing_csrf(

@@ -10,17 +10,19 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from accounts.queries import organisation_names
 from api.web import labels
 from api.web.render import field_errors, render
 from api.web.session import WebUser
 from finance import service as fs
 from finance import settlement as settlement_rules
+from market.access import ORDER, load_order_for
 from matcher.explain import REASON_LABELS
 from qianfan.clock import Clock, to_local
 from qianfan.errors import DomainError, InvalidInput, NotFound
-from qianfan.models import IntentStatus, LoanStatus, Order, OrderKind, OrderStatus, Organisation, ReceivableStatus
+from qianfan.models import IntentStatus, LoanStatus, Order, OrderKind, OrderStatus, ReceivableStatus
 
 DUE_SOON_DAYS = 30
 
@@ -77,17 +79,15 @@ def local_today(clock: Clock) -> date:
 
 
 def own_order(session: Session, user: WebUser, order_id: int) -> Order:
-    order = session.get(Order, order_id)
-    if order is None or order.organisation_id != user.organisation_id:
-        raise NotFound.of("订单", "Order", order_id)
+    """An order the firm posted (read through ``market.access``); any other is a 404 page."""
+    order = load_order_for(session, user.actor, order_id)
+    if order.organisation_id != user.organisation_id:
+        raise NotFound.of(*ORDER, order_id)
     return order
 
 
 def org_names(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = session.exec(select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(sorted(ids))))
-    return {oid: name for oid, name in rows.all() if oid is not None}
+    return organisation_names(session, ids)
 
 
 def refusal(exc: DomainError) -> tuple[dict[str, tuple[str, str]], tuple[str, str] | None]:

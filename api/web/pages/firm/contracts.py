@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.deps import ClockDep, EngineDep, SessionDep
 from api.routes.lists import PathId
@@ -20,9 +20,13 @@ from api.web.render import form_values, redirect
 from api.web.session import FirmPage, FormDep, WebUser
 from finance import service as fs
 from finance import settlement as settlement_rules
+from finance.access import load_contract_for
+from finance.queries.statements import statement_imports_made_by
+from finance.service.settlement import OPEN_CONTRACT
+from market.queries_buyer import contracts_bought_by
 from qianfan.clock import Clock
 from qianfan.errors import DomainError, InvalidInput, NotFound
-from qianfan.models import BankStatementImport, Contract, ContractStatus
+from qianfan.models import Contract, ContractStatus
 from qianfan.money import fen_to_yuan, yuan_to_fen
 from qianfan.uow import UnitOfWork
 
@@ -51,7 +55,11 @@ def _percent_text(amount_fen: int, total_fen: int) -> str:
 def _plan_values(view: fs.Settlement) -> dict[str, str]:
     """The plan form filled with the contract's plan (the statutory default until one is set)."""
     values = dict.fromkeys(PLAN_FIELDS, "")
-    values.update(acceptance_days="30", final_days="60", retention_days="365")
+    values.update(
+        acceptance_days="30",
+        final_days=str(settlement_rules.MAX_PAYMENT_DAYS_AFTER_ACCEPTANCE),
+        retention_days="365",
+    )
     values["advance_due_on"] = (view.plan.contract_on + timedelta(days=7)).isoformat()
     for item in view.plan.instalments:
         kind = item.kind.value
@@ -64,22 +72,11 @@ def _plan_values(view: fs.Settlement) -> dict[str, str]:
 
 
 def _own_contract(session: Session, user: WebUser, contract_id: int) -> Contract:
-    """A contract the firm buys under; any other is a 404 page."""
-    contract = session.get(Contract, contract_id)
-    if contract is None or contract.buyer_id != user.organisation_id:
+    """A contract the firm buys under (read through ``finance.access``); any other is a 404 page."""
+    contract = load_contract_for(session, user.actor, contract_id)
+    if contract.buyer_id != user.organisation_id:
         raise NotFound.of("合同", "Contract", contract_id)
     return contract
-
-
-def _recent_imports(session: Session, user: WebUser) -> list[BankStatementImport]:
-    return list(
-        session.exec(
-            select(BankStatementImport)
-            .where(col(BankStatementImport.importer_id) == user.organisation_id)
-            .order_by(col(BankStatementImport.imported_at).desc(), col(BankStatementImport.id).desc())
-            .limit(IMPORTS_SHOWN)
-        ).all()
-    )
 
 
 def show_contracts(
@@ -92,14 +89,7 @@ def show_contracts(
     status_code: int = 200,
 ) -> Response:
     today = local_today(clock)
-    contracts = list(
-        session.exec(
-            select(Contract)
-            .where(col(Contract.buyer_id) == user.organisation_id)
-            .order_by(col(Contract.signed_at).desc(), col(Contract.id).desc())
-            .limit(CONTRACTS_SHOWN)
-        ).all()
-    )
+    contracts = contracts_bought_by(session, user.actor, limit=CONTRACTS_SHOWN)
     names = org_names(session, {c.supplier_id for c in contracts})
     rows = []
     for contract in contracts:
@@ -115,7 +105,7 @@ def show_contracts(
         late_count=sum(1 for r in rows if r.view.lateness.is_late),
         outstanding_fen=sum(r.view.outstanding_fen for r in rows),
         overdue_fen=sum(r.view.overdue_fen for r in rows),
-        imports=_recent_imports(session, user),
+        imports=statement_imports_made_by(session, user.actor, limit=IMPORTS_SHOWN),
         import_error=import_error,
         labels=SETTLEMENT_LABELS,
         max_kb=settlement_rules.MAX_STATEMENT_BYTES // 1024,
@@ -155,7 +145,7 @@ def show_contract(
     contract = _own_contract(session, user, contract_id)
     today = local_today(clock)
     view = fs.contract_settlement(session, user.actor, contract_id, today)
-    open_ = contract.status in (ContractStatus.ACTIVE, ContractStatus.DELIVERED)
+    open_ = contract.status in OPEN_CONTRACT  # open to a plan and to payments
     return firm_page(
         request,
         "contract.html",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import col, select
 
 from api.deps import ClockDep, EngineDep, SessionDep
 from api.routes.lists import PathId
@@ -12,28 +11,20 @@ from api.web.pages.firm._shared import firm_page, org_names
 from api.web.render import act
 from api.web.session import FirmPage, FormDep
 from market import service as marketplace
-from qianfan.models import Contract, IntentOrder, IntentStatus
+from market.queries_buyer import contracts_bought_by, intent_orders_bought_by
+from qianfan.models import IntentStatus
 from qianfan.uow import UnitOfWork
 
 router = APIRouter()
+
+DEALS_SHOWN = 200
 
 
 @router.get("/deals")
 def deals(request: Request, user: FirmPage, session: SessionDep) -> Response:
     org = user.organisation_id
-    intents = list(
-        session.exec(
-            select(IntentOrder)
-            .where(col(IntentOrder.buyer_id) == org)
-            .order_by(col(IntentOrder.proposed_at).desc(), col(IntentOrder.id).desc())
-            .limit(200)
-        ).all()
-    )
-    contracts = list(
-        session.exec(
-            select(Contract).where(col(Contract.buyer_id) == org).order_by(col(Contract.signed_at).desc()).limit(200)
-        ).all()
-    )
+    intents = intent_orders_bought_by(session, user.actor, limit=DEALS_SHOWN)
+    contracts = contracts_bought_by(session, user.actor, limit=DEALS_SHOWN)
     names = org_names(session, {i.supplier_id for i in intents} | {c.supplier_id for c in contracts})
     waiting = [i for i in intents if i.status == IntentStatus.PROPOSED and i.buyer_signed_at is None]
     others = [i for i in intents if i not in waiting]

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from api.deps import ClockDep, EngineDep, SessionDep
@@ -19,11 +19,18 @@ from api.web.pages.firm._shared import FEATURES, firm_page, local_today, own_ord
 from api.web.render import act, form_values, redirect
 from api.web.session import FirmPage, FormDep, WebUser
 from market import service as marketplace
+from market.queries_buyer import (
+    decisions_on_offers,
+    intent_orders_on_order,
+    offers_with_suppliers,
+    shortlisted_offer,
+    shortlisted_offers,
+)
 from matcher import service as matching
 from qianfan import taxonomy
 from qianfan.clock import Clock
 from qianfan.errors import DomainError, InvalidInput, NotFound
-from qianfan.models import IntentOrder, Interest, InterestKind, Offer, Order, Organisation
+from qianfan.models import IntentOrder, Offer, Order
 from qianfan.money import fen_to_yuan
 from qianfan.uow import UnitOfWork
 
@@ -120,37 +127,24 @@ def _rank(
 
 
 def _candidates(
-    session: Session, clock: Clock, order: Order, items: list[matching.RankedItem], first_rank: int = 1
+    session: Session,
+    clock: Clock,
+    user: WebUser,
+    order: Order,
+    items: list[matching.RankedItem],
+    first_rank: int = 1,
 ) -> list[Candidate]:
     ids = [item.id for item in items]
     if not ids:
         return []
-    rows = session.exec(
-        select(Offer, Organisation)
-        .join(Organisation, col(Organisation.id) == col(Offer.organisation_id))
-        .where(col(Offer.id).in_(ids))
-    ).all()
-    offers = {offer.id: (offer, org) for offer, org in rows}
-    org_ids = {offer.organisation_id for offer, _ in rows}
+    actor = user.actor
+    assert order.id is not None
+    offers = offers_with_suppliers(session, actor, ids)
+    org_ids = {offer.organisation_id for offer, _ in offers.values()}
     held = matching.valid_qualifications(session, org_ids, local_today(clock))
     records = matching.supplier_records(session, org_ids)
-    decisions: dict[int, str] = {}
-    for interest in session.exec(
-        select(Interest).where(
-            col(Interest.order_id) == order.id,
-            col(Interest.offer_id).in_(ids),
-            col(Interest.kind).in_([InterestKind.SHORTLIST, InterestKind.REJECTION]),
-        )
-    ).all():
-        decisions[interest.offer_id] = interest.kind.value
-    intents = {
-        intent.offer_id: intent
-        for intent in session.exec(
-            select(IntentOrder)
-            .where(col(IntentOrder.order_id) == order.id, col(IntentOrder.offer_id).in_(ids))
-            .order_by(col(IntentOrder.id))
-        ).all()
-    }
+    decisions = decisions_on_offers(session, actor, order.id, ids)
+    intents = intent_orders_on_order(session, actor, order.id, ids)
     required = list(order.required_qualifications)
     out: list[Candidate] = []
     for rank, item in enumerate(items, first_rank):
@@ -186,21 +180,11 @@ def _candidates(
     return out
 
 
-def _shortlisted(session: Session, order: Order) -> list[tuple[Offer, str, IntentOrder | None]]:
-    rows = session.exec(
-        select(Offer, Organisation.name)
-        .join(Interest, col(Interest.offer_id) == col(Offer.id))
-        .join(Organisation, col(Organisation.id) == col(Offer.organisation_id))
-        .where(col(Interest.order_id) == order.id, col(Interest.kind) == InterestKind.SHORTLIST)
-        .order_by(col(Interest.created_at))
-    ).all()
-    intents = {
-        intent.offer_id: intent
-        for intent in session.exec(
-            select(IntentOrder).where(col(IntentOrder.order_id) == order.id).order_by(col(IntentOrder.id))
-        ).all()
-    }
-    return [(offer, name, intents.get(offer.id or 0)) for offer, name in rows]
+def _shortlisted(session: Session, user: WebUser, order: Order) -> list[tuple[Offer, str, IntentOrder | None]]:
+    assert order.id is not None
+    intents = intent_orders_on_order(session, user.actor, order.id)
+    shortlist = shortlisted_offers(session, user.actor, order.id)
+    return [(offer, name, intents.get(offer.id or 0)) for offer, name in shortlist]
 
 
 @router.get("/orders/{order_id}")
@@ -216,7 +200,7 @@ def order_page(
     order = own_order(session, user, order_id)
     filters = _filters(request)
     items, total = _rank(engine, clock, store, user, order, filters)
-    candidates = _candidates(session, clock, order, items)
+    candidates = _candidates(session, clock, user, order, items)
     return firm_page(
         request,
         "order.html",
@@ -225,7 +209,7 @@ def order_page(
         candidates=candidates,
         total=total,
         filters=filters,
-        shortlisted=_shortlisted(session, order),
+        shortlisted=_shortlisted(session, user, order),
     )
 
 
@@ -257,7 +241,7 @@ def compare(
     columns: list[Candidate] = []
     for offer_id in wanted:
         rank, item = by_id[offer_id]
-        columns.extend(_candidates(session, clock, order, [item], rank))
+        columns.extend(_candidates(session, clock, user, order, [item], rank))
     feature_names = [name for name in FEATURES if any(name in by_id[i][1].contributions for i in wanted)]
     contributions = {offer_id: dict(by_id[offer_id][1].contributions) for offer_id in wanted}
     return firm_page(
@@ -307,22 +291,6 @@ def reject(order_id: PathId, user: FirmPage, form: FormDep, engine: EngineDep, c
 # ------------------------------------------------------------------------------------------ intent orders
 
 
-def _shortlisted_offer(session: Session, order: Order, offer_id: int) -> tuple[Offer, str]:
-    row = session.exec(
-        select(Offer, Organisation.name)
-        .join(Interest, col(Interest.offer_id) == col(Offer.id))
-        .join(Organisation, col(Organisation.id) == col(Offer.organisation_id))
-        .where(
-            col(Interest.order_id) == order.id,
-            col(Interest.offer_id) == offer_id,
-            col(Interest.kind) == InterestKind.SHORTLIST,
-        )
-    ).first()
-    if row is None:
-        raise NotFound.of("入围供应商", "Shortlisted offer", offer_id)
-    return row[0], row[1]
-
-
 def _propose_form(
     request: Request,
     user: WebUser,
@@ -351,7 +319,7 @@ def _propose_form(
 @router.get("/orders/{order_id}/propose/{offer_id}")
 def propose_page(request: Request, order_id: PathId, offer_id: PathId, user: FirmPage, session: SessionDep) -> Response:
     order = own_order(session, user, order_id)
-    offer, supplier = _shortlisted_offer(session, order, offer_id)
+    offer, supplier = shortlisted_offer(session, user.actor, order_id, offer_id)
     amount = min(order.budget_fen, max(offer.price_min_fen, 1))
     values = {"amount": str(fen_to_yuan(amount)), "delivery_due": order.deadline.isoformat(), "terms": ""}
     return _propose_form(request, user, order, offer, supplier, values)
@@ -369,7 +337,7 @@ def propose(
     clock: ClockDep,
 ) -> Response:
     order = own_order(session, user, order_id)
-    offer, supplier = _shortlisted_offer(session, order, offer_id)
+    offer, supplier = shortlisted_offer(session, user.actor, order_id, offer_id)
     values = form_values(form, *INTENT_FIELDS)
     try:
         intent = marketplace.propose_intent_order(

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import col, select
+from sqlmodel import col
 from starlette.datastructures import FormData
 
 from api.deps import ClockDep, EngineDep, SessionDep
@@ -16,8 +15,10 @@ from api.web.pages.firm._shared import STATES, firm_page, own_order, refusal
 from api.web.render import act, form_values, redirect
 from api.web.session import FirmPage, FormDep, WebUser
 from market import service as marketplace
+from market.queries import OrderFilters, orders_page
+from market.queries_buyer import match_counts
 from qianfan.errors import DomainError
-from qianfan.models import Match, Order, OrderKind, OrderStatus
+from qianfan.models import Order, OrderKind, OrderStatus
 from qianfan.money import fen_to_yuan
 from qianfan.uow import UnitOfWork
 
@@ -25,6 +26,8 @@ router = APIRouter()
 
 ORDER_FIELDS = ("kind", "title", "description", "category", "budget", "district", "deadline")
 PAGE_SIZE = 20
+#: Latest posted first, ties by id.
+NEWEST_FIRST = (col(Order.created_at).desc(), col(Order.id).desc())
 
 
 def _page_number(value: str | None) -> int:
@@ -37,29 +40,16 @@ def _page_number(value: str | None) -> int:
 @router.get("/orders")
 def orders(request: Request, user: FirmPage, session: SessionDep, status: str = "", page: str = "") -> Response:
     number = _page_number(page)
-    conditions: list[Any] = [col(Order.organisation_id) == user.organisation_id]
-    if status in STATES["order"]:
-        conditions.append(col(Order.status) == OrderStatus(status))
-    else:
+    if status not in STATES["order"]:
         status = ""
-    rows = list(
-        session.exec(
-            select(Order)
-            .where(*conditions)
-            .order_by(col(Order.created_at).desc(), col(Order.id).desc())
-            .offset(number * PAGE_SIZE)
-            .limit(PAGE_SIZE + 1)
-        ).all()
+    # The firm's own orders (in one status when asked), newest first.
+    filters = OrderFilters(status=OrderStatus(status) if status else None, organisation_id=user.organisation_id)
+    listed, total = orders_page(
+        session, user.actor, filters, order_by=NEWEST_FIRST, limit=PAGE_SIZE, offset=number * PAGE_SIZE
     )
-    has_next = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    ids = [o.id for o in rows if o.id is not None]
-    matches: dict[int, int] = {}
-    if ids:
-        counted = session.exec(
-            select(Match.order_id, sa.func.count()).where(col(Match.order_id).in_(ids)).group_by(col(Match.order_id))
-        ).all()
-        matches = {order_id: int(n) for order_id, n in counted}
+    rows = [order for order, _ in listed]
+    has_next = number * PAGE_SIZE + len(rows) < total
+    matches = match_counts(session, user.actor, [o.id for o in rows if o.id is not None])
     return firm_page(
         request,
         "orders.html",

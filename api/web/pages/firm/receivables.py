@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from api.deps import ClockDep, EngineDep, SessionDep
@@ -15,19 +15,14 @@ from api.web.pages.firm._shared import firm_page, org_names
 from api.web.render import act, form_values, redirect
 from api.web.session import FirmPage, FormDep, WebUser
 from finance import service as fs
+from finance.queries.confirmations import receivables_awaiting_confirmation, receivables_confirmed
 from qianfan.errors import DomainError
-from qianfan.models import Receivable, ReceivableStatus
 from qianfan.uow import UnitOfWork
 
 router = APIRouter()
 
-CONFIRMED_STATES = (
-    ReceivableStatus.CONFIRMED,
-    ReceivableStatus.SPLIT,
-    ReceivableStatus.PARTLY_TRANSFERRED,
-    ReceivableStatus.FINANCED,
-    ReceivableStatus.SETTLED,
-)
+PENDING_SHOWN = 500
+CONFIRMED_SHOWN = 100
 
 
 def _receivables_page(
@@ -40,23 +35,8 @@ def _receivables_page(
     ticked: set[int] | None = None,
     status_code: int = 200,
 ) -> Response:
-    org = user.organisation_id
-    pending = list(
-        session.exec(
-            select(Receivable)
-            .where(col(Receivable.debtor_id) == org, col(Receivable.status) == ReceivableStatus.REGISTERED)
-            .order_by(col(Receivable.due_date), col(Receivable.id))
-            .limit(500)
-        ).all()
-    )
-    confirmed = list(
-        session.exec(
-            select(Receivable)
-            .where(col(Receivable.debtor_id) == org, col(Receivable.status).in_(CONFIRMED_STATES))
-            .order_by(col(Receivable.confirmed_at).desc(), col(Receivable.id).desc())
-            .limit(100)
-        ).all()
-    )
+    pending = receivables_awaiting_confirmation(session, user.actor, limit=PENDING_SHOWN)
+    confirmed = receivables_confirmed(session, user.actor, limit=CONFIRMED_SHOWN)
     names = org_names(session, {r.creditor_id for r in pending} | {r.creditor_id for r in confirmed})
     return firm_page(
         request,

@@ -14,8 +14,9 @@ from api.web.pages.firm._shared import DUE_SOON_DAYS, firm_page, local_today, or
 from api.web.render import error_flash, form_values, redirect
 from api.web.session import FirmPage, FormDep
 from finance import service as fs
+from finance.queries.repayments import loans_to_repay
 from qianfan.errors import DomainError
-from qianfan.models import FinanceKind, Loan, LoanStatus
+from qianfan.models import Loan, LoanStatus
 from qianfan.money import fen_to_yuan
 from qianfan.uow import UnitOfWork
 
@@ -50,31 +51,26 @@ class LoanRow:
 def repayments(request: Request, user: FirmPage, session: SessionDep, clock: ClockDep) -> Response:
     today = local_today(clock)
     # The firm repays the receivable loans it owes; a contract loan is repaid by its payments into the contract
-    # (shown on the contract's page) and a drawdown by the SME.
-    loans = [loan for loan in fs.loans_of(session, user.actor) if loan.kind == FinanceKind.RECEIVABLE]
+    # (shown on the contract's page) and a drawdown by the SME.  What each owes is its payoff today: what repaying
+    # it in full today charges, the figure the home page shows too.
+    owed, repaid = loans_to_repay(session, user.actor, today)
+    loans = [row.loan for row in owed] + repaid
     names = org_names(session, {loan.sme_id for loan in loans} | {loan.bank_id for loan in loans})
-    open_rows: list[LoanRow] = []
-    repaid: list[Loan] = []
-    for loan in loans:
-        if loan.status == LoanStatus.REPAID:
-            repaid.append(loan)
-            continue
-        assert loan.id is not None
-        owed = fs.loan_outstanding(session, loan.id, as_of=today)  # to settle it today: interest to the day
-        open_rows.append(
-            LoanRow(
-                loan=loan,
-                owed_fen=owed.total_fen,
-                principal_fen=owed.principal_fen,
-                interest_fen=owed.interest_fen,
-                fees_fen=owed.fees_fen,
-                penalty_fen=owed.penalty_fen,
-                days=(loan.due_date - today).days,
-                sme=names.get(loan.sme_id, "—"),
-                bank=names.get(loan.bank_id, "—"),
-                key=f"web-{uuid.uuid4().hex}",
-            )
+    open_rows = [
+        LoanRow(
+            loan=row.loan,
+            owed_fen=row.payoff.total_fen,
+            principal_fen=row.payoff.principal_fen,
+            interest_fen=row.payoff.interest_fen,
+            fees_fen=row.payoff.fees_fen,
+            penalty_fen=row.payoff.penalty_fen,
+            days=(row.loan.due_date - today).days,
+            sme=names.get(row.loan.sme_id, "—"),
+            bank=names.get(row.loan.bank_id, "—"),
+            key=f"web-{uuid.uuid4().hex}",
         )
+        for row in owed
+    ]
     return firm_page(
         request,
         "repayments.html",

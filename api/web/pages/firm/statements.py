@@ -7,7 +7,6 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -19,9 +18,9 @@ from api.web.render import form_values, redirect
 from api.web.session import FirmPage, FormDep, WebUser
 from finance import service as fs
 from finance import settlement as settlement_rules
+from market.queries import contract_titles
 from qianfan.clock import Clock
 from qianfan.errors import DomainError
-from qianfan.models import Contract
 from qianfan.uow import UnitOfWork
 
 router = APIRouter()
@@ -78,13 +77,7 @@ def _import_and_answer(
 @router.get("/statements/{import_id}")
 def statement_report(request: Request, import_id: PathId, user: FirmPage, session: SessionDep) -> Response:
     result = fs.statement_import(session, user.actor, import_id)
-    titles = dict(
-        session.exec(
-            select(Contract.id, Contract.title).where(
-                col(Contract.id).in_(sorted({r.contract_id for r in result.rows if r.contract_id is not None}))
-            )
-        ).all()
-    )
+    titles = contract_titles(session, user.actor, {r.contract_id for r in result.rows if r.contract_id is not None})
     return firm_page(
         request,
         "statement.html",
