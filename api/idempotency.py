@@ -8,6 +8,7 @@ two concurrent first requests still produce one application, one loan, one repay
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -64,3 +65,11 @@ def idempotent(
     content = jsonable_encoder(run())
     auth.remember_response(UnitOfWork(engine, clock), principal.user_id, key, route, fingerprint, status_code, content)
     return JSONResponse(content, status_code=status_code)
+
+
+def use_case_key(key: str) -> str:
+    """The ``Idempotency-Key`` header (8–128 characters) as the use cases' key (at most 64): itself when it fits,
+    else a digest of it — the same header always maps to the same key."""
+    if len(key) <= 64:
+        return key
+    return "h:" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:62]

@@ -6,17 +6,16 @@ import unicodedata
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, StringConstraints, WithJsonSchema
+from pydantic import BeforeValidator, StringConstraints, WithJsonSchema
 from sqlmodel import col
 
 from qianfan import taxonomy
+from qianfan.schema_types import MAX_ID as MAX_ID
+from qianfan.schema_types import Id as Id
+from qianfan.schema_types import YuanSchema as YuanSchema
 from qianfan.validation import bilingual
 
-#: Primary keys are 32-bit integers; larger values would only fail inside the database.
-MAX_ID = 2**31 - 1
 SEARCH_MAX = 100
-
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 def _search_text(value: Any) -> Any:
@@ -60,11 +59,6 @@ CategoryFilter = Annotated[
         }
     ),
 ]
-
-#: An amount in yuan in a query string, shown as a string in OpenAPI (never a float).
-YuanSchema = WithJsonSchema(
-    {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "examples": ["1250000.00"]},
-)
 
 
 def sort_choice(choices: tuple[str, ...]) -> Callable[[Any], Any]:

@@ -6,6 +6,9 @@ Rounding is explicit: :data:`ROUNDING` (banker's rounding, ROUND_HALF_EVEN) unle
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Annotated
+
+from pydantic import Field, PlainSerializer, WithJsonSchema
 
 from qianfan.errors import InvalidInput
 
@@ -102,3 +105,27 @@ def require_fen(value: object, what_zh: str, what_en: str, *, allow_zero: bool =
             detail={"field": what_en, "value": value},
         )
     return value
+
+
+def yuan_string(fen: int) -> str:
+    """Integer fen → the exact yuan string the API shows: ``1250000000`` → ``"12500000.00"``."""
+    return format(fen_to_yuan(fen), "f")
+
+
+#: The public money type: integer fen inside, the exact yuan string outside (JSON and OpenAPI).  A response model
+#: declares ``amount: Yuan = Field(validation_alias="amount_fen")`` beside ``amount_fen: Fen`` and is built from
+#: the row by attribute; this is the one place an amount becomes a yuan string.
+Yuan = Annotated[
+    int,
+    PlainSerializer(yuan_string, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^-?\d+\.\d{2}$",
+            "description": "金额（元，精确到分，字符串）/ amount in yuan, exact to the fen, as a string",
+            "examples": ["12500000.00"],
+        }
+    ),
+]
+#: An amount in integer fen, as the API shows it beside its :data:`Yuan` twin.
+Fen = Annotated[int, Field(description="金额（分，整数）/ amount in fen (integer)", examples=[1250000000])]

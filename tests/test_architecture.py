@@ -37,9 +37,7 @@ DATA_MODULES = frozenset({"seeds/catalogue.py", "seeds/vocab.py"})
 
 #: Today's files over MAX_LINES → their line count when the list was written.  They may shrink, never grow; an
 #: entry already at or under MAX_LINES fails the test until it is removed.  Being split on other branches.
-LONG_FILES: dict[str, int] = {
-    "api/finance_schemas.py": 905,
-}
+LONG_FILES: dict[str, int] = {}
 
 
 def _application_files() -> Iterator[Path]:

@@ -6,51 +6,17 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from accounts import auth
+from accounts.schemas import MePublic, OrganisationPublic, TokenPublic
 from api.auth import PrincipalDep
 from api.deps import ClockDep, EngineDep, SettingsDep
-from api.schemas import AUTH_RESPONSES, ErrorPublic, OrganisationPublic
+from api.schemas import AUTH_RESPONSES, ErrorPublic
 from qianfan.clock import to_local
 from qianfan.errors import InvalidInput
-from qianfan.models import OrgKind, UserRole
 from qianfan.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=AUTH_RESPONSES)
-
-
-class TokenPublic(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "access_token": "qf_2yQ…",
-                    "token_type": "bearer",
-                    "expires_in": 900,
-                    "refresh_token": "qf_Hk9…",
-                    "refresh_expires_in": 604800,
-                }
-            ]
-        }
-    )
-
-    access_token: str
-    token_type: Literal["bearer"] = "bearer"
-    expires_in: int = Field(description="访问令牌有效秒数 / seconds the access token is valid")
-    refresh_token: str
-    refresh_expires_in: int = Field(description="刷新令牌有效秒数 / seconds the refresh token is valid")
-
-
-class MePublic(BaseModel):
-    id: int
-    username: str
-    display_name: str
-    email: str | None
-    role: UserRole
-    organisation: OrganisationPublic
-    kind: OrgKind = Field(description="所属机构类型 / kind of the user's organisation")
-    last_login_at: datetime | None
 
 
 def _client_address(request: Request) -> str:

@@ -17,7 +17,7 @@ contract or line is answered with 404; kinds that may not call a route get 403.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -27,18 +27,23 @@ from sqlalchemy.engine import Engine
 
 from api.auth import BankDep, Principal, SmeDep, require_kind
 from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
-from api.finance_schemas import ApplicationPublic, Body, YuanIn, use_case_key
-from api.idempotency import IdempotencyKey, idempotent
+from api.idempotency import IdempotencyKey, idempotent, use_case_key
 from api.params import MAX_ID, Id
-from api.routes.credit_suggestions import ReasonPublic
-from api.schemas import AUTH_RESPONSES, Fen, Page, YuanString, yuan_string
+from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
 from finance.queries.credit_lines import SmeLineFilter, sme_credit_line_count, sme_credit_line_list
+from finance.schemas.applications import ApplicationPublic
+from finance.schemas.chain import (
+    ContractApplicationCreate,
+    ContractQuotePublic,
+    DrawdownCreate,
+    LineDecisionBody,
+    SmeCreditLinePublic,
+)
 from qianfan.clock import Clock, to_local
 from qianfan.config import Settings
-from qianfan.models import FinanceApplication, OrgKind, SmeCreditLine, SmeLineStatus
+from qianfan.models import FinanceApplication, OrgKind, SmeLineStatus
 from qianfan.uow import UnitOfWork
-from qianfan.validation import Description
 
 router = APIRouter(prefix="/api/v1/finance", tags=["finance"], responses=AUTH_RESPONSES)
 
@@ -70,107 +75,9 @@ class ContractQuoteQuery(BaseModel):
     )
 
 
-class ContractQuotePublic(BaseModel):
-    contract_id: int
-    bank_id: int
-    product_id: int
-    max_amount_fen: Fen = Field(description="现在可申请的最高金额 / the most that may be asked for now")
-    max_amount: YuanString
-    binding_constraint: str = Field(
-        description="起约束作用的限额 / the limit that binds the maximum", examples=["advance_rate"]
-    )
-    limits_fen: dict[str, int] = Field(description="各项限额（分）/ every limit, in fen")
-    limits: dict[str, YuanString] = Field(description="各项限额（元）/ every limit, in yuan")
-    unpaid_fen: Fen = Field(description="合同未付金额 / the contract's unpaid value")
-    unpaid: YuanString
-    financed_fen: Fen = Field(
-        description="该合同上已融资（订单融资与其应收账款融资）/ already financed on the contract (its loan and its "
-        "receivables' loans)"
-    )
-    financed: YuanString
-    due_date: date = Field(description="贷款到期日（付款计划的最后一笔回款，受产品期限限制）/ the loan's due date")
-
-
-class ContractApplicationCreate(Body):
-    contract_id: Id = Field(description="已签订、尚未交付的合同 / the signed contract, before delivery")
-    bank_id: Id
-    product_id: Id | None = Field(
-        None, description="订单融资产品（银行只有一个时可省略）/ product (optional if only one)"
-    )
-    amount: YuanIn = Field(description="申请金额（元）/ amount requested (yuan)")
-
-
-class LineDecisionBody(Body):
-    accept: bool = Field(description="接受（设立额度）或拒绝 / accept (set the line) or decline")
-    limit: YuanIn | None = Field(
-        None, description="额度（元，不超过建议额度；默认为建议额度）/ limit in yuan (at most the suggestion; default)"
-    )
-    note: Description = ""
-
-
-class DrawdownCreate(Body):
-    line_id: Id = Field(description="循环额度 / the revolving line")
-    amount: YuanIn = Field(description="提款金额（元）/ amount drawn (yuan)")
-    due_on: date = Field(description="还款日（产品期限与额度到期日之内）/ due date (within the tenor and the line)")
-    product_id: Id | None = Field(
-        None, description="循环额度产品（银行只有一个时可省略）/ product (optional if only one)"
-    )
-
-
 class LineQuery(PageParams):
     sme_id: Id | None = Field(None, description="中小企业 / SME")
     status: SmeLineStatus | None = Field(None, description="状态 / status")
-
-
-class SmeCreditLinePublic(BaseModel):
-    id: int
-    bank_id: int
-    sme_id: int
-    status: SmeLineStatus = Field(description="active 生效 / declined 拒绝 / closed 关闭")
-    limit_fen: Fen
-    limit: YuanString
-    used_fen: Fen = Field(description="已提款未还本金及进行中的提款申请 / drawn and reserved")
-    used: YuanString
-    available_fen: Fen = Field(description="可提款金额（生效且未到期时）/ what may still be drawn (active lines)")
-    available: YuanString
-    suggested_fen: Fen = Field(description="决定时平台的建议额度 / the platform's suggestion when the bank decided")
-    suggested: YuanString
-    expires_on: date | None
-    note: str
-    reasons: list[ReasonPublic] = Field(description="银行决定时看到的建议理由 / the suggestion's reasons the bank saw")
-    suggestion_as_of: date | None = Field(description="建议所依据数据的日期 / the date of the suggestion's record")
-    decided_by_user_id: int | None
-    decided_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, row: SmeCreditLine, settings: Any, today: date) -> SmeCreditLinePublic:
-        assert row.id is not None
-        live = row.status == SmeLineStatus.ACTIVE and (row.expires_on is None or row.expires_on >= today)
-        available = max(0, row.limit_fen - row.used_fen) if live else 0
-        suggestion = row.suggestion or {}
-        as_of = suggestion.get("as_of")
-        return cls(
-            id=row.id,
-            bank_id=row.bank_id,
-            sme_id=row.sme_id,
-            status=row.status,
-            limit_fen=row.limit_fen,
-            limit=yuan_string(row.limit_fen),
-            used_fen=row.used_fen,
-            used=yuan_string(row.used_fen),
-            available_fen=available,
-            available=yuan_string(available),
-            suggested_fen=row.suggested_fen,
-            suggested=yuan_string(row.suggested_fen),
-            expires_on=row.expires_on,
-            note=row.note,
-            reasons=[ReasonPublic(**r) for r in suggestion.get("reasons", [])],
-            suggestion_as_of=date.fromisoformat(as_of) if as_of else None,
-            decided_by_user_id=row.decided_by_user_id,
-            decided_at=to_local(row.decided_at, settings.tz),
-            updated_at=to_local(row.updated_at, settings.tz),
-        )
 
 
 def _today(clock: Any, settings: Any) -> date:
@@ -200,14 +107,10 @@ def contract_quote(
         bank_id=query.bank_id,
         product_id=result.product_id,
         max_amount_fen=result.max_amount_fen,
-        max_amount=yuan_string(result.max_amount_fen),
         binding_constraint=result.binding_constraint,
         limits_fen=dict(result.limits_fen),
-        limits={k: yuan_string(v) for k, v in result.limits_fen.items()},
         unpaid_fen=result.unpaid_fen,
-        unpaid=yuan_string(result.unpaid_fen),
         financed_fen=result.financed_fen,
-        financed=yuan_string(result.financed_fen),
         due_date=result.due_date,
     )
 
@@ -279,7 +182,7 @@ def list_sme_credit_lines(
     rows = sme_credit_line_list(session, principal.actor, filters, offset=query.offset, limit=query.limit)
     today = _today(clock, settings)
     return Page[SmeCreditLinePublic](
-        items=[SmeCreditLinePublic.of(r, settings, today) for r in rows],
+        items=[SmeCreditLinePublic.build(r, settings, today) for r in rows],
         total=sme_credit_line_count(session, principal.actor, filters),
         limit=query.limit,
         offset=query.offset,
@@ -311,7 +214,7 @@ def decide_sme_credit_line(
     settings: SettingsDep,
 ) -> SmeCreditLinePublic:
     row = fs.decide_line(UnitOfWork(engine, clock), principal.actor, sme_id, body.model_dump())
-    return SmeCreditLinePublic.of(row, settings, _today(clock, settings))
+    return SmeCreditLinePublic.build(row, settings, _today(clock, settings))
 
 
 @router.post(

@@ -26,8 +26,9 @@ from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
 from api.idempotency import IdempotencyKey, idempotent
 from api.params import Id, SearchText, sort_choice, sort_orders, sort_schema
 from api.routes.lists import PathId, list_page
-from api.schemas import AUTH_RESPONSES, ContractPublic, IntentOrderPublic, Page
+from api.schemas import AUTH_RESPONSES, Page
 from market import service as marketplace
+from market.schemas import ContractPublic, IntentOrderPublic
 from market.service import IntentOrderInput
 from qianfan.errors import NotFound
 from qianfan.models import Contract, ContractStatus, IntentOrder, IntentStatus, Organisation, OrgKind

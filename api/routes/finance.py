@@ -20,30 +20,12 @@ from sqlmodel import Session
 
 from api.auth import BankDep, OfficeDep, Principal, SmeDep, require_kind
 from api.deps import ClockDep, EngineDep, PageParams, Pagination, SessionDep, SettingsDep
-from api.finance_schemas import (
-    ApplicationPublic,
-    Body,
-    CreditLinePublic,
-    ExposureLimitPublic,
-    FinanceOfferPublic,
-    LoanPublic,
-    ProductPublic,
-    QueueItemPublic,
-    QuotePublic,
-    RateString,
-    RiskReportPublic,
-    SignaturePublic,
-    TimelinePublic,
-    YuanIn,
-    use_case_key,
-)
-from api.idempotency import IdempotencyKey, RequiredIdempotencyKey, idempotent
+from api.idempotency import IdempotencyKey, RequiredIdempotencyKey, idempotent, use_case_key
 from api.params import MAX_ID, Id, sort_choice, sort_orders, sort_schema
 from api.routes.loans import loan_public
-from api.schemas import AUTH_RESPONSES, Page, yuan_string
+from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
 from finance.access import load_application_for
-from finance.pricing import DayCount
 from finance.queries.applications import (
     ApplicationFilter,
     application_count,
@@ -51,12 +33,34 @@ from finance.queries.applications import (
     review_queue_count,
 )
 from finance.queries.products import credit_line_count, credit_line_list, product_count, product_list
+from finance.schemas.applications import (
+    ApplicationCreate,
+    ApplicationPublic,
+    ApproveBody,
+    FinanceOfferPublic,
+    InfoAnswerBody,
+    InfoRequestBody,
+    QueueItemPublic,
+    QuotePublic,
+    RejectBody,
+    RiskReportPublic,
+    SignaturePublic,
+    SignBody,
+    TimelinePublic,
+)
+from finance.schemas.loans import LoanPublic
+from finance.schemas.products import (
+    CreditLinePublic,
+    ExposureLimitPublic,
+    LimitBody,
+    ProductCreate,
+    ProductPublic,
+)
 from finance.service import common
 from qianfan.config import Settings
 from qianfan.errors import Conflict
 from qianfan.models import ApplicationStatus, FinanceApplication, FinanceKind, OrgKind
 from qianfan.uow import UnitOfWork
-from qianfan.validation import Description, Name
 
 router = APIRouter(prefix="/api/v1/finance", tags=["finance"], responses=AUTH_RESPONSES)
 
@@ -68,16 +72,6 @@ ProductReaderDep = Annotated[
 LineReaderDep = Annotated[Principal, Depends(require_kind(OrgKind.BANK, OrgKind.PROGRAMME_OFFICE))]
 ApplicationId = Annotated[int, Path(ge=1, le=MAX_ID, description="融资申请编号 / application id")]
 OrgId = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-#: A limit in yuan that may be zero (closing a line): a string exact to the fen.
-LimitYuan = Annotated[
-    str,
-    Field(
-        pattern=r"^\d{1,13}(\.\d{1,2})?$",
-        description="额度（元，字符串，可为0）/ limit in yuan as a string (0 allowed)",
-        examples=["100000000.00"],
-    ),
-]
 
 SORTS = sort_orders(
     FinanceApplication.id,
@@ -122,60 +116,6 @@ class QuoteQuery(BaseModel):
 # ---------------------------------------------------------------------------------------------- bodies
 
 
-class ApplicationCreate(Body):
-    part_id: Id = Field(description="应收账款份额 / the receivable part to finance")
-    bank_id: Id
-    product_id: Id | None = None
-    amount: YuanIn = Field(description="申请金额（元）/ amount requested (yuan)")
-
-
-class ApproveBody(Body):
-    amount: YuanIn | None = Field(None, description="批准金额（元，默认申请金额）/ amount (default: requested)")
-    annual_rate: RateString | None = Field(None, description="年利率（默认LPR+利差）/ rate (default LPR + spread)")
-    note: Description = ""
-
-
-class RejectBody(Body):
-    reason: Description = Field(description="拒绝理由 / reason", examples=["核心企业近期付款记录不佳"])
-
-
-class InfoRequestBody(Body):
-    question: Description = Field(description="需补充的材料 / what is needed", examples=["请补充验收单扫描件"])
-
-
-class InfoAnswerBody(Body):
-    answer: Description = Field(description="补充内容 / the answer", examples=["验收单已上传，编号YS-2026-118"])
-
-
-class SignBody(Body):
-    terms_hash: str = Field(
-        pattern=r"^[0-9a-f]{64}$", description="所见要约条款的 SHA-256 / SHA-256 of the terms shown (hex)"
-    )
-
-
-class ProductCreate(Body):
-    kind: FinanceKind = Field(
-        FinanceKind.RECEIVABLE,
-        description="产品类型：receivable 应收账款融资（默认）、contract 订单融资、credit_line 循环额度 / product kind",
-    )
-    code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$", examples=["RF1"])
-    name: Name = Field(examples=["千帆应收账款融资"])
-    advance_rate: RateString = Field(description="融资比例（0–1）/ advance rate (0–1)", examples=["0.9"])
-    day_count: DayCount | None = None
-    spreads_bp: dict[str, int | None] | None = Field(
-        None, description="各风险等级利差（基点；null 为不予融资）/ spread per grade (bp; null: not financed)"
-    )
-    arrangement_fee_bp: int | None = Field(None, ge=0, le=1000)
-    fee_min: YuanIn | None = None
-    fee_max: YuanIn | None = None
-    four_eyes_threshold: YuanIn | None = Field(None, description="须双人审批的金额 / amount needing two approvers")
-    max_tenor_months: int | None = Field(None, ge=1, le=12)
-
-
-class LimitBody(Body):
-    limit: LimitYuan
-
-
 # ---------------------------------------------------------------------------------------------- helpers
 
 
@@ -202,10 +142,8 @@ def quote(query: Annotated[QuoteQuery, Query()], principal: SmeDep, engine: Engi
         bank_id=query.bank_id,
         product_id=result.product_id,
         max_amount_fen=result.max_amount_fen,
-        max_amount=yuan_string(result.max_amount_fen),
         binding_constraint=result.binding_constraint,
         limits_fen=dict(result.limits_fen),
-        limits={k: yuan_string(v) for k, v in result.limits_fen.items()},
         due_date=result.due_date,
     )
 
@@ -260,8 +198,10 @@ def review_queue(
     total = review_queue_count(session, principal.actor)
     return Page[QueueItemPublic](
         items=[
-            QueueItemPublic(
-                **ApplicationPublic.fields_from(item.application, settings.tz, now),
+            QueueItemPublic.of(
+                item.application,
+                settings.tz,
+                **ApplicationPublic.computed(item.application, now),
                 overall_left_seconds=item.overall_left // timedelta(seconds=1),
             )
             for item in items
@@ -597,4 +537,4 @@ def set_exposure_limit(
     sme_id: OrgId, body: LimitBody, principal: OfficeDep, engine: EngineDep, clock: ClockDep
 ) -> ExposureLimitPublic:
     limit_fen = fs.set_exposure_limit(UnitOfWork(engine, clock), principal.actor, sme_id, body.limit)
-    return ExposureLimitPublic(sme_id=sme_id, limit_fen=limit_fen, limit=yuan_string(limit_fen))
+    return ExposureLimitPublic(sme_id=sme_id, limit_fen=limit_fen)

@@ -19,8 +19,9 @@ from api.auth import Principal, PrincipalDep, ProviderDep, SmeDep, require_kind
 from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
 from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_orders, sort_schema
 from api.routes.lists import PathId, RankQuery, category_conditions, list_page, ranked, ranked_page
-from api.schemas import AUTH_RESPONSES, MentorPublic, Page, RankedPublic, ServiceNeedPublic, ServicePackagePublic
+from api.schemas import AUTH_RESPONSES, Page
 from market import service as marketplace
+from market.schemas import MentorPublic, RankedPublic, ServiceNeedPublic, ServicePackagePublic
 from market.service import MentorInput, ServiceNeedInput, ServicePackageInput
 from matcher import service as matching
 from qianfan import taxonomy

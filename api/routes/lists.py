@@ -18,8 +18,9 @@ from sqlmodel import Session
 
 from api.deps import MAX_OFFSET, ClockDep, EngineDep, PageParams, SettingsDep
 from api.params import MAX_ID
-from api.schemas import Page, RankedPublic, SharedTermPublic, score_string
+from api.schemas import Page
 from market.queries import category_conditions as category_conditions  # re-exported for the list routes
+from market.schemas import RankedPublic, SharedTermPublic, score_string
 from matcher.rank import Filters
 from matcher.service import MAX_PAGE, MAX_RESULTS, OfferIndexStore, RankedItem, RankedPage, offer_index_store
 from qianfan import paging

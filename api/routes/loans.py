@@ -19,23 +19,21 @@ from sqlmodel import Session, col, select
 
 from api.auth import Principal, require_kind
 from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
-from api.finance_schemas import (
-    CONTRACT_PAYMENT_REF,
-    RECEIVABLE_PAYMENT_REF,
-    Body,
-    LedgerPostingPublic,
-    LoanPublic,
-    RepaymentPublic,
-    SchedulePublic,
-    YuanIn,
-    use_case_key,
-)
-from api.idempotency import RequiredIdempotencyKey, idempotent
+from api.idempotency import RequiredIdempotencyKey, idempotent, use_case_key
 from api.params import MAX_ID, Id, sort_choice, sort_orders, sort_schema
 from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
 from finance.access import load_loan_for, loans_visible_to
 from finance.queries.loans import payoff
+from finance.schemas.loans import (
+    CONTRACT_PAYMENT_REF,
+    RECEIVABLE_PAYMENT_REF,
+    LedgerPostingPublic,
+    LoanPublic,
+    RepaymentBody,
+    RepaymentPublic,
+    SchedulePublic,
+)
 from qianfan.clock import to_local
 from qianfan.models import FinanceKind, LedgerLeg, LedgerPosting, Loan, LoanStatus, OrgKind, ReceivablePart
 from qianfan.uow import UnitOfWork
@@ -69,10 +67,6 @@ class LoanQuery(PageParams):
     due_from: date | None = Field(None, description="到期日不早于 / due on or after")
     due_to: date | None = Field(None, description="到期日不晚于 / due on or before")
     sort: LoanSort = Field(DEFAULT_SORT, description="排序 / sort order")
-
-
-class RepaymentBody(Body):
-    amount: YuanIn = Field(description="还款金额（元）/ amount repaid (yuan)")
 
 
 def _with_receivable() -> Any:

@@ -27,9 +27,10 @@ from api.routes.lists import (
     ranked,
     ranked_page,
 )
-from api.schemas import AUTH_RESPONSES, InterestPublic, OfferPublic, OrderPublic, Page, RankedPublic
+from api.schemas import AUTH_RESPONSES, Page
 from market import queries
 from market import service as marketplace
+from market.schemas import InterestPublic, OfferPublic, OrderPublic, RankedPublic
 from market.service import OrderChanges, OrderInput
 from matcher import service as matching
 from qianfan.models import Order, OrderKind, OrderStatus, OrgKind

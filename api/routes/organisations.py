@@ -10,11 +10,12 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from accounts.queries import OrganisationFilters, organisation_with_qualifications, organisations_page
+from accounts.schemas import OrganisationDetail, OrganisationPublic
 from api.auth import PrincipalDep
 from api.deps import ClockDep, PageParams, SessionDep, SettingsDep
 from api.params import SearchText
 from api.routes.lists import PathId
-from api.schemas import AUTH_RESPONSES, OrganisationDetail, OrganisationPublic, Page
+from api.schemas import AUTH_RESPONSES, Page
 from qianfan.models import OrgKind
 from qianfan.validation import ClusterCode, District
 

@@ -19,17 +19,7 @@ from sqlmodel import Session
 
 from api.auth import LargeFirmDep, Principal, SmeDep, require_kind
 from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
-from api.finance_schemas import (
-    BatchConfirmPublic,
-    Body,
-    PaymentPublic,
-    ReceivableDetail,
-    ReceivablePartPublic,
-    ReceivablePublic,
-    YuanIn,
-    use_case_key,
-)
-from api.idempotency import RequiredIdempotencyKey, idempotent
+from api.idempotency import RequiredIdempotencyKey, idempotent, use_case_key
 from api.params import MAX_ID, Id, SearchText, sort_choice, sort_orders, sort_schema
 from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
@@ -41,10 +31,22 @@ from finance.queries.receivables import (
     receivable_parts_for,
     receivable_payments,
 )
-from finance.receivables import MAX_INVOICES_PER_RECEIVABLE
+from finance.schemas.receivables import (
+    BatchConfirmBody,
+    BatchConfirmPublic,
+    ConfirmBody,
+    PaymentBody,
+    PaymentPublic,
+    ReasonBody,
+    ReceivableCreate,
+    ReceivableDetail,
+    ReceivablePartPublic,
+    ReceivablePublic,
+    SplitBody,
+    TransferBody,
+)
 from qianfan.models import OrgKind, Receivable, ReceivableStatus
 from qianfan.uow import UnitOfWork
-from qianfan.validation import Description, Title
 
 router = APIRouter(prefix="/api/v1/receivables", tags=["receivables"], responses=AUTH_RESPONSES)
 
@@ -77,55 +79,6 @@ class ReceivableQuery(PageParams):
 
 
 # ---------------------------------------------------------------------------------------------- bodies
-
-
-class ReceivableCreate(Body):
-    title: Title = Field(examples=["智慧道路巡检系统 第一期货款"])
-    debtor_id: Id | None = Field(
-        None, description="债务人（核心企业）；有合同时取合同采购方 / debtor (or the contract's buyer)"
-    )
-    contract_id: Id | None = Field(None, description="关联合同 / the contract it arises from")
-    face: YuanIn = Field(description="票面金额（元）/ face amount (yuan)")
-    issue_date: date
-    due_date: date
-    invoice_numbers: list[str] = Field(
-        default_factory=list, max_length=MAX_INVOICES_PER_RECEIVABLE, examples=[["INV20261102001"]]
-    )
-
-
-class ConfirmBody(Body):
-    confirmed: YuanIn | None = Field(None, description="确权金额（元，默认票面金额）/ confirmed amount (default: face)")
-    irrevocable_undertaking: bool = Field(
-        False, description="不可撤销付款承诺（必须为 true）/ the irrevocable payment undertaking (must be true)"
-    )
-    undertaking: Description = Field("", description="承诺文字（可选）/ wording of the undertaking (optional)")
-
-
-class BatchItem(ConfirmBody):
-    receivable_id: Id
-
-
-class BatchConfirmBody(Body):
-    items: list[BatchItem] = Field(min_length=1, max_length=500)
-
-
-class ReasonBody(Body):
-    reason: Description = Field(description="理由 / reason", examples=["发票金额与验收单不符"])
-
-
-class SplitBody(Body):
-    amounts: list[YuanIn] = Field(
-        min_length=2, max_length=50, description="各份额金额（元），合计须等于原份额 / amounts summing to the part"
-    )
-
-
-class TransferBody(Body):
-    to_id: Id = Field(description="受让企业（中小企业）/ the SME receiving the part")
-    amount: YuanIn | None = Field(None, description="转让金额（元，默认整个份额）/ amount (default: the whole part)")
-
-
-class PaymentBody(Body):
-    amount: YuanIn = Field(description="付款金额（元）/ amount paid (yuan)")
 
 
 # ---------------------------------------------------------------------------------------------- helpers

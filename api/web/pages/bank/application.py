@@ -14,13 +14,13 @@ from fastapi.responses import Response
 from sqlmodel import Session, col, select
 
 from api.deps import ClockDep, SessionDep, SettingsDep
-from api.finance_schemas import RiskReportPublic, TimelinePublic
 from api.web import labels
 from api.web.pages.bank._shared import APP_STATES, KIND_LABELS, LINE_STATES, LOAN_STATES, org_names
 from api.web.pages.firm import SETTLEMENT_LABELS
 from api.web.render import render
 from api.web.session import BankPage, WebUser
 from finance import pricing
+from finance.schemas.applications import RiskReportPublic, TimelinePublic
 from finance.service import common
 from finance.service.applications import financed_on_contract
 from finance.service.history import party_history

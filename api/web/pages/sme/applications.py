@@ -10,7 +10,6 @@ from fastapi.responses import Response
 from sqlmodel import Session, col, select
 
 from api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
-from api.finance_schemas import TimelinePublic
 from api.web import labels
 from api.web.pages.sme._shared import (
     APPLICATION_NAMES,
@@ -18,6 +17,7 @@ from api.web.pages.sme._shared import (
 from api.web.render import act, form_values, redirect, render
 from api.web.session import FormDep, SmePage
 from finance import service as fs
+from finance.schemas.applications import TimelinePublic
 from finance.service import common as finance_common
 from finance.states import REVIEW_QUEUE_STATES
 from qianfan.clock import to_local
