@@ -16,22 +16,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BeforeValidator, Field
-from sqlalchemy import or_
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.auth import Principal, require_kind
 from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
 from api.idempotency import IdempotencyKey, idempotent
 from api.params import Id, SearchText, sort_choice, sort_orders, sort_schema
-from api.routes.lists import PathId, list_page
+from api.routes.lists import PathId, page_of
 from api.schemas import AUTH_RESPONSES, Page
+from market import queries_api as deals
 from market import service as marketplace
 from market.schemas import ContractPublic, IntentOrderPublic
 from market.service import IntentOrderInput
-from qianfan.errors import NotFound
-from qianfan.models import Contract, ContractStatus, IntentOrder, IntentStatus, Organisation, OrgKind
+from qianfan.models import Contract, ContractStatus, IntentOrder, IntentStatus, OrgKind
 from qianfan.uow import UnitOfWork
 
 intents_router = APIRouter(prefix="/api/v1/intent-orders", tags=["deals"], responses=AUTH_RESPONSES)
@@ -40,16 +38,6 @@ routers = (intents_router, contracts_router)
 
 PartyDep = Annotated[Principal, Depends(require_kind(OrgKind.LARGE_FIRM, OrgKind.SME))]
 ReaderDep = Annotated[Principal, Depends(require_kind(OrgKind.LARGE_FIRM, OrgKind.SME, OrgKind.PROGRAMME_OFFICE))]
-
-Buyer = aliased(Organisation, name="buyer")
-Supplier = aliased(Organisation, name="supplier")
-
-
-def _party_scope(principal: Principal, buyer_id: Any, supplier_id: Any) -> list[Any]:
-    if principal.is_(OrgKind.PROGRAMME_OFFICE):
-        return []
-    return [or_(buyer_id == principal.organisation_id, supplier_id == principal.organisation_id)]
-
 
 # ------------------------------------------------------------------------------------------------ intent orders
 
@@ -60,10 +48,6 @@ INTENT_SORTS = sort_orders(
 )
 _INTENT_KEYS = tuple(INTENT_SORTS)
 IntentSort = Annotated[str, BeforeValidator(sort_choice(_INTENT_KEYS)), sort_schema(_INTENT_KEYS, "-proposed_at")]
-_INTENT_JOINS = [
-    (Buyer, col(Buyer.id) == col(IntentOrder.buyer_id)),
-    (Supplier, col(Supplier.id) == col(IntentOrder.supplier_id)),
-]
 
 
 class IntentQuery(PageParams):
@@ -74,15 +58,7 @@ class IntentQuery(PageParams):
     sort: IntentSort = Field("-proposed_at", description="排序 / sort order")
 
 
-def _intent_rows(session: Session, *conditions: Any) -> Any:
-    stmt = select(IntentOrder, Buyer.name, Supplier.name, Contract.id)
-    for target, on in _INTENT_JOINS:
-        stmt = stmt.join(target, on)
-    stmt = stmt.outerjoin(Contract, col(Contract.intent_order_id) == col(IntentOrder.id))
-    return session.exec(stmt.where(*conditions))
-
-
-def _intent_public(row: Any, tz: Any) -> IntentOrderPublic:
+def _intent_public(row: deals.IntentRow, tz: Any) -> IntentOrderPublic:
     intent, buyer, supplier, contract_id = row
     return IntentOrderPublic.from_model(intent, buyer, supplier, contract_id, tz)
 
@@ -95,11 +71,7 @@ def _after_write(engine: Engine, principal: Principal, intent_id: int, tz: Any) 
 
 
 def read_intent(session: Session, principal: Principal, intent_id: int, tz: Any) -> IntentOrderPublic:
-    scope = _party_scope(principal, col(IntentOrder.buyer_id), col(IntentOrder.supplier_id))
-    row = _intent_rows(session, col(IntentOrder.id) == intent_id, *scope).first()
-    if row is None:
-        raise NotFound.of("意向订单", "Intent order", intent_id)
-    return _intent_public(row, tz)
+    return _intent_public(deals.intent_order_for(session, principal.actor, intent_id), tz)
 
 
 @intents_router.get("", response_model=Page[IntentOrderPublic], summary="意向订单列表 / List intent orders")
@@ -111,44 +83,11 @@ def list_intents(
     The parties list the intent orders they are party to; the programme office lists all; banks and service
     providers are refused (403).
     """
-    conditions: list[Any] = _party_scope(principal, col(IntentOrder.buyer_id), col(IntentOrder.supplier_id))
-    if query.status is not None:
-        conditions.append(col(IntentOrder.status) == query.status)
-    if query.order_id is not None:
-        conditions.append(col(IntentOrder.order_id) == query.order_id)
-    if query.offer_id is not None:
-        conditions.append(col(IntentOrder.offer_id) == query.offer_id)
-    if query.q is not None:
-        conditions.append(col(IntentOrder.title).icontains(query.q, autoescape=True))
-    page = list_page(
-        session,
-        IntentOrder,
-        query,
-        lambda row: row,
-        conditions=conditions,
-        order_by=INTENT_SORTS[query.sort],
-        joins=_INTENT_JOINS,
-        columns=[Buyer.name, Supplier.name],
+    filters = deals.IntentFilters(query.status, query.order_id, query.offer_id, query.q)
+    rows, total = deals.intent_orders_page(
+        session, principal.actor, filters, order_by=INTENT_SORTS[query.sort], limit=query.limit, offset=query.offset
     )
-    ids = [row[0].id for row in page.items]
-    contracts = (
-        dict(
-            session.exec(
-                select(Contract.intent_order_id, Contract.id).where(col(Contract.intent_order_id).in_(ids))
-            ).all()
-        )
-        if ids
-        else {}
-    )
-    return Page[IntentOrderPublic](
-        items=[
-            IntentOrderPublic.from_model(intent, buyer, supplier, contracts.get(intent.id), settings.tz)
-            for intent, buyer, supplier in page.items
-        ],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_of([_intent_public(row, settings.tz) for row in rows], total, query)
 
 
 @intents_router.post(
@@ -248,10 +187,6 @@ CONTRACT_SORTS = sort_orders(
 )
 _CONTRACT_KEYS = tuple(CONTRACT_SORTS)
 ContractSort = Annotated[str, BeforeValidator(sort_choice(_CONTRACT_KEYS)), sort_schema(_CONTRACT_KEYS, "-signed_at")]
-_CONTRACT_JOINS = [
-    (Buyer, col(Buyer.id) == col(Contract.buyer_id)),
-    (Supplier, col(Supplier.id) == col(Contract.supplier_id)),
-]
 
 
 class ContractQuery(PageParams):
@@ -270,36 +205,15 @@ def list_contracts(
 
     The parties list their contracts; the programme office lists all; banks and service providers are refused.
     """
-    conditions: list[Any] = _party_scope(principal, col(Contract.buyer_id), col(Contract.supplier_id))
-    if query.status is not None:
-        conditions.append(col(Contract.status) == query.status)
-    if query.buyer_id is not None:
-        conditions.append(col(Contract.buyer_id) == query.buyer_id)
-    if query.supplier_id is not None:
-        conditions.append(col(Contract.supplier_id) == query.supplier_id)
-    if query.q is not None:
-        conditions.append(col(Contract.title).icontains(query.q, autoescape=True))
-    return list_page(
-        session,
-        Contract,
-        query,
-        lambda row: ContractPublic.from_model(row[0], row[1], row[2], settings.tz),
-        conditions=conditions,
-        order_by=CONTRACT_SORTS[query.sort],
-        joins=_CONTRACT_JOINS,
-        columns=[Buyer.name, Supplier.name],
+    filters = deals.ContractFilters(query.status, query.buyer_id, query.supplier_id, query.q)
+    rows, total = deals.contracts_page(
+        session, principal.actor, filters, order_by=CONTRACT_SORTS[query.sort], limit=query.limit, offset=query.offset
     )
+    return page_of([ContractPublic.from_model(*row, settings.tz) for row in rows], total, query)
 
 
 @contracts_router.get("/{contract_id}", response_model=ContractPublic, summary="合同详情 / Contract")
 def get_contract(
     contract_id: PathId, principal: ReaderDep, session: SessionDep, settings: SettingsDep
 ) -> ContractPublic:
-    stmt = select(Contract, Buyer.name, Supplier.name)
-    for target, on in _CONTRACT_JOINS:
-        stmt = stmt.join(target, on)
-    scope = _party_scope(principal, col(Contract.buyer_id), col(Contract.supplier_id))
-    row = session.exec(stmt.where(col(Contract.id) == contract_id, *scope)).first()
-    if row is None:
-        raise NotFound.of("合同", "Contract", contract_id)
-    return ContractPublic.from_model(row[0], row[1], row[2], settings.tz)
+    return ContractPublic.from_model(*deals.contract_for(session, principal.actor, contract_id), settings.tz)

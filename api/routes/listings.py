@@ -8,24 +8,22 @@ for the SME that posted it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BeforeValidator, Field
-from sqlalchemy import String, cast, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.auth import Principal, PrincipalDep, ProviderDep, SmeDep, require_kind
 from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
 from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_orders, sort_schema
-from api.routes.lists import PathId, RankQuery, category_conditions, list_page, ranked, ranked_page
+from api.routes.lists import PathId, RankQuery, page_of, ranked, ranked_page
 from api.schemas import AUTH_RESPONSES, Page
+from market import queries_api as listings
 from market import service as marketplace
 from market.schemas import MentorPublic, RankedPublic, ServiceNeedPublic, ServicePackagePublic
 from market.service import MentorInput, ServiceNeedInput, ServicePackageInput
 from matcher import service as matching
-from qianfan import taxonomy
-from qianfan.errors import NotFound
 from qianfan.models import ListingStatus, Mentor, NeedStatus, Organisation, OrgKind, ServiceNeed, ServicePackage
 from qianfan.money import yuan_to_fen
 from qianfan.uow import UnitOfWork
@@ -57,7 +55,6 @@ PACKAGE_SORTS = sort_orders(
 )
 _PACKAGE_KEYS = tuple(PACKAGE_SORTS)
 PackageSort = Annotated[str, BeforeValidator(sort_choice(_PACKAGE_KEYS)), sort_schema(_PACKAGE_KEYS, "-created_at")]
-_JOIN_PROVIDER = (Organisation, col(Organisation.id) == col(ServicePackage.organisation_id))
 
 
 class PackageQuery(PageParams):
@@ -73,24 +70,12 @@ class PackageQuery(PageParams):
 def list_packages(
     query: Annotated[PackageQuery, Query()], principal: PrincipalDep, session: SessionDep, settings: SettingsDep
 ) -> Page[ServicePackagePublic]:
-    conditions: list[Any] = [col(ServicePackage.status) == query.status]
-    conditions += category_conditions(col(ServicePackage.category), query.category)
-    if query.organisation_id is not None:
-        conditions.append(col(ServicePackage.organisation_id) == query.organisation_id)
-    if query.q is not None:
-        conditions.append(col(ServicePackage.title).icontains(query.q, autoescape=True))
-    if query.max_value is not None:
-        conditions.append(col(ServicePackage.value_fen) <= yuan_to_fen(query.max_value))
-    return list_page(
-        session,
-        ServicePackage,
-        query,
-        lambda row: ServicePackagePublic.from_model(row[0], row[1], settings.tz),
-        conditions=conditions,
-        order_by=PACKAGE_SORTS[query.sort],
-        joins=[_JOIN_PROVIDER],
-        columns=[Organisation.name],
+    max_fen = None if query.max_value is None else yuan_to_fen(query.max_value)
+    filters = listings.PackageFilters(query.status, query.category, query.organisation_id, query.q, max_fen)
+    rows, total = listings.packages_page(
+        session, principal.actor, filters, order_by=PACKAGE_SORTS[query.sort], limit=query.limit, offset=query.offset
     )
+    return page_of([ServicePackagePublic.from_model(*row, settings.tz) for row in rows], total, query)
 
 
 @packages_router.post(
@@ -127,12 +112,7 @@ def publish_package(
 def get_package(
     package_id: PathId, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
 ) -> ServicePackagePublic:
-    row = session.exec(
-        select(ServicePackage, Organisation.name).join(*_JOIN_PROVIDER).where(col(ServicePackage.id) == package_id)
-    ).first()
-    if row is None:
-        raise NotFound.of("服务包", "Service package", package_id)
-    return ServicePackagePublic.from_model(row[0], row[1], settings.tz)
+    return ServicePackagePublic.from_model(*listings.package_for(session, principal.actor, package_id), settings.tz)
 
 
 # ------------------------------------------------------------------------------------------------ mentors
@@ -142,7 +122,6 @@ MENTOR_SORTS = sort_orders(
 )
 _MENTOR_KEYS = tuple(MENTOR_SORTS)
 MentorSort = Annotated[str, BeforeValidator(sort_choice(_MENTOR_KEYS)), sort_schema(_MENTOR_KEYS, "-created_at")]
-_JOIN_MENTOR_ORG = (Organisation, col(Organisation.id) == col(Mentor.organisation_id))
 
 
 class MentorQuery(PageParams):
@@ -155,40 +134,15 @@ class MentorQuery(PageParams):
     sort: MentorSort = Field("-created_at", description="排序 / sort order")
 
 
-def _expertise_condition(code: str) -> Any:
-    """``expertise`` is a JSON list of category codes; its text holds each code in double quotes."""
-    text = cast(col(Mentor.expertise), String)
-    if code in taxonomy.CLUSTER_BY_CODE:
-        return text.contains(f'"{code}.', autoescape=True)
-    return text.contains(f'"{code}"', autoescape=True)
-
-
 @mentors_router.get("", response_model=Page[MentorPublic], summary="创业导师列表 / List mentors")
 def list_mentors(
     query: Annotated[MentorQuery, Query()], principal: PrincipalDep, session: SessionDep, settings: SettingsDep
 ) -> Page[MentorPublic]:
-    conditions: list[Any] = [col(Mentor.status) == query.status]
-    if query.expertise is not None:
-        conditions.append(_expertise_condition(query.expertise))
-    if query.organisation_id is not None:
-        conditions.append(col(Mentor.organisation_id) == query.organisation_id)
-    if query.q is not None:
-        conditions.append(
-            or_(
-                col(Mentor.name).icontains(query.q, autoescape=True),
-                col(Mentor.headline).icontains(query.q, autoescape=True),
-            )
-        )
-    return list_page(
-        session,
-        Mentor,
-        query,
-        lambda row: MentorPublic.from_model(row[0], row[1], settings.tz),
-        conditions=conditions,
-        order_by=MENTOR_SORTS[query.sort],
-        joins=[_JOIN_MENTOR_ORG],
-        columns=[Organisation.name],
+    filters = listings.MentorFilters(query.status, query.expertise, query.organisation_id, query.q)
+    rows, total = listings.mentors_page(
+        session, principal.actor, filters, order_by=MENTOR_SORTS[query.sort], limit=query.limit, offset=query.offset
     )
+    return page_of([MentorPublic.from_model(*row, settings.tz) for row in rows], total, query)
 
 
 @mentors_router.post("", response_model=MentorPublic, status_code=201, summary="发布创业导师 / Publish a mentor")
@@ -221,12 +175,7 @@ def publish_mentor(
 
 @mentors_router.get("/{mentor_id}", response_model=MentorPublic, summary="创业导师详情 / Mentor")
 def get_mentor(mentor_id: PathId, principal: PrincipalDep, session: SessionDep, settings: SettingsDep) -> MentorPublic:
-    row = session.exec(
-        select(Mentor, Organisation.name).join(*_JOIN_MENTOR_ORG).where(col(Mentor.id) == mentor_id)
-    ).first()
-    if row is None:
-        raise NotFound.of("创业导师", "Mentor", mentor_id)
-    return MentorPublic.from_model(row[0], row[1], settings.tz)
+    return MentorPublic.from_model(*listings.mentor_for(session, principal.actor, mentor_id), settings.tz)
 
 
 # ------------------------------------------------------------------------------------------------ needs
@@ -234,7 +183,6 @@ def get_mentor(mentor_id: PathId, principal: PrincipalDep, session: SessionDep, 
 NEED_SORTS = sort_orders(ServiceNeed.id, {"created_at": ServiceNeed.created_at}, ("-created_at", "created_at"))
 _NEED_KEYS = tuple(NEED_SORTS)
 NeedSort = Annotated[str, BeforeValidator(sort_choice(_NEED_KEYS)), sort_schema(_NEED_KEYS, "-created_at")]
-_JOIN_NEED_ORG = (Organisation, col(Organisation.id) == col(ServiceNeed.organisation_id))
 
 
 class NeedQuery(PageParams):
@@ -249,13 +197,6 @@ class PackageRankQuery(RankQuery):
     max_value: ValueYuan | None = Field(None, description="服务包最高价值（元）/ maximum package value (yuan)")
 
 
-def need_scope(principal: Principal) -> list[Any]:
-    """An SME sees only its own needs; service providers and the programme office see all."""
-    if principal.is_(OrgKind.SME):
-        return [col(ServiceNeed.organisation_id) == principal.organisation_id]
-    return []
-
-
 @needs_router.get("", response_model=Page[ServiceNeedPublic], summary="服务需求列表 / List service needs")
 def list_needs(
     query: Annotated[NeedQuery, Query()], principal: NeedReaderDep, session: SessionDep, settings: SettingsDep
@@ -265,23 +206,11 @@ def list_needs(
     An SME lists only its own needs; service providers and the programme office list all; large firms and banks
     are refused.
     """
-    conditions: list[Any] = category_conditions(col(ServiceNeed.category), query.category)
-    if query.status is not None:
-        conditions.append(col(ServiceNeed.status) == query.status)
-    if query.organisation_id is not None:
-        conditions.append(col(ServiceNeed.organisation_id) == query.organisation_id)
-    if query.q is not None:
-        conditions.append(col(ServiceNeed.title).icontains(query.q, autoescape=True))
-    return list_page(
-        session,
-        ServiceNeed,
-        query,
-        lambda row: ServiceNeedPublic.from_model(row[0], row[1], settings.tz),
-        conditions=[*conditions, *need_scope(principal)],
-        order_by=NEED_SORTS[query.sort],
-        joins=[_JOIN_NEED_ORG],
-        columns=[Organisation.name],
+    filters = listings.NeedFilters(query.status, query.category, query.organisation_id, query.q)
+    rows, total = listings.needs_page(
+        session, principal.actor, filters, order_by=NEED_SORTS[query.sort], limit=query.limit, offset=query.offset
     )
+    return page_of([ServiceNeedPublic.from_model(*row, settings.tz) for row in rows], total, query)
 
 
 @needs_router.post("", response_model=ServiceNeedPublic, status_code=201, summary="发布服务需求 / Post a service need")
@@ -316,14 +245,7 @@ def post_need(
 def get_need(
     need_id: PathId, principal: NeedReaderDep, session: SessionDep, settings: SettingsDep
 ) -> ServiceNeedPublic:
-    row = session.exec(
-        select(ServiceNeed, Organisation.name)
-        .join(*_JOIN_NEED_ORG)
-        .where(col(ServiceNeed.id) == need_id, *need_scope(principal))
-    ).first()
-    if row is None:
-        raise NotFound.of("服务需求", "Service need", need_id)
-    return ServiceNeedPublic.from_model(row[0], row[1], settings.tz)
+    return ServiceNeedPublic.from_model(*listings.need_for(session, principal.actor, need_id), settings.tz)
 
 
 @needs_router.get(
@@ -353,15 +275,8 @@ def need_packages(
         )
 
     items, total, first = ranked(rank, query)
-    ids = [item.id for item in items]
-    rows = (
-        session.exec(
-            select(ServicePackage, Organisation.name).join(*_JOIN_PROVIDER).where(col(ServicePackage.id).in_(ids))
-        ).all()
-        if ids
-        else []
-    )
-    packages = {p.id: ServicePackagePublic.from_model(p, name, settings.tz) for p, name in rows if p.id}
+    found = listings.packages_with_providers(session, principal.actor, [item.id for item in items])
+    packages = {i: ServicePackagePublic.from_model(p, name, settings.tz) for i, (p, name) in found.items()}
     return ranked_page(items, total, first, query, packages, lambda package: package)
 
 
@@ -392,11 +307,6 @@ def need_mentors(
         )
 
     items, total, first = ranked(rank, query)
-    ids = [item.id for item in items]
-    rows = (
-        session.exec(select(Mentor, Organisation.name).join(*_JOIN_MENTOR_ORG).where(col(Mentor.id).in_(ids))).all()
-        if ids
-        else []
-    )
-    mentors = {m.id: MentorPublic.from_model(m, name, settings.tz) for m, name in rows if m.id}
+    found = listings.mentors_with_providers(session, principal.actor, [item.id for item in items])
+    mentors = {i: MentorPublic.from_model(m, name, settings.tz) for i, (m, name) in found.items()}
     return ranked_page(items, total, first, query, mentors, lambda mentor: mentor)

@@ -77,6 +77,11 @@ def list_page(
     return Page[Any](items=[convert(row) for row in rows], total=total, limit=query.limit, offset=query.offset)
 
 
+def page_of(items: list[T], total: int, query: PageParams) -> Page[T]:
+    """A :class:`Page` of *items* (already public models) at the query's limit and offset."""
+    return Page[Any](items=items, total=total, limit=query.limit, offset=query.offset)
+
+
 # ------------------------------------------------------------------------------------------------ rankings
 
 

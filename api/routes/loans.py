@@ -14,8 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BeforeValidator, Field
-from sqlalchemy import func, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.auth import Principal, require_kind
 from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
@@ -23,11 +22,11 @@ from api.idempotency import RequiredIdempotencyKey, idempotent, use_case_key
 from api.params import MAX_ID, Id, sort_choice, sort_orders, sort_schema
 from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
-from finance.access import load_loan_for, loans_visible_to
+from finance.access import load_loan_for
+from finance.queries import ledger as ledger_queries
+from finance.queries.ledger import LoanFilter
 from finance.queries.loans import payoff
 from finance.schemas.loans import (
-    CONTRACT_PAYMENT_REF,
-    RECEIVABLE_PAYMENT_REF,
     LedgerPostingPublic,
     LoanPublic,
     RepaymentBody,
@@ -35,7 +34,7 @@ from finance.schemas.loans import (
     SchedulePublic,
 )
 from qianfan.clock import to_local
-from qianfan.models import FinanceKind, LedgerLeg, LedgerPosting, Loan, LoanStatus, OrgKind, ReceivablePart
+from qianfan.models import FinanceKind, Loan, LoanStatus, OrgKind
 from qianfan.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/v1/loans", tags=["loans"], responses=AUTH_RESPONSES)
@@ -69,52 +68,13 @@ class LoanQuery(PageParams):
     sort: LoanSort = Field(DEFAULT_SORT, description="排序 / sort order")
 
 
-def _with_receivable() -> Any:
-    """Loans with their receivable's id (``None`` for contract loans and drawdowns, which finance no part)."""
-    return select(Loan, ReceivablePart.receivable_id).outerjoin(
-        ReceivablePart, col(ReceivablePart.id) == col(Loan.part_id)
-    )
-
-
-def _receivable_id(session: Session, loan: Loan) -> int | None:
-    """The financed receivable's id (``None`` for contract loans and drawdowns, which finance no part)."""
-    if loan.part_id is None:
-        return None
-    return session.exec(select(ReceivablePart.receivable_id).where(col(ReceivablePart.id) == loan.part_id)).one()
-
-
 def _visible(session: Session, principal: Principal, loan_id: int) -> tuple[Loan, int | None]:
     loan = load_loan_for(session, principal.actor, loan_id)
-    return loan, _receivable_id(session, loan)
+    return loan, ledger_queries.receivable_id_of(session, loan)
 
 
 def loan_public(session: Session, loan: Loan, settings: Any) -> LoanPublic:
-    return LoanPublic.from_model(loan, _receivable_id(session, loan), settings.tz)
-
-
-def _postings(session: Session, *conditions: Any) -> list[tuple[LedgerPosting, list[LedgerLeg]]]:
-    postings = session.exec(
-        select(LedgerPosting).where(*conditions).order_by(col(LedgerPosting.occurred_at), col(LedgerPosting.id))
-    ).all()
-    ids = [p.id for p in postings]
-    legs: dict[int, list[LedgerLeg]] = {}
-    if ids:
-        for leg in session.exec(
-            select(LedgerLeg).where(col(LedgerLeg.posting_id).in_(ids)).order_by(col(LedgerLeg.id))
-        ).all():
-            legs.setdefault(leg.posting_id, []).append(leg)
-    return [(p, legs.get(p.id or 0, [])) for p in postings]
-
-
-def _repayment_conditions(loan_id: int) -> list[Any]:
-    return [
-        col(LedgerPosting.loan_id) == loan_id,
-        or_(
-            col(LedgerPosting.ref).startswith(f"loan:{loan_id}:repay:", autoescape=True),
-            col(LedgerPosting.ref).startswith(RECEIVABLE_PAYMENT_REF, autoescape=True),
-            col(LedgerPosting.ref).startswith(CONTRACT_PAYMENT_REF, autoescape=True),
-        ),
-    ]
+    return LoanPublic.from_model(loan, ledger_queries.receivable_id_of(session, loan), settings.tz)
 
 
 @router.get(
@@ -127,19 +87,11 @@ def _repayment_conditions(loan_id: int) -> list[Any]:
 def list_loans(
     query: Annotated[LoanQuery, Query()], principal: ReaderDep, session: SessionDep, settings: SettingsDep
 ) -> Page[LoanPublic]:
-    conditions = [loans_visible_to(principal.actor)]
-    for field in ("status", "kind", "contract_id", "bank_id", "sme_id", "core_enterprise_id"):
-        value = getattr(query, field)
-        if value is not None:
-            conditions.append(col(getattr(Loan, field)) == value)
-    if query.due_from is not None:
-        conditions.append(col(Loan.due_date) >= query.due_from)
-    if query.due_to is not None:
-        conditions.append(col(Loan.due_date) <= query.due_to)
-    total = session.exec(select(func.count()).select_from(Loan).where(*conditions)).one()
-    rows = session.exec(
-        _with_receivable().where(*conditions).order_by(*SORTS[query.sort]).offset(query.offset).limit(query.limit)
-    ).all()
+    filters = LoanFilter(**query.model_dump(include=set(LoanFilter.__dataclass_fields__)))
+    total = ledger_queries.loan_count(session, principal.actor, filters)
+    rows = ledger_queries.loan_list(
+        session, principal.actor, filters, order_by=SORTS[query.sort], offset=query.offset, limit=query.limit
+    )
     return Page[LoanPublic](
         items=[LoanPublic.from_model(loan, rid, settings.tz) for loan, rid in rows],
         total=total,
@@ -183,7 +135,7 @@ def list_repayments(
     loan, _ = _visible(session, principal, loan_id)
     return [
         RepaymentPublic.from_rows(posting, legs, loan, settings.tz)
-        for posting, legs in _postings(session, *_repayment_conditions(loan_id))
+        for posting, legs in ledger_queries.loan_repayments(session, loan_id)
     ]
 
 
@@ -198,7 +150,7 @@ def loan_ledger(
     _visible(session, principal, loan_id)
     return [
         LedgerPostingPublic.from_rows(posting, legs, settings.tz)
-        for posting, legs in _postings(session, col(LedgerPosting.loan_id) == loan_id)
+        for posting, legs in ledger_queries.loan_ledger(session, loan_id)
     ]
 
 
@@ -228,10 +180,7 @@ def repay_loan(
         fs.repay_loan(UnitOfWork(engine, clock), principal.actor, loan_id, body.amount, service_key)
         with Session(engine) as session:
             loan = session.get(Loan, loan_id)
-            posting = session.exec(
-                select(LedgerPosting).where(col(LedgerPosting.ref) == f"loan:{loan_id}:repay:{service_key}")
-            ).one()
-            ((_, legs),) = _postings(session, col(LedgerPosting.id) == posting.id)
+            posting, legs = ledger_queries.loan_repayment(session, loan_id, service_key)
             assert loan is not None
             return RepaymentPublic.from_rows(posting, legs, loan, settings.tz)
 

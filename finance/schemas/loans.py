@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field
 
 from finance import ledger
+from finance.queries.ledger import CONTRACT_PAYMENT_REF, RECEIVABLE_PAYMENT_REF
 from finance.schemas.common import rate_string
 from finance.schemas.receivables import LoanAllocationPublic
 from qianfan.clock import to_local
@@ -146,11 +147,6 @@ _CREDITED = {
     ledger.AccountKind.SME_SETTLEMENT.value: "excess_fen",
     ledger.AccountKind.CORE_PAYABLE.value: "excess_fen",
 }
-
-
-#: Ledger reference prefixes of the postings that repay a loan from a payment (the rest are direct repayments).
-RECEIVABLE_PAYMENT_REF = "payment:"
-CONTRACT_PAYMENT_REF = "contract-payment:"
 
 
 def repayment_kind(ref: str) -> str:
