@@ -10,11 +10,11 @@ from fastapi import APIRouter, Form, Request, Response
 from accounts import auth
 from accounts.schemas import MePublic, OrganisationPublic, TokenPublic
 from api.auth import PrincipalDep
-from api.deps import ClockDep, EngineDep, SettingsDep
+from api.deps import SettingsDep
+from api.routes.context import ContextDep
 from api.schemas import AUTH_RESPONSES, ErrorPublic
 from qianfan.clock import to_local
 from qianfan.errors import InvalidInput
-from qianfan.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=AUTH_RESPONSES)
 
@@ -43,9 +43,7 @@ def _token_body(pair: auth.TokenPair, now: datetime) -> TokenPublic:
 )
 def issue_token(
     request: Request,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
+    ctx: ContextDep,
     response: Response,
     grant_type: Annotated[
         Literal["password", "refresh_token"], Form(description="password 或 refresh_token / grant type")
@@ -60,19 +58,19 @@ def issue_token(
     if grant_type == "refresh_token":
         if not refresh_token:
             raise InvalidInput("缺少 refresh_token", "refresh_token is required", detail=[{"field": "refresh_token"}])
-        pair = auth.refresh(UnitOfWork(engine, clock), refresh_token, settings)
+        pair = auth.refresh(ctx.uow(), refresh_token, ctx.settings)
     else:
         if not username or not password:
             raise InvalidInput(
                 "请填写用户名和密码", "username and password are required", detail=[{"field": "username"}]
             )
-        pair = auth.login(UnitOfWork(engine, clock), username, password, _client_address(request), settings)
-    return _token_body(pair, clock.now())
+        pair = auth.login(ctx.uow(), username, password, _client_address(request), ctx.settings)
+    return _token_body(pair, ctx.now())
 
 
 @router.post("/auth/logout", status_code=204, summary="退出登录（吊销令牌）/ Log out (revoke the tokens)")
-def logout(principal: PrincipalDep, engine: EngineDep, clock: ClockDep) -> Response:
-    auth.logout(UnitOfWork(engine, clock), principal.token)
+def logout(principal: PrincipalDep, ctx: ContextDep) -> Response:
+    auth.logout(ctx.uow(), principal.token)
     return Response(status_code=204)
 
 

@@ -26,9 +26,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Engine
 
 from api.auth import BankDep, Principal, SmeDep, require_kind
-from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
+from api.deps import PageParams
 from api.idempotency import IdempotencyKey, idempotent, use_case_key
 from api.params import MAX_ID, Id
+from api.routes.context import ContextDep
 from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
 from finance.queries.credit_lines import SmeLineFilter, sme_credit_line_count, sme_credit_line_list
@@ -97,11 +98,9 @@ def _today(clock: Any, settings: Any) -> date:
     responses=_RULE_RESPONSES,
 )
 def contract_quote(
-    query: Annotated[ContractQuoteQuery, Query()], principal: SmeDep, engine: EngineDep, clock: ClockDep
+    query: Annotated[ContractQuoteQuery, Query()], principal: SmeDep, ctx: ContextDep
 ) -> ContractQuotePublic:
-    result = fs.contract_quote(
-        UnitOfWork(engine, clock), principal.actor, query.contract_id, query.bank_id, query.product_id
-    )
+    result = fs.contract_quote(ctx.uow(), principal.actor, query.contract_id, query.bank_id, query.product_id)
     return ContractQuotePublic(
         contract_id=query.contract_id,
         bank_id=query.bank_id,
@@ -148,15 +147,9 @@ def _apply(
     responses=_RULE_RESPONSES,
 )
 def apply_for_contract_finance(
-    request: Request,
-    body: ContractApplicationCreate,
-    principal: SmeDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    key: IdempotencyKey = None,
+    request: Request, body: ContractApplicationCreate, principal: SmeDep, ctx: ContextDep, key: IdempotencyKey = None
 ) -> JSONResponse:
-    return _apply(fs.apply_for_contract_finance, request, body, principal, engine, clock, settings, key)
+    return _apply(fs.apply_for_contract_finance, request, body, principal, ctx.engine, ctx.clock, ctx.settings, key)
 
 
 # ---------------------------------------------------------------------------------------------- revolving lines
@@ -172,18 +165,14 @@ def apply_for_contract_finance(
     tags=["finance-setup"],
 )
 def list_sme_credit_lines(
-    query: Annotated[LineQuery, Query()],
-    principal: LineReaderDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
+    query: Annotated[LineQuery, Query()], principal: LineReaderDep, ctx: ContextDep
 ) -> Page[SmeCreditLinePublic]:
     filters = SmeLineFilter(sme_id=query.sme_id, status=query.status)
-    rows = sme_credit_line_list(session, principal.actor, filters, offset=query.offset, limit=query.limit)
-    today = _today(clock, settings)
+    rows = sme_credit_line_list(ctx.session, principal.actor, filters, offset=query.offset, limit=query.limit)
+    today = _today(ctx.clock, ctx.settings)
     return Page[SmeCreditLinePublic](
-        items=[SmeCreditLinePublic.build(r, settings, today) for r in rows],
-        total=sme_credit_line_count(session, principal.actor, filters),
+        items=[SmeCreditLinePublic.build(r, ctx.settings, today) for r in rows],
+        total=sme_credit_line_count(ctx.session, principal.actor, filters),
         limit=query.limit,
         offset=query.offset,
     )
@@ -206,15 +195,10 @@ def list_sme_credit_lines(
     },
 )
 def decide_sme_credit_line(
-    sme_id: SmeId,
-    body: LineDecisionBody,
-    principal: BankDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
+    sme_id: SmeId, body: LineDecisionBody, principal: BankDep, ctx: ContextDep
 ) -> SmeCreditLinePublic:
-    row = fs.decide_line(UnitOfWork(engine, clock), principal.actor, sme_id, body.model_dump())
-    return SmeCreditLinePublic.build(row, settings, _today(clock, settings))
+    row = fs.decide_line(ctx.uow(), principal.actor, sme_id, body.model_dump())
+    return SmeCreditLinePublic.build(row, ctx.settings, _today(ctx.clock, ctx.settings))
 
 
 @router.post(
@@ -229,12 +213,6 @@ def decide_sme_credit_line(
     responses=_RULE_RESPONSES,
 )
 def apply_for_drawdown(
-    request: Request,
-    body: DrawdownCreate,
-    principal: SmeDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    key: IdempotencyKey = None,
+    request: Request, body: DrawdownCreate, principal: SmeDep, ctx: ContextDep, key: IdempotencyKey = None
 ) -> JSONResponse:
-    return _apply(fs.apply_for_drawdown, request, body, principal, engine, clock, settings, key)
+    return _apply(fs.apply_for_drawdown, request, body, principal, ctx.engine, ctx.clock, ctx.settings, key)

@@ -13,8 +13,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 
 from api.auth import Principal, require_kind
-from api.deps import ClockDep, SessionDep, SettingsDep
 from api.params import MAX_ID
+from api.routes.context import ContextDep
 from api.schemas import AUTH_RESPONSES
 from finance import service as fs
 from finance.schemas.credit import CreditSuggestionPublic
@@ -38,11 +38,9 @@ SmeId = Annotated[int, Path(ge=1, le=MAX_ID, description="中小企业编号 / S
     "A bank reads only SMEs that applied to it or granted it access (any other answers 404), with the grounds.",
     responses={404: {"description": "企业不存在，或未向本行申请亦未授权本行查询 / no such SME, or no grounds to read"}},
 )
-def get_credit_suggestion(
-    sme_id: SmeId, principal: ReaderDep, session: SessionDep, settings: SettingsDep, clock: ClockDep
-) -> CreditSuggestionPublic:
-    now = clock.now()
-    today = to_local(now, settings.tz).date()
-    grounds = fs.require_record_access(session, principal.actor, sme_id, now)
-    suggestion = fs.suggest_credit_line(session, principal.actor, sme_id, today, now=now)
-    return CreditSuggestionPublic.build(sme_id, suggestion, grounds, settings.tz)
+def get_credit_suggestion(sme_id: SmeId, principal: ReaderDep, ctx: ContextDep) -> CreditSuggestionPublic:
+    now = ctx.now()
+    today = to_local(now, ctx.tz).date()
+    grounds = fs.require_record_access(ctx.session, principal.actor, sme_id, now)
+    suggestion = fs.suggest_credit_line(ctx.session, principal.actor, sme_id, today, now=now)
+    return CreditSuggestionPublic.build(sme_id, suggestion, grounds, ctx.tz)

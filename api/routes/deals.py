@@ -20,9 +20,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.auth import Principal, require_kind
-from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
+from api.deps import PageParams
 from api.idempotency import IdempotencyKey, idempotent
 from api.params import Id, SearchText, sort_choice, sort_orders, sort_schema
+from api.routes.context import ContextDep
 from api.routes.lists import PathId, page_of
 from api.schemas import AUTH_RESPONSES, Page
 from market import queries_api as deals
@@ -30,7 +31,6 @@ from market import service as marketplace
 from market.schemas import ContractPublic, IntentOrderPublic
 from market.service import IntentOrderInput
 from qianfan.models import Contract, ContractStatus, IntentOrder, IntentStatus, OrgKind
-from qianfan.uow import UnitOfWork
 
 intents_router = APIRouter(prefix="/api/v1/intent-orders", tags=["deals"], responses=AUTH_RESPONSES)
 contracts_router = APIRouter(prefix="/api/v1/contracts", tags=["deals"], responses=AUTH_RESPONSES)
@@ -76,7 +76,7 @@ def read_intent(session: Session, principal: Principal, intent_id: int, tz: Any)
 
 @intents_router.get("", response_model=Page[IntentOrderPublic], summary="意向订单列表 / List intent orders")
 def list_intents(
-    query: Annotated[IntentQuery, Query()], principal: ReaderDep, session: SessionDep, settings: SettingsDep
+    query: Annotated[IntentQuery, Query()], principal: ReaderDep, ctx: ContextDep
 ) -> Page[IntentOrderPublic]:
     """买卖双方看到各自参与的意向订单；管委会看到全部；银行与服务机构无权访问（403）。
 
@@ -85,9 +85,9 @@ def list_intents(
     """
     filters = deals.IntentFilters(query.status, query.order_id, query.offer_id, query.q)
     rows, total = deals.intent_orders_page(
-        session, principal.actor, filters, order_by=INTENT_SORTS[query.sort], limit=query.limit, offset=query.offset
+        ctx.session, principal.actor, filters, order_by=INTENT_SORTS[query.sort], limit=query.limit, offset=query.offset
     )
-    return page_of([_intent_public(row, settings.tz) for row in rows], total, query)
+    return page_of([_intent_public(row, ctx.tz) for row in rows], total, query)
 
 
 @intents_router.post(
@@ -115,26 +115,22 @@ def propose_intent(
         ),
     ],
     principal: PartyDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
+    ctx: ContextDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """订单方或供给方均可提出，提出方即时签署。/ Either party proposes; the proposer signs at once."""
 
     def run() -> IntentOrderPublic:
-        intent = marketplace.propose_intent_order(UnitOfWork(engine, clock), principal.actor, data)
+        intent = marketplace.propose_intent_order(ctx.uow(), principal.actor, data)
         assert intent.id is not None
-        return _after_write(engine, principal, intent.id, settings.tz)
+        return _after_write(ctx.engine, principal, intent.id, ctx.tz)
 
-    return idempotent(request, principal, idempotency_key, data, run, clock=clock, status_code=201)
+    return idempotent(request, principal, idempotency_key, data, run, clock=ctx.clock, status_code=201)
 
 
 @intents_router.get("/{intent_id}", response_model=IntentOrderPublic, summary="意向订单详情 / Intent order")
-def get_intent(
-    intent_id: PathId, principal: ReaderDep, session: SessionDep, settings: SettingsDep
-) -> IntentOrderPublic:
-    return read_intent(session, principal, intent_id, settings.tz)
+def get_intent(intent_id: PathId, principal: ReaderDep, ctx: ContextDep) -> IntentOrderPublic:
+    return read_intent(ctx.session, principal, intent_id, ctx.tz)
 
 
 @intents_router.post(
@@ -143,13 +139,7 @@ def get_intent(
     summary="签署意向订单（双方签署后生成合同）/ Sign (both signatures make a contract)",
 )
 def sign_intent(
-    request: Request,
-    intent_id: PathId,
-    principal: PartyDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    idempotency_key: IdempotencyKey = None,
+    request: Request, intent_id: PathId, principal: PartyDep, ctx: ContextDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """另一方签署后意向订单生效，生成合同，订单标记为已授予。
 
@@ -157,25 +147,19 @@ def sign_intent(
     """
 
     def run() -> IntentOrderPublic:
-        marketplace.sign_intent_order(UnitOfWork(engine, clock), principal.actor, intent_id)
-        return _after_write(engine, principal, intent_id, settings.tz)
+        marketplace.sign_intent_order(ctx.uow(), principal.actor, intent_id)
+        return _after_write(ctx.engine, principal, intent_id, ctx.tz)
 
-    return idempotent(request, principal, idempotency_key, None, run, clock=clock)
+    return idempotent(request, principal, idempotency_key, None, run, clock=ctx.clock)
 
 
 @intents_router.post(
     "/{intent_id}/cancel", response_model=IntentOrderPublic, summary="撤销意向订单 / Cancel an intent order"
 )
-def cancel_intent(
-    intent_id: PathId,
-    principal: PartyDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-) -> IntentOrderPublic:
+def cancel_intent(intent_id: PathId, principal: PartyDep, ctx: ContextDep) -> IntentOrderPublic:
     """仅限未生效（未双方签署）的意向订单；幂等。/ Only before both have signed; idempotent."""
-    marketplace.cancel_intent_order(UnitOfWork(engine, clock), principal.actor, intent_id)
-    return _after_write(engine, principal, intent_id, settings.tz)
+    marketplace.cancel_intent_order(ctx.uow(), principal.actor, intent_id)
+    return _after_write(ctx.engine, principal, intent_id, ctx.tz)
 
 
 # ------------------------------------------------------------------------------------------------ contracts
@@ -199,7 +183,7 @@ class ContractQuery(PageParams):
 
 @contracts_router.get("", response_model=Page[ContractPublic], summary="合同列表 / List contracts")
 def list_contracts(
-    query: Annotated[ContractQuery, Query()], principal: ReaderDep, session: SessionDep, settings: SettingsDep
+    query: Annotated[ContractQuery, Query()], principal: ReaderDep, ctx: ContextDep
 ) -> Page[ContractPublic]:
     """买卖双方看到各自的合同；管委会看到全部；银行与服务机构无权访问（403）。
 
@@ -207,13 +191,16 @@ def list_contracts(
     """
     filters = deals.ContractFilters(query.status, query.buyer_id, query.supplier_id, query.q)
     rows, total = deals.contracts_page(
-        session, principal.actor, filters, order_by=CONTRACT_SORTS[query.sort], limit=query.limit, offset=query.offset
+        ctx.session,
+        principal.actor,
+        filters,
+        order_by=CONTRACT_SORTS[query.sort],
+        limit=query.limit,
+        offset=query.offset,
     )
-    return page_of([ContractPublic.from_model(*row, settings.tz) for row in rows], total, query)
+    return page_of([ContractPublic.from_model(*row, ctx.tz) for row in rows], total, query)
 
 
 @contracts_router.get("/{contract_id}", response_model=ContractPublic, summary="合同详情 / Contract")
-def get_contract(
-    contract_id: PathId, principal: ReaderDep, session: SessionDep, settings: SettingsDep
-) -> ContractPublic:
-    return ContractPublic.from_model(*deals.contract_for(session, principal.actor, contract_id), settings.tz)
+def get_contract(contract_id: PathId, principal: ReaderDep, ctx: ContextDep) -> ContractPublic:
+    return ContractPublic.from_model(*deals.contract_for(ctx.session, principal.actor, contract_id), ctx.tz)

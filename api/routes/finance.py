@@ -19,9 +19,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlmodel import Session
 
 from api.auth import BankDep, OfficeDep, Principal, SmeDep, require_kind
-from api.deps import ClockDep, EngineDep, PageParams, Pagination, SessionDep, SettingsDep
+from api.deps import PageParams, Pagination
 from api.idempotency import IdempotencyKey, RequiredIdempotencyKey, idempotent, use_case_key
 from api.params import MAX_ID, Id, sort_choice, sort_orders, sort_schema
+from api.routes.context import ContextDep
 from api.routes.loans import loan_public
 from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
@@ -60,7 +61,6 @@ from finance.service import common
 from qianfan.config import Settings
 from qianfan.errors import Conflict
 from qianfan.models import ApplicationStatus, FinanceApplication, FinanceKind, OrgKind
-from qianfan.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/v1/finance", tags=["finance"], responses=AUTH_RESPONSES)
 
@@ -135,8 +135,8 @@ def _start_of(day: date, settings: Settings) -> datetime:
     response_model=QuotePublic,
     summary="融资试算：可申请最高金额及约束限额（中小企业）/ Quote: the maximum and the binding limit (SME)",
 )
-def quote(query: Annotated[QuoteQuery, Query()], principal: SmeDep, engine: EngineDep, clock: ClockDep) -> QuotePublic:
-    result = fs.quote(UnitOfWork(engine, clock), principal.actor, query.part_id, query.bank_id, query.product_id)
+def quote(query: Annotated[QuoteQuery, Query()], principal: SmeDep, ctx: ContextDep) -> QuotePublic:
+    result = fs.quote(ctx.uow(), principal.actor, query.part_id, query.bank_id, query.product_id)
     return QuotePublic(
         part_id=query.part_id,
         bank_id=query.bank_id,
@@ -156,11 +156,7 @@ def quote(query: Annotated[QuoteQuery, Query()], principal: SmeDep, engine: Engi
     "SME: its own; bank: those addressed to it; programme office: all.",
 )
 def list_applications(
-    query: Annotated[ApplicationQuery, Query()],
-    principal: AppReaderDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
+    query: Annotated[ApplicationQuery, Query()], principal: AppReaderDep, ctx: ContextDep
 ) -> Page[ApplicationPublic]:
     filters = ApplicationFilter(
         status=query.status,
@@ -169,17 +165,19 @@ def list_applications(
         bank_id=query.bank_id,
         applicant_id=query.applicant_id,
         core_enterprise_id=query.core_enterprise_id,
-        submitted_from=None if query.submitted_from is None else _start_of(query.submitted_from, settings),
+        submitted_from=None if query.submitted_from is None else _start_of(query.submitted_from, ctx.settings),
         submitted_before=(
-            None if query.submitted_to is None else _start_of(query.submitted_to, settings) + timedelta(days=1)
+            None if query.submitted_to is None else _start_of(query.submitted_to, ctx.settings) + timedelta(days=1)
         ),
     )
     actor = principal.actor
-    total = application_count(session, actor, filters)
-    rows = application_list(session, actor, filters, order_by=SORTS[query.sort], offset=query.offset, limit=query.limit)
-    now = clock.now()
+    total = application_count(ctx.session, actor, filters)
+    rows = application_list(
+        ctx.session, actor, filters, order_by=SORTS[query.sort], offset=query.offset, limit=query.limit
+    )
+    now = ctx.now()
     return Page[ApplicationPublic](
-        items=[_public(a, settings, now) for a in rows], total=total, limit=query.limit, offset=query.offset
+        items=[_public(a, ctx.settings, now) for a in rows], total=total, limit=query.limit, offset=query.offset
     )
 
 
@@ -190,17 +188,15 @@ def list_applications(
     description="待审核、审核中、待复核与待补充材料的申请；待中小企业补充材料的排在最后。\n\n"
     "Risk-checked, under review, awaiting second approval and waiting for information (listed last).",
 )
-def review_queue(
-    page: Pagination, principal: BankDep, session: SessionDep, settings: SettingsDep, clock: ClockDep
-) -> Page[QueueItemPublic]:
-    now = clock.now()
-    items = fs.review_queue(session, principal.actor, now, limit=page.offset + page.limit)[page.offset :]
-    total = review_queue_count(session, principal.actor)
+def review_queue(page: Pagination, principal: BankDep, ctx: ContextDep) -> Page[QueueItemPublic]:
+    now = ctx.now()
+    items = fs.review_queue(ctx.session, principal.actor, now, limit=page.offset + page.limit)[page.offset :]
+    total = review_queue_count(ctx.session, principal.actor)
     return Page[QueueItemPublic](
         items=[
             QueueItemPublic.of(
                 item.application,
-                settings.tz,
+                ctx.tz,
                 **ApplicationPublic.computed(item.application, now),
                 overall_left_seconds=item.overall_left // timedelta(seconds=1),
             )
@@ -213,14 +209,8 @@ def review_queue(
 
 
 @router.get("/applications/{application_id}", response_model=ApplicationPublic, summary="融资申请详情 / Application")
-def get_application(
-    application_id: ApplicationId,
-    principal: AppReaderDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-) -> ApplicationPublic:
-    return _public(load_application_for(session, principal.actor, application_id), settings, clock.now())
+def get_application(application_id: ApplicationId, principal: AppReaderDep, ctx: ContextDep) -> ApplicationPublic:
+    return _public(load_application_for(ctx.session, principal.actor, application_id), ctx.settings, ctx.now())
 
 
 @router.get(
@@ -228,10 +218,8 @@ def get_application(
     response_model=RiskReportPublic,
     summary="自动风控报告 / The automatic risk report",
 )
-def risk_report(
-    application_id: ApplicationId, principal: AppReaderDep, session: SessionDep, settings: SettingsDep
-) -> RiskReportPublic:
-    return RiskReportPublic.from_model(load_application_for(session, principal.actor, application_id), settings.tz)
+def risk_report(application_id: ApplicationId, principal: AppReaderDep, ctx: ContextDep) -> RiskReportPublic:
+    return RiskReportPublic.from_model(load_application_for(ctx.session, principal.actor, application_id), ctx.tz)
 
 
 @router.get(
@@ -240,17 +228,15 @@ def risk_report(
     summary="融资要约：条款及其 SHA-256（供签署）/ The offer: terms and their SHA-256 to sign",
     responses={409: {"description": "尚未批准，没有要约 / not approved yet: no offer"}},
 )
-def get_offer(
-    application_id: ApplicationId, principal: AppReaderDep, session: SessionDep, settings: SettingsDep
-) -> FinanceOfferPublic:
-    app = load_application_for(session, principal.actor, application_id)
+def get_offer(application_id: ApplicationId, principal: AppReaderDep, ctx: ContextDep) -> FinanceOfferPublic:
+    app = load_application_for(ctx.session, principal.actor, application_id)
     if app.offer_terms is None:
         raise Conflict(
             "该申请尚未获批，没有融资要约",
             "The application has not been approved: there is no offer yet",
             detail={"status": app.status.value},
         )
-    return FinanceOfferPublic.from_model(app, settings.tz)
+    return FinanceOfferPublic.from_model(app, ctx.tz)
 
 
 @router.get(
@@ -258,16 +244,10 @@ def get_offer(
     response_model=TimelinePublic,
     summary="48小时时间线：各阶段用时、时限与时效状态 / The 48-hour timeline: stages, due times, SLA status",
 )
-def timeline(
-    application_id: ApplicationId,
-    principal: AppReaderDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-) -> TimelinePublic:
-    app = load_application_for(session, principal.actor, application_id)
+def timeline(application_id: ApplicationId, principal: AppReaderDep, ctx: ContextDep) -> TimelinePublic:
+    app = load_application_for(ctx.session, principal.actor, application_id)
     assert app.id is not None
-    return TimelinePublic.from_model(app, common.intervals(session, app.id), settings.tz, clock.now())
+    return TimelinePublic.from_model(app, common.intervals(ctx.session, app.id), ctx.tz, ctx.now())
 
 
 # ---------------------------------------------------------------------------------------------- applications: writes
@@ -283,20 +263,14 @@ def timeline(
     "request replays the first answer (`Idempotent-Replayed: true`).",
 )
 def apply(
-    request: Request,
-    body: ApplicationCreate,
-    principal: SmeDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    key: IdempotencyKey = None,
+    request: Request, body: ApplicationCreate, principal: SmeDep, ctx: ContextDep, key: IdempotencyKey = None
 ) -> JSONResponse:
     def run() -> ApplicationPublic:
         data = {**body.model_dump(), "idempotency_key": use_case_key(key) if key else None}
-        app = fs.apply_for_finance(UnitOfWork(engine, clock), principal.actor, data)
-        return _public(app, settings, clock.now())
+        app = fs.apply_for_finance(ctx.uow(), principal.actor, data)
+        return _public(app, ctx.settings, ctx.now())
 
-    return idempotent(request, principal, key, body, run, clock=clock, status_code=201)
+    return idempotent(request, principal, key, body, run, clock=ctx.clock, status_code=201)
 
 
 @router.post(
@@ -304,11 +278,9 @@ def apply(
     response_model=ApplicationPublic,
     summary="开始审核（银行）/ Start the review (bank)",
 )
-def start_review(
-    application_id: ApplicationId, principal: BankDep, engine: EngineDep, clock: ClockDep, settings: SettingsDep
-) -> ApplicationPublic:
-    app = fs.start_review(UnitOfWork(engine, clock), principal.actor, application_id)
-    return _public(app, settings, clock.now())
+def start_review(application_id: ApplicationId, principal: BankDep, ctx: ContextDep) -> ApplicationPublic:
+    app = fs.start_review(ctx.uow(), principal.actor, application_id)
+    return _public(app, ctx.settings, ctx.now())
 
 
 @router.post(
@@ -320,9 +292,7 @@ def approve(
     request: Request,
     application_id: ApplicationId,
     principal: BankDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
+    ctx: ContextDep,
     body: ApproveBody | None = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -334,10 +304,10 @@ def approve(
             data["amount"] = body.amount
         if body.annual_rate is not None:
             data["annual_rate"] = Decimal(body.annual_rate)
-        app = fs.approve(UnitOfWork(engine, clock), principal.actor, application_id, data)
-        return _public(app, settings, clock.now())
+        app = fs.approve(ctx.uow(), principal.actor, application_id, data)
+        return _public(app, ctx.settings, ctx.now())
 
-    return idempotent(request, principal, key, body, run, clock=clock)
+    return idempotent(request, principal, key, body, run, clock=ctx.clock)
 
 
 @router.post(
@@ -345,16 +315,9 @@ def approve(
     response_model=ApplicationPublic,
     summary="拒绝（银行）/ Reject (bank)",
 )
-def reject(
-    application_id: ApplicationId,
-    body: RejectBody,
-    principal: BankDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-) -> ApplicationPublic:
-    app = fs.reject(UnitOfWork(engine, clock), principal.actor, application_id, body.reason)
-    return _public(app, settings, clock.now())
+def reject(application_id: ApplicationId, body: RejectBody, principal: BankDep, ctx: ContextDep) -> ApplicationPublic:
+    app = fs.reject(ctx.uow(), principal.actor, application_id, body.reason)
+    return _public(app, ctx.settings, ctx.now())
 
 
 @router.post(
@@ -363,15 +326,10 @@ def reject(
     summary="要求补充材料（银行）/ Ask the SME for information (bank)",
 )
 def request_info(
-    application_id: ApplicationId,
-    body: InfoRequestBody,
-    principal: BankDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
+    application_id: ApplicationId, body: InfoRequestBody, principal: BankDep, ctx: ContextDep
 ) -> ApplicationPublic:
-    app = fs.request_info(UnitOfWork(engine, clock), principal.actor, application_id, body.question)
-    return _public(app, settings, clock.now())
+    app = fs.request_info(ctx.uow(), principal.actor, application_id, body.question)
+    return _public(app, ctx.settings, ctx.now())
 
 
 @router.post(
@@ -380,15 +338,10 @@ def request_info(
     summary="补充材料（中小企业）/ Provide the information (SME)",
 )
 def provide_info(
-    application_id: ApplicationId,
-    body: InfoAnswerBody,
-    principal: SmeDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
+    application_id: ApplicationId, body: InfoAnswerBody, principal: SmeDep, ctx: ContextDep
 ) -> ApplicationPublic:
-    app = fs.provide_info(UnitOfWork(engine, clock), principal.actor, application_id, body.answer)
-    return _public(app, settings, clock.now())
+    app = fs.provide_info(ctx.uow(), principal.actor, application_id, body.answer)
+    return _public(app, ctx.settings, ctx.now())
 
 
 @router.post(
@@ -396,11 +349,9 @@ def provide_info(
     response_model=ApplicationPublic,
     summary="撤回申请（中小企业，签约前）/ Withdraw (SME, before signing)",
 )
-def withdraw(
-    application_id: ApplicationId, principal: SmeDep, engine: EngineDep, clock: ClockDep, settings: SettingsDep
-) -> ApplicationPublic:
-    app = fs.withdraw(UnitOfWork(engine, clock), principal.actor, application_id)
-    return _public(app, settings, clock.now())
+def withdraw(application_id: ApplicationId, principal: SmeDep, ctx: ContextDep) -> ApplicationPublic:
+    app = fs.withdraw(ctx.uow(), principal.actor, application_id)
+    return _public(app, ctx.settings, ctx.now())
 
 
 @router.post(
@@ -413,16 +364,14 @@ def sign(
     application_id: ApplicationId,
     body: SignBody,
     principal: SmeDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
+    ctx: ContextDep,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     def run() -> SignaturePublic:
-        signature = fs.sign_offer(UnitOfWork(engine, clock), principal.actor, application_id, body.terms_hash)
-        return SignaturePublic.from_model(signature, settings.tz)
+        signature = fs.sign_offer(ctx.uow(), principal.actor, application_id, body.terms_hash)
+        return SignaturePublic.from_model(signature, ctx.tz)
 
-    return idempotent(request, principal, key, body, run, clock=clock)
+    return idempotent(request, principal, key, body, run, clock=ctx.clock)
 
 
 @router.post(
@@ -432,20 +381,14 @@ def sign(
     summary="放款（银行；必须带幂等键，只放款一次）/ Disburse (bank; Idempotency-Key required; exactly once)",
 )
 def disburse(
-    request: Request,
-    application_id: ApplicationId,
-    principal: BankDep,
-    key: RequiredIdempotencyKey,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
+    request: Request, application_id: ApplicationId, principal: BankDep, key: RequiredIdempotencyKey, ctx: ContextDep
 ) -> JSONResponse:
     def run() -> LoanPublic:
-        loan = fs.disburse(UnitOfWork(engine, clock), principal.actor, application_id, use_case_key(key))
-        with Session(engine) as session:
-            return loan_public(session, loan, settings)
+        loan = fs.disburse(ctx.uow(), principal.actor, application_id, use_case_key(key))
+        with Session(ctx.engine) as session:
+            return loan_public(session, loan, ctx.settings)
 
-    return idempotent(request, principal, key, None, run, clock=clock, status_code=201)
+    return idempotent(request, principal, key, None, run, clock=ctx.clock, status_code=201)
 
 
 # ---------------------------------------------------------------------------------------------- set-up
@@ -458,16 +401,13 @@ def disburse(
     tags=["finance-setup"],
 )
 def list_products(
-    page: Annotated[ProductQuery, Query()],
-    principal: ProductReaderDep,
-    session: SessionDep,
-    settings: SettingsDep,
+    page: Annotated[ProductQuery, Query()], principal: ProductReaderDep, ctx: ContextDep
 ) -> Page[ProductPublic]:
     actor = principal.actor  # a bank also sees its own inactive products
-    total = product_count(session, actor, bank_id=page.bank_id)
-    rows = product_list(session, actor, bank_id=page.bank_id, offset=page.offset, limit=page.limit)
+    total = product_count(ctx.session, actor, bank_id=page.bank_id)
+    rows = product_list(ctx.session, actor, bank_id=page.bank_id, offset=page.offset, limit=page.limit)
     return Page[ProductPublic](
-        items=[ProductPublic.from_model(r, settings.tz) for r in rows],
+        items=[ProductPublic.from_model(r, ctx.tz) for r in rows],
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -481,13 +421,11 @@ def list_products(
     summary="新建融资产品（银行管理员）/ Create a finance product (bank admin)",
     tags=["finance-setup"],
 )
-def create_product(
-    body: ProductCreate, principal: BankDep, engine: EngineDep, clock: ClockDep, settings: SettingsDep
-) -> ProductPublic:
+def create_product(body: ProductCreate, principal: BankDep, ctx: ContextDep) -> ProductPublic:
     data = body.model_dump(exclude_none=True)
     data["advance_rate"] = Decimal(body.advance_rate)
-    row = fs.create_product(UnitOfWork(engine, clock), principal.actor, data)
-    return ProductPublic.from_model(row, settings.tz)
+    row = fs.create_product(ctx.uow(), principal.actor, data)
+    return ProductPublic.from_model(row, ctx.tz)
 
 
 @router.get(
@@ -496,13 +434,11 @@ def create_product(
     summary="核心企业授信额度（银行：本行；管委会：全部）/ Credit lines (bank: its own; office: all)",
     tags=["finance-setup"],
 )
-def list_credit_lines(
-    page: Pagination, principal: LineReaderDep, session: SessionDep, settings: SettingsDep
-) -> Page[CreditLinePublic]:
-    total = credit_line_count(session, principal.actor)
-    rows = credit_line_list(session, principal.actor, offset=page.offset, limit=page.limit)
+def list_credit_lines(page: Pagination, principal: LineReaderDep, ctx: ContextDep) -> Page[CreditLinePublic]:
+    total = credit_line_count(ctx.session, principal.actor)
+    rows = credit_line_list(ctx.session, principal.actor, offset=page.offset, limit=page.limit)
     return Page[CreditLinePublic](
-        items=[CreditLinePublic.from_model(r, settings.tz) for r in rows],
+        items=[CreditLinePublic.from_model(r, ctx.tz) for r in rows],
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -516,15 +452,10 @@ def list_credit_lines(
     tags=["finance-setup"],
 )
 def set_credit_line(
-    core_enterprise_id: OrgId,
-    body: LimitBody,
-    principal: BankDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
+    core_enterprise_id: OrgId, body: LimitBody, principal: BankDep, ctx: ContextDep
 ) -> CreditLinePublic:
-    line = fs.set_credit_line(UnitOfWork(engine, clock), principal.actor, core_enterprise_id, body.limit)
-    return CreditLinePublic.from_model(line, settings.tz)
+    line = fs.set_credit_line(ctx.uow(), principal.actor, core_enterprise_id, body.limit)
+    return CreditLinePublic.from_model(line, ctx.tz)
 
 
 @router.put(
@@ -533,8 +464,6 @@ def set_credit_line(
     summary="设定中小企业融资敞口限额（管委会）/ Set an SME's exposure limit (programme office)",
     tags=["finance-setup"],
 )
-def set_exposure_limit(
-    sme_id: OrgId, body: LimitBody, principal: OfficeDep, engine: EngineDep, clock: ClockDep
-) -> ExposureLimitPublic:
-    limit_fen = fs.set_exposure_limit(UnitOfWork(engine, clock), principal.actor, sme_id, body.limit)
+def set_exposure_limit(sme_id: OrgId, body: LimitBody, principal: OfficeDep, ctx: ContextDep) -> ExposureLimitPublic:
+    limit_fen = fs.set_exposure_limit(ctx.uow(), principal.actor, sme_id, body.limit)
     return ExposureLimitPublic(sme_id=sme_id, limit_fen=limit_fen)

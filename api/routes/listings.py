@@ -15,8 +15,9 @@ from pydantic import BeforeValidator, Field
 from sqlmodel import Session
 
 from api.auth import Principal, PrincipalDep, ProviderDep, SmeDep, require_kind
-from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
+from api.deps import PageParams
 from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_orders, sort_schema
+from api.routes.context import ContextDep
 from api.routes.lists import PathId, RankQuery, page_of, ranked, ranked_page
 from api.schemas import AUTH_RESPONSES, Page
 from market import queries_api as listings
@@ -26,7 +27,6 @@ from market.service import MentorInput, ServiceNeedInput, ServicePackageInput
 from matcher import service as matching
 from qianfan.models import ListingStatus, Mentor, NeedStatus, Organisation, OrgKind, ServiceNeed, ServicePackage
 from qianfan.money import yuan_to_fen
-from qianfan.uow import UnitOfWork
 from qianfan.validation import Yuan
 
 packages_router = APIRouter(prefix="/api/v1/service-packages", tags=["services"], responses=AUTH_RESPONSES)
@@ -68,14 +68,19 @@ class PackageQuery(PageParams):
 
 @packages_router.get("", response_model=Page[ServicePackagePublic], summary="服务包列表 / List service packages")
 def list_packages(
-    query: Annotated[PackageQuery, Query()], principal: PrincipalDep, session: SessionDep, settings: SettingsDep
+    query: Annotated[PackageQuery, Query()], principal: PrincipalDep, ctx: ContextDep
 ) -> Page[ServicePackagePublic]:
     max_fen = None if query.max_value is None else yuan_to_fen(query.max_value)
     filters = listings.PackageFilters(query.status, query.category, query.organisation_id, query.q, max_fen)
     rows, total = listings.packages_page(
-        session, principal.actor, filters, order_by=PACKAGE_SORTS[query.sort], limit=query.limit, offset=query.offset
+        ctx.session,
+        principal.actor,
+        filters,
+        order_by=PACKAGE_SORTS[query.sort],
+        limit=query.limit,
+        offset=query.offset,
     )
-    return page_of([ServicePackagePublic.from_model(*row, settings.tz) for row in rows], total, query)
+    return page_of([ServicePackagePublic.from_model(*row, ctx.tz) for row in rows], total, query)
 
 
 @packages_router.post(
@@ -98,21 +103,16 @@ def publish_package(
         ),
     ],
     principal: ProviderDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    session: SessionDep,
-    settings: SettingsDep,
+    ctx: ContextDep,
 ) -> ServicePackagePublic:
     """仅限服务机构。/ Service providers only."""
-    package = marketplace.publish_service_package(UnitOfWork(engine, clock), principal.actor, data)
-    return ServicePackagePublic.from_model(package, _names(session, package.organisation_id), settings.tz)
+    package = marketplace.publish_service_package(ctx.uow(), principal.actor, data)
+    return ServicePackagePublic.from_model(package, _names(ctx.session, package.organisation_id), ctx.tz)
 
 
 @packages_router.get("/{package_id}", response_model=ServicePackagePublic, summary="服务包详情 / Service package")
-def get_package(
-    package_id: PathId, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
-) -> ServicePackagePublic:
-    return ServicePackagePublic.from_model(*listings.package_for(session, principal.actor, package_id), settings.tz)
+def get_package(package_id: PathId, principal: PrincipalDep, ctx: ContextDep) -> ServicePackagePublic:
+    return ServicePackagePublic.from_model(*listings.package_for(ctx.session, principal.actor, package_id), ctx.tz)
 
 
 # ------------------------------------------------------------------------------------------------ mentors
@@ -136,13 +136,13 @@ class MentorQuery(PageParams):
 
 @mentors_router.get("", response_model=Page[MentorPublic], summary="创业导师列表 / List mentors")
 def list_mentors(
-    query: Annotated[MentorQuery, Query()], principal: PrincipalDep, session: SessionDep, settings: SettingsDep
+    query: Annotated[MentorQuery, Query()], principal: PrincipalDep, ctx: ContextDep
 ) -> Page[MentorPublic]:
     filters = listings.MentorFilters(query.status, query.expertise, query.organisation_id, query.q)
     rows, total = listings.mentors_page(
-        session, principal.actor, filters, order_by=MENTOR_SORTS[query.sort], limit=query.limit, offset=query.offset
+        ctx.session, principal.actor, filters, order_by=MENTOR_SORTS[query.sort], limit=query.limit, offset=query.offset
     )
-    return page_of([MentorPublic.from_model(*row, settings.tz) for row in rows], total, query)
+    return page_of([MentorPublic.from_model(*row, ctx.tz) for row in rows], total, query)
 
 
 @mentors_router.post("", response_model=MentorPublic, status_code=201, summary="发布创业导师 / Publish a mentor")
@@ -163,19 +163,16 @@ def publish_mentor(
         ),
     ],
     principal: ProviderDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    session: SessionDep,
-    settings: SettingsDep,
+    ctx: ContextDep,
 ) -> MentorPublic:
     """仅限服务机构。/ Service providers only."""
-    mentor = marketplace.publish_mentor(UnitOfWork(engine, clock), principal.actor, data)
-    return MentorPublic.from_model(mentor, _names(session, mentor.organisation_id), settings.tz)
+    mentor = marketplace.publish_mentor(ctx.uow(), principal.actor, data)
+    return MentorPublic.from_model(mentor, _names(ctx.session, mentor.organisation_id), ctx.tz)
 
 
 @mentors_router.get("/{mentor_id}", response_model=MentorPublic, summary="创业导师详情 / Mentor")
-def get_mentor(mentor_id: PathId, principal: PrincipalDep, session: SessionDep, settings: SettingsDep) -> MentorPublic:
-    return MentorPublic.from_model(*listings.mentor_for(session, principal.actor, mentor_id), settings.tz)
+def get_mentor(mentor_id: PathId, principal: PrincipalDep, ctx: ContextDep) -> MentorPublic:
+    return MentorPublic.from_model(*listings.mentor_for(ctx.session, principal.actor, mentor_id), ctx.tz)
 
 
 # ------------------------------------------------------------------------------------------------ needs
@@ -199,7 +196,7 @@ class PackageRankQuery(RankQuery):
 
 @needs_router.get("", response_model=Page[ServiceNeedPublic], summary="服务需求列表 / List service needs")
 def list_needs(
-    query: Annotated[NeedQuery, Query()], principal: NeedReaderDep, session: SessionDep, settings: SettingsDep
+    query: Annotated[NeedQuery, Query()], principal: NeedReaderDep, ctx: ContextDep
 ) -> Page[ServiceNeedPublic]:
     """中小企业只能看到本企业的需求；服务机构与管委会可看到全部；大企业与银行无权访问。
 
@@ -208,9 +205,9 @@ def list_needs(
     """
     filters = listings.NeedFilters(query.status, query.category, query.organisation_id, query.q)
     rows, total = listings.needs_page(
-        session, principal.actor, filters, order_by=NEED_SORTS[query.sort], limit=query.limit, offset=query.offset
+        ctx.session, principal.actor, filters, order_by=NEED_SORTS[query.sort], limit=query.limit, offset=query.offset
     )
-    return page_of([ServiceNeedPublic.from_model(*row, settings.tz) for row in rows], total, query)
+    return page_of([ServiceNeedPublic.from_model(*row, ctx.tz) for row in rows], total, query)
 
 
 @needs_router.post("", response_model=ServiceNeedPublic, status_code=201, summary="发布服务需求 / Post a service need")
@@ -231,21 +228,16 @@ def post_need(
         ),
     ],
     principal: SmeDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    session: SessionDep,
-    settings: SettingsDep,
+    ctx: ContextDep,
 ) -> ServiceNeedPublic:
     """仅限中小企业。/ SMEs only."""
-    need = marketplace.post_service_need(UnitOfWork(engine, clock), principal.actor, data)
-    return ServiceNeedPublic.from_model(need, _names(session, need.organisation_id), settings.tz)
+    need = marketplace.post_service_need(ctx.uow(), principal.actor, data)
+    return ServiceNeedPublic.from_model(need, _names(ctx.session, need.organisation_id), ctx.tz)
 
 
 @needs_router.get("/{need_id}", response_model=ServiceNeedPublic, summary="服务需求详情 / Service need")
-def get_need(
-    need_id: PathId, principal: NeedReaderDep, session: SessionDep, settings: SettingsDep
-) -> ServiceNeedPublic:
-    return ServiceNeedPublic.from_model(*listings.need_for(session, principal.actor, need_id), settings.tz)
+def get_need(need_id: PathId, principal: NeedReaderDep, ctx: ContextDep) -> ServiceNeedPublic:
+    return ServiceNeedPublic.from_model(*listings.need_for(ctx.session, principal.actor, need_id), ctx.tz)
 
 
 @needs_router.get(
@@ -254,13 +246,7 @@ def get_need(
     summary="需求的匹配服务包 / Service packages ranked for a need",
 )
 def need_packages(
-    need_id: PathId,
-    query: Annotated[PackageRankQuery, Query()],
-    principal: SmeDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    session: SessionDep,
-    settings: SettingsDep,
+    need_id: PathId, query: Annotated[PackageRankQuery, Query()], principal: SmeDep, ctx: ContextDep
 ) -> Page[RankedPublic[ServicePackagePublic]]:
     """仅限发布该需求的中小企业。筛选：`category`、`district`（服务机构所在分园）、`max_value`、`min_score`。
 
@@ -271,12 +257,12 @@ def need_packages(
 
     def rank(offset: int, limit: int) -> matching.RankedPage:
         return matching.rank_packages_for_need(
-            engine, clock, need_id, filters=filters, offset=offset, limit=limit, actor=principal.actor
+            ctx.engine, ctx.clock, need_id, filters=filters, offset=offset, limit=limit, actor=principal.actor
         )
 
     items, total, first = ranked(rank, query)
-    found = listings.packages_with_providers(session, principal.actor, [item.id for item in items])
-    packages = {i: ServicePackagePublic.from_model(p, name, settings.tz) for i, (p, name) in found.items()}
+    found = listings.packages_with_providers(ctx.session, principal.actor, [item.id for item in items])
+    packages = {i: ServicePackagePublic.from_model(p, name, ctx.tz) for i, (p, name) in found.items()}
     return ranked_page(items, total, first, query, packages, lambda package: package)
 
 
@@ -286,13 +272,7 @@ def need_packages(
     summary="需求的匹配创业导师 / Mentors ranked for a need",
 )
 def need_mentors(
-    need_id: PathId,
-    query: Annotated[RankQuery, Query()],
-    principal: SmeDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    session: SessionDep,
-    settings: SettingsDep,
+    need_id: PathId, query: Annotated[RankQuery, Query()], principal: SmeDep, ctx: ContextDep
 ) -> Page[RankedPublic[MentorPublic]]:
     """仅限发布该需求的中小企业。筛选：`category`（导师擅长任一类别）、`district`、`min_score`。
 
@@ -303,10 +283,10 @@ def need_mentors(
 
     def rank(offset: int, limit: int) -> matching.RankedPage:
         return matching.rank_mentors_for_need(
-            engine, clock, need_id, filters=filters, offset=offset, limit=limit, actor=principal.actor
+            ctx.engine, ctx.clock, need_id, filters=filters, offset=offset, limit=limit, actor=principal.actor
         )
 
     items, total, first = ranked(rank, query)
-    found = listings.mentors_with_providers(session, principal.actor, [item.id for item in items])
-    mentors = {i: MentorPublic.from_model(m, name, settings.tz) for i, (m, name) in found.items()}
+    found = listings.mentors_with_providers(ctx.session, principal.actor, [item.id for item in items])
+    mentors = {i: MentorPublic.from_model(m, name, ctx.tz) for i, (m, name) in found.items()}
     return ranked_page(items, total, first, query, mentors, lambda mentor: mentor)

@@ -17,9 +17,10 @@ from pydantic import BeforeValidator, Field
 from sqlmodel import Session
 
 from api.auth import Principal, require_kind
-from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
+from api.deps import PageParams
 from api.idempotency import RequiredIdempotencyKey, idempotent, use_case_key
 from api.params import MAX_ID, Id, sort_choice, sort_orders, sort_schema
+from api.routes.context import ContextDep
 from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
 from finance.access import load_loan_for
@@ -35,7 +36,6 @@ from finance.schemas.loans import (
 )
 from qianfan.clock import to_local
 from qianfan.models import FinanceKind, Loan, LoanStatus, OrgKind
-from qianfan.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/v1/loans", tags=["loans"], responses=AUTH_RESPONSES)
 
@@ -84,16 +84,14 @@ def loan_public(session: Session, loan: Loan, settings: Any) -> LoanPublic:
     description="银行：本行的贷款；中小企业：本企业借入的；大企业：其应收账款上的；管委会：全部。\n\n"
     "Bank: its own loans; SME: its borrowings; large firm: loans on receivables it owes; office: all.",
 )
-def list_loans(
-    query: Annotated[LoanQuery, Query()], principal: ReaderDep, session: SessionDep, settings: SettingsDep
-) -> Page[LoanPublic]:
+def list_loans(query: Annotated[LoanQuery, Query()], principal: ReaderDep, ctx: ContextDep) -> Page[LoanPublic]:
     filters = LoanFilter(**query.model_dump(include=set(LoanFilter.__dataclass_fields__)))
-    total = ledger_queries.loan_count(session, principal.actor, filters)
+    total = ledger_queries.loan_count(ctx.session, principal.actor, filters)
     rows = ledger_queries.loan_list(
-        session, principal.actor, filters, order_by=SORTS[query.sort], offset=query.offset, limit=query.limit
+        ctx.session, principal.actor, filters, order_by=SORTS[query.sort], offset=query.offset, limit=query.limit
     )
     return Page[LoanPublic](
-        items=[LoanPublic.from_model(loan, rid, settings.tz) for loan, rid in rows],
+        items=[LoanPublic.from_model(loan, rid, ctx.tz) for loan, rid in rows],
         total=total,
         limit=query.limit,
         offset=query.offset,
@@ -101,9 +99,9 @@ def list_loans(
 
 
 @router.get("/{loan_id}", response_model=LoanPublic, summary="贷款详情 / Loan")
-def get_loan(loan_id: LoanId, principal: ReaderDep, session: SessionDep, settings: SettingsDep) -> LoanPublic:
-    loan, receivable_id = _visible(session, principal, loan_id)
-    return LoanPublic.from_model(loan, receivable_id, settings.tz)
+def get_loan(loan_id: LoanId, principal: ReaderDep, ctx: ContextDep) -> LoanPublic:
+    loan, receivable_id = _visible(ctx.session, principal, loan_id)
+    return LoanPublic.from_model(loan, receivable_id, ctx.tz)
 
 
 @router.get(
@@ -115,13 +113,11 @@ def get_loan(loan_id: LoanId, principal: ReaderDep, session: SessionDep, setting
     "Read from the ledger: interest is the contractual interest to the due date, `payoff_today` what repays the loan "
     "in full today (interest to the day when early); penalty interest is accrued daily by the maturity sweep.",
 )
-def loan_schedule(
-    loan_id: LoanId, principal: ReaderDep, session: SessionDep, settings: SettingsDep, clock: ClockDep
-) -> SchedulePublic:
-    loan, _ = _visible(session, principal, loan_id)
-    today = to_local(clock.now(), settings.tz).date()
-    owed = fs.loan_outstanding(session, loan_id)
-    return SchedulePublic.from_outstanding(loan, owed, today, payoff(session, loan_id, today).outstanding)
+def loan_schedule(loan_id: LoanId, principal: ReaderDep, ctx: ContextDep) -> SchedulePublic:
+    loan, _ = _visible(ctx.session, principal, loan_id)
+    today = to_local(ctx.now(), ctx.tz).date()
+    owed = fs.loan_outstanding(ctx.session, loan_id)
+    return SchedulePublic.from_outstanding(loan, owed, today, payoff(ctx.session, loan_id, today).outstanding)
 
 
 @router.get(
@@ -129,13 +125,11 @@ def loan_schedule(
     response_model=list[RepaymentPublic],
     summary="还款记录 / Repayments of a loan",
 )
-def list_repayments(
-    loan_id: LoanId, principal: ReaderDep, session: SessionDep, settings: SettingsDep
-) -> list[RepaymentPublic]:
-    loan, _ = _visible(session, principal, loan_id)
+def list_repayments(loan_id: LoanId, principal: ReaderDep, ctx: ContextDep) -> list[RepaymentPublic]:
+    loan, _ = _visible(ctx.session, principal, loan_id)
     return [
-        RepaymentPublic.from_rows(posting, legs, loan, settings.tz)
-        for posting, legs in ledger_queries.loan_repayments(session, loan_id)
+        RepaymentPublic.from_rows(posting, legs, loan, ctx.tz)
+        for posting, legs in ledger_queries.loan_repayments(ctx.session, loan_id)
     ]
 
 
@@ -144,13 +138,11 @@ def list_repayments(
     response_model=list[LedgerPostingPublic],
     summary="贷款账簿（含分录）/ The loan's ledger postings with their legs",
 )
-def loan_ledger(
-    loan_id: LoanId, principal: ReaderDep, session: SessionDep, settings: SettingsDep
-) -> list[LedgerPostingPublic]:
-    _visible(session, principal, loan_id)
+def loan_ledger(loan_id: LoanId, principal: ReaderDep, ctx: ContextDep) -> list[LedgerPostingPublic]:
+    _visible(ctx.session, principal, loan_id)
     return [
-        LedgerPostingPublic.from_rows(posting, legs, settings.tz)
-        for posting, legs in ledger_queries.loan_ledger(session, loan_id)
+        LedgerPostingPublic.from_rows(posting, legs, ctx.tz)
+        for posting, legs in ledger_queries.loan_ledger(ctx.session, loan_id)
     ]
 
 
@@ -170,18 +162,16 @@ def repay_loan(
     body: RepaymentBody,
     principal: PayerDep,
     key: RequiredIdempotencyKey,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
+    ctx: ContextDep,
 ) -> JSONResponse:
     service_key = use_case_key(key)
 
     def run() -> RepaymentPublic:
-        fs.repay_loan(UnitOfWork(engine, clock), principal.actor, loan_id, body.amount, service_key)
-        with Session(engine) as session:
+        fs.repay_loan(ctx.uow(), principal.actor, loan_id, body.amount, service_key)
+        with Session(ctx.engine) as session:
             loan = session.get(Loan, loan_id)
             posting, legs = ledger_queries.loan_repayment(session, loan_id, service_key)
             assert loan is not None
-            return RepaymentPublic.from_rows(posting, legs, loan, settings.tz)
+            return RepaymentPublic.from_rows(posting, legs, loan, ctx.tz)
 
-    return idempotent(request, principal, key, body, run, clock=clock, status_code=201)
+    return idempotent(request, principal, key, body, run, clock=ctx.clock, status_code=201)

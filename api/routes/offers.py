@@ -16,8 +16,9 @@ from sqlmodel import Session
 
 from accounts.queries import organisation_name
 from api.auth import Principal, SmeDep, require_kind
-from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
+from api.deps import PageParams
 from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_orders, sort_schema
+from api.routes.context import ContextDep
 from api.routes.lists import (
     IfMatch,
     OfferIndexDep,
@@ -35,7 +36,6 @@ from market.service import OfferChanges, OfferInput
 from matcher import service as matching
 from qianfan.models import Offer, OfferKind, OfferStatus, OrgKind
 from qianfan.money import yuan_to_fen
-from qianfan.uow import UnitOfWork
 from qianfan.validation import District, Yuan, bilingual
 
 router = APIRouter(prefix="/api/v1/offers", tags=["offers"], responses=AUTH_RESPONSES)
@@ -136,15 +136,13 @@ def _public(session: Session, offer: Offer, tz: Any) -> OfferPublic:
 
 
 @router.get("", response_model=Page[OfferPublic], summary="供给列表 / List offers")
-def list_offers(
-    query: Annotated[OfferQuery, Query()], principal: ReaderDep, session: SessionDep, settings: SettingsDep
-) -> Page[OfferPublic]:
+def list_offers(query: Annotated[OfferQuery, Query()], principal: ReaderDep, ctx: ContextDep) -> Page[OfferPublic]:
     """中小企业只能看到本企业的供给；大企业看到全部上架中的供给；管委会看到全部。
 
     An SME lists only its own offers; large firms list every active offer; the programme office lists all.
     """
     rows, total = queries.offers_page(
-        session,
+        ctx.session,
         principal.actor,
         _filters(query),
         order_by=OFFER_SORTS[query.sort],
@@ -152,7 +150,7 @@ def list_offers(
         offset=query.offset,
     )
     return Page[OfferPublic](
-        items=[OfferPublic.from_model(offer, name, settings.tz) for offer, name in rows],
+        items=[OfferPublic.from_model(offer, name, ctx.tz) for offer, name in rows],
         total=total,
         limit=query.limit,
         offset=query.offset,
@@ -163,20 +161,17 @@ def list_offers(
 def list_offer(
     data: Annotated[OfferInput, Body(openapi_examples={"service": {"value": OFFER_EXAMPLE}})],
     principal: SmeDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    session: SessionDep,
-    settings: SettingsDep,
+    ctx: ContextDep,
 ) -> OfferPublic:
     """仅限中小企业；所列资质须为本企业持有且在有效期内。/ SMEs only; claimed qualifications must be held and valid."""
-    offer = marketplace.list_offer(UnitOfWork(engine, clock), principal.actor, data)
-    return _public(session, offer, settings.tz)
+    offer = marketplace.list_offer(ctx.uow(), principal.actor, data)
+    return _public(ctx.session, offer, ctx.tz)
 
 
 @router.get("/{offer_id}", response_model=OfferPublic, summary="供给详情 / Offer")
-def get_offer(offer_id: PathId, principal: ReaderDep, session: SessionDep, settings: SettingsDep) -> OfferPublic:
-    offer, name = queries.offer_and_seller_for(session, principal.actor, offer_id, what=OFFER_NAME)
-    return OfferPublic.from_model(offer, name, settings.tz)
+def get_offer(offer_id: PathId, principal: ReaderDep, ctx: ContextDep) -> OfferPublic:
+    offer, name = queries.offer_and_seller_for(ctx.session, principal.actor, offer_id, what=OFFER_NAME)
+    return OfferPublic.from_model(offer, name, ctx.tz)
 
 
 @router.patch("/{offer_id}", response_model=OfferPublic, summary="修改供给 / Edit an offer")
@@ -186,10 +181,7 @@ def edit_offer(
         OfferChanges, Body(openapi_examples={"price": {"value": {"price_min": "450000.00", "capacity": 15}}})
     ],
     principal: SmeDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    session: SessionDep,
-    settings: SettingsDep,
+    ctx: ContextDep,
     if_match: IfMatch = None,
 ) -> OfferPublic:
     """只改提交的字段；仅限上架中的本企业供给。带 `If-Match: "版本号"` 时，版本不符返回 409。
@@ -197,24 +189,15 @@ def edit_offer(
     Changes only the fields sent, on an active offer of the caller's own.  With `If-Match: "<version>"` a stale
     version answers 409.
     """
-    offer = marketplace.edit_offer(
-        UnitOfWork(engine, clock), principal.actor, offer_id, changes, expected_version(if_match)
-    )
-    return _public(session, offer, settings.tz)
+    offer = marketplace.edit_offer(ctx.uow(), principal.actor, offer_id, changes, expected_version(if_match))
+    return _public(ctx.session, offer, ctx.tz)
 
 
 @router.post("/{offer_id}/withdraw", response_model=OfferPublic, summary="下架供给 / Withdraw an offer")
-def withdraw_offer(
-    offer_id: PathId,
-    principal: SmeDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    session: SessionDep,
-    settings: SettingsDep,
-) -> OfferPublic:
+def withdraw_offer(offer_id: PathId, principal: SmeDep, ctx: ContextDep) -> OfferPublic:
     """幂等。/ Idempotent."""
-    offer = marketplace.withdraw_offer(UnitOfWork(engine, clock), principal.actor, offer_id)
-    return _public(session, offer, settings.tz)
+    offer = marketplace.withdraw_offer(ctx.uow(), principal.actor, offer_id)
+    return _public(ctx.session, offer, ctx.tz)
 
 
 @router.get(
@@ -226,10 +209,7 @@ def offer_matches(
     offer_id: PathId,
     query: Annotated[QualifiedRankQuery, Query()],
     principal: SmeDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    session: SessionDep,
-    settings: SettingsDep,
+    ctx: ContextDep,
     store: OfferIndexDep,
 ) -> Page[RankedPublic[OrderPublic]]:
     """开放中的订单按匹配度排序，要求本企业未持有资质的订单不显示；仅供给所属中小企业可查看。
@@ -243,12 +223,19 @@ def offer_matches(
 
     def rank(offset: int, limit: int) -> matching.RankedPage:
         return matching.rank_orders_for_offer(
-            engine, clock, offer_id, filters=filters, offset=offset, limit=limit, actor=principal.actor, store=store
+            ctx.engine,
+            ctx.clock,
+            offer_id,
+            filters=filters,
+            offset=offset,
+            limit=limit,
+            actor=principal.actor,
+            store=store,
         )
 
     items, total, first = ranked(rank, query)
-    rows = queries.orders_with_buyers(session, principal.actor, [item.id for item in items])
-    orders = {i: OrderPublic.from_model(order, name, settings.tz) for i, (order, name) in rows.items()}
+    rows = queries.orders_with_buyers(ctx.session, principal.actor, [item.id for item in items])
+    orders = {i: OrderPublic.from_model(order, name, ctx.tz) for i, (order, name) in rows.items()}
     return ranked_page(items, total, first, query, orders, lambda order: order)
 
 
@@ -257,19 +244,10 @@ def offer_matches(
     response_model=InterestPublic,
     summary="以此供给响应订单 / Express interest in an order with this offer",
 )
-def express_interest(
-    offer_id: PathId,
-    data: InterestInput,
-    principal: SmeDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-) -> InterestPublic:
+def express_interest(offer_id: PathId, data: InterestInput, principal: SmeDep, ctx: ContextDep) -> InterestPublic:
     """幂等：重复提交返回同一条记录。/ Idempotent: sending it again returns the same record."""
-    interest = marketplace.express_interest(
-        UnitOfWork(engine, clock), principal.actor, data.order_id, offer_id, data.note
-    )
-    return InterestPublic.from_model(interest, settings.tz, principal.organisation_id)
+    interest = marketplace.express_interest(ctx.uow(), principal.actor, data.order_id, offer_id, data.note)
+    return InterestPublic.from_model(interest, ctx.tz, principal.organisation_id)
 
 
 @router.get(
@@ -277,12 +255,10 @@ def express_interest(
     response_model=list[InterestPublic],
     summary="此供给的意向、入围与淘汰记录 / Interest, shortlists and rule-outs on this offer",
 )
-def interests_on_offer(
-    offer_id: PathId, principal: SmeDep, session: SessionDep, settings: SettingsDep
-) -> list[InterestPublic]:
+def interests_on_offer(offer_id: PathId, principal: SmeDep, ctx: ContextDep) -> list[InterestPublic]:
     """本企业的意向及采购方的入围、淘汰决定，附采购方给供应商的留言；采购方的内部备注不予显示。
 
     The SME's own interest and the buyers' decisions on its offer, with each buyer's message to the supplier; a
     buyer's internal note is never shown (``note`` is null on its records)."""
-    rows = marketplace.interests_on_offer(session, principal.actor, offer_id)
-    return [InterestPublic.from_model(row, settings.tz, principal.organisation_id) for row in rows]
+    rows = marketplace.interests_on_offer(ctx.session, principal.actor, offer_id)
+    return [InterestPublic.from_model(row, ctx.tz, principal.organisation_id) for row in rows]

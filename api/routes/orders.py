@@ -16,8 +16,9 @@ from sqlmodel import Session
 
 from accounts.queries import organisation_name
 from api.auth import LargeFirmDep, Principal, require_kind
-from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
+from api.deps import PageParams
 from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_orders, sort_schema
+from api.routes.context import ContextDep
 from api.routes.lists import (
     IfMatch,
     OfferIndexDep,
@@ -139,15 +140,13 @@ def _public(session: Session, order: Order, tz: Any) -> OrderPublic:
 
 
 @router.get("", response_model=Page[OrderPublic], summary="订单列表 / List orders")
-def list_orders(
-    query: Annotated[OrderQuery, Query()], principal: ReaderDep, session: SessionDep, settings: SettingsDep
-) -> Page[OrderPublic]:
+def list_orders(query: Annotated[OrderQuery, Query()], principal: ReaderDep, ctx: ContextDep) -> Page[OrderPublic]:
     """大企业只能看到本企业的订单；中小企业、服务机构和管委会可看到全部订单。
 
     A large firm lists only its own orders; SMEs, service providers and the programme office list all of them.
     """
     rows, total = queries.orders_page(
-        session,
+        ctx.session,
         principal.actor,
         _filters(query),
         order_by=ORDER_SORTS[query.sort],
@@ -155,7 +154,7 @@ def list_orders(
         offset=query.offset,
     )
     return Page[OrderPublic](
-        items=[OrderPublic.from_model(order, name, settings.tz) for order, name in rows],
+        items=[OrderPublic.from_model(order, name, ctx.tz) for order, name in rows],
         total=total,
         limit=query.limit,
         offset=query.offset,
@@ -166,19 +165,16 @@ def list_orders(
 def post_order(
     data: Annotated[OrderInput, Body(openapi_examples={"procurement": {"value": ORDER_EXAMPLE}})],
     principal: LargeFirmDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    session: SessionDep,
-    settings: SettingsDep,
+    ctx: ContextDep,
 ) -> OrderPublic:
     """仅限大企业。/ Large firms only."""
-    order = marketplace.post_order(UnitOfWork(engine, clock), principal.actor, data)
-    return _public(session, order, settings.tz)
+    order = marketplace.post_order(ctx.uow(), principal.actor, data)
+    return _public(ctx.session, order, ctx.tz)
 
 
 @router.get("/{order_id}", response_model=OrderPublic, summary="订单详情 / Order")
-def get_order(order_id: PathId, principal: ReaderDep, session: SessionDep, settings: SettingsDep) -> OrderPublic:
-    return read_order(session, principal, order_id, settings.tz)
+def get_order(order_id: PathId, principal: ReaderDep, ctx: ContextDep) -> OrderPublic:
+    return read_order(ctx.session, principal, order_id, ctx.tz)
 
 
 @router.patch("/{order_id}", response_model=OrderPublic, summary="修改订单 / Edit an order")
@@ -188,10 +184,7 @@ def edit_order(
         OrderChanges, Body(openapi_examples={"budget": {"value": {"budget": "13000000.00", "deadline": "2027-01-15"}}})
     ],
     principal: LargeFirmDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    session: SessionDep,
-    settings: SettingsDep,
+    ctx: ContextDep,
     if_match: IfMatch = None,
 ) -> OrderPublic:
     """只改提交的字段；仅限开放中的本企业订单。带 `If-Match: "版本号"` 时，版本不符返回 409。
@@ -199,24 +192,15 @@ def edit_order(
     Changes only the fields sent, on an open order of the caller's own.  With `If-Match: "<version>"` a stale
     version answers 409.
     """
-    order = marketplace.edit_order(
-        UnitOfWork(engine, clock), principal.actor, order_id, changes, expected_version(if_match)
-    )
-    return _public(session, order, settings.tz)
+    order = marketplace.edit_order(ctx.uow(), principal.actor, order_id, changes, expected_version(if_match))
+    return _public(ctx.session, order, ctx.tz)
 
 
 @router.post("/{order_id}/close", response_model=OrderPublic, summary="关闭订单 / Close an order")
-def close_order(
-    order_id: PathId,
-    principal: LargeFirmDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    session: SessionDep,
-    settings: SettingsDep,
-) -> OrderPublic:
+def close_order(order_id: PathId, principal: LargeFirmDep, ctx: ContextDep) -> OrderPublic:
     """幂等：关闭已关闭的订单不改变任何内容。/ Idempotent: closing a closed order changes nothing."""
-    order = marketplace.close_order(UnitOfWork(engine, clock), principal.actor, order_id)
-    return _public(session, order, settings.tz)
+    order = marketplace.close_order(ctx.uow(), principal.actor, order_id)
+    return _public(ctx.session, order, ctx.tz)
 
 
 @router.get(
@@ -228,10 +212,7 @@ def order_matches(
     order_id: PathId,
     query: Annotated[QualifiedRankQuery, Query()],
     principal: MatchReaderDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    session: SessionDep,
-    settings: SettingsDep,
+    ctx: ContextDep,
     store: OfferIndexDep,
 ) -> Page[RankedPublic[OfferPublic]]:
     """上架中的中小企业供给按匹配度排序，附每项得分构成与共同关键词；仅订单所属大企业与管委会可查看。
@@ -246,12 +227,12 @@ def order_matches(
 
     def rank(offset: int, limit: int) -> matching.RankedPage:
         return matching.rank_offers_for_order(
-            engine, clock, order_id, filters=filters, offset=offset, limit=limit, actor=actor, store=store
+            ctx.engine, ctx.clock, order_id, filters=filters, offset=offset, limit=limit, actor=actor, store=store
         )
 
     items, total, first = ranked(rank, query)
-    rows = queries.offers_with_sellers(session, principal.actor, [item.id for item in items])
-    offers = {i: OfferPublic.from_model(offer, name, settings.tz) for i, (offer, name) in rows.items()}
+    rows = queries.offers_with_sellers(ctx.session, principal.actor, [item.id for item in items])
+    offers = {i: OfferPublic.from_model(offer, name, ctx.tz) for i, (offer, name) in rows.items()}
     return ranked_page(items, total, first, query, offers, lambda offer: offer)
 
 
@@ -268,26 +249,12 @@ def _decision(
 @router.post(
     "/{order_id}/shortlist", response_model=InterestPublic, summary="供给入围 / Shortlist an offer for the order"
 )
-def shortlist(
-    order_id: PathId,
-    data: DecisionInput,
-    principal: LargeFirmDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-) -> InterestPublic:
+def shortlist(order_id: PathId, data: DecisionInput, principal: LargeFirmDep, ctx: ContextDep) -> InterestPublic:
     """幂等；取代此前对同一供给的淘汰。/ Idempotent; replaces an earlier rejection of the same offer."""
-    return _decision("shortlist", order_id, data, principal, engine, clock, settings.tz)
+    return _decision("shortlist", order_id, data, principal, ctx.engine, ctx.clock, ctx.tz)
 
 
 @router.post("/{order_id}/reject", response_model=InterestPublic, summary="淘汰供给 / Reject an offer for the order")
-def reject(
-    order_id: PathId,
-    data: DecisionInput,
-    principal: LargeFirmDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-) -> InterestPublic:
+def reject(order_id: PathId, data: DecisionInput, principal: LargeFirmDep, ctx: ContextDep) -> InterestPublic:
     """幂等；取代此前对同一供给的入围。/ Idempotent; replaces an earlier shortlisting of the same offer."""
-    return _decision("reject", order_id, data, principal, engine, clock, settings.tz)
+    return _decision("reject", order_id, data, principal, ctx.engine, ctx.clock, ctx.tz)

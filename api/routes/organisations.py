@@ -12,8 +12,9 @@ from pydantic import Field
 from accounts.queries import OrganisationFilters, organisation_with_qualifications, organisations_page
 from accounts.schemas import OrganisationDetail, OrganisationPublic
 from api.auth import PrincipalDep
-from api.deps import ClockDep, PageParams, SessionDep, SettingsDep
+from api.deps import PageParams
 from api.params import SearchText
+from api.routes.context import ContextDep
 from api.routes.lists import PathId
 from api.schemas import AUTH_RESPONSES, Page
 from qianfan.models import OrgKind
@@ -31,14 +32,14 @@ class OrganisationQuery(PageParams):
 
 @router.get("", response_model=Page[OrganisationPublic], summary="机构列表 / List organisations")
 def list_organisations(
-    query: Annotated[OrganisationQuery, Query()], principal: PrincipalDep, session: SessionDep, settings: SettingsDep
+    query: Annotated[OrganisationQuery, Query()], principal: PrincipalDep, ctx: ContextDep
 ) -> Page[OrganisationPublic]:
     filters = OrganisationFilters(
         kind=query.kind, district=query.district, cluster=query.cluster, name_contains=query.q
     )
-    rows, total = organisations_page(session, filters, limit=query.limit, offset=query.offset)
+    rows, total = organisations_page(ctx.session, filters, limit=query.limit, offset=query.offset)
     return Page[OrganisationPublic](
-        items=[OrganisationPublic.from_model(row, settings.tz) for row in rows],
+        items=[OrganisationPublic.from_model(row, ctx.tz) for row in rows],
         total=total,
         limit=query.limit,
         offset=query.offset,
@@ -50,13 +51,7 @@ def list_organisations(
     response_model=OrganisationDetail,
     summary="机构详情（含资质）/ Organisation with its qualifications",
 )
-def get_organisation(
-    organisation_id: PathId,
-    principal: PrincipalDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-) -> OrganisationDetail:
-    organisation, qualifications = organisation_with_qualifications(session, organisation_id)
-    today = clock.now().astimezone(settings.tz).date()
-    return OrganisationDetail.from_rows(organisation, qualifications, settings.tz, today)
+def get_organisation(organisation_id: PathId, principal: PrincipalDep, ctx: ContextDep) -> OrganisationDetail:
+    organisation, qualifications = organisation_with_qualifications(ctx.session, organisation_id)
+    today = ctx.now().astimezone(ctx.tz).date()
+    return OrganisationDetail.from_rows(organisation, qualifications, ctx.tz, today)

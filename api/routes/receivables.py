@@ -18,9 +18,10 @@ from pydantic import BeforeValidator, Field
 from sqlmodel import Session
 
 from api.auth import LargeFirmDep, Principal, SmeDep, require_kind
-from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
+from api.deps import PageParams
 from api.idempotency import RequiredIdempotencyKey, idempotent, use_case_key
 from api.params import MAX_ID, Id, SearchText, sort_choice, sort_orders, sort_schema
+from api.routes.context import ContextDep
 from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
 from finance.access import load_receivable_for
@@ -46,7 +47,6 @@ from finance.schemas.receivables import (
     TransferBody,
 )
 from qianfan.models import OrgKind, Receivable, ReceivableStatus
-from qianfan.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/v1/receivables", tags=["receivables"], responses=AUTH_RESPONSES)
 
@@ -119,15 +119,15 @@ def _filters(query: ReceivableQuery) -> ReceivableFilter:
     "SME: registered or held; large firm: owed; bank: those of applications addressed to it; office: all.",
 )
 def list_receivables(
-    query: Annotated[ReceivableQuery, Query()], principal: ReaderDep, session: SessionDep, settings: SettingsDep
+    query: Annotated[ReceivableQuery, Query()], principal: ReaderDep, ctx: ContextDep
 ) -> Page[ReceivablePublic]:
     filters = _filters(query)
-    total = receivable_count(session, principal.actor, filters)
+    total = receivable_count(ctx.session, principal.actor, filters)
     rows = receivable_list(
-        session, principal.actor, filters, order_by=SORTS[query.sort], offset=query.offset, limit=query.limit
+        ctx.session, principal.actor, filters, order_by=SORTS[query.sort], offset=query.offset, limit=query.limit
     )
     return Page[ReceivablePublic](
-        items=[ReceivablePublic.from_model(r, settings.tz) for r in rows],
+        items=[ReceivablePublic.from_model(r, ctx.tz) for r in rows],
         total=total,
         limit=query.limit,
         offset=query.offset,
@@ -139,10 +139,8 @@ def list_receivables(
     response_model=ReceivableDetail,
     summary="应收账款详情（份额、发票、确权）/ Receivable with parts, invoices and confirmation",
 )
-def get_receivable(
-    receivable_id: ReceivableId, principal: ReaderDep, session: SessionDep, settings: SettingsDep
-) -> ReceivableDetail:
-    return _detail(session, principal, receivable_id, settings)
+def get_receivable(receivable_id: ReceivableId, principal: ReaderDep, ctx: ContextDep) -> ReceivableDetail:
+    return _detail(ctx.session, principal, receivable_id, ctx.settings)
 
 
 @router.get(
@@ -150,12 +148,10 @@ def get_receivable(
     response_model=list[PaymentPublic],
     summary="应收账款的付款记录 / Payments of a receivable",
 )
-def list_payments(
-    receivable_id: ReceivableId, principal: ReaderDep, session: SessionDep, settings: SettingsDep
-) -> list[PaymentPublic]:
-    load_receivable_for(session, principal.actor, receivable_id)
-    rows = receivable_payments(session, receivable_id)
-    return [PaymentPublic.from_model(r, settings.tz) for r in rows]
+def list_payments(receivable_id: ReceivableId, principal: ReaderDep, ctx: ContextDep) -> list[PaymentPublic]:
+    load_receivable_for(ctx.session, principal.actor, receivable_id)
+    rows = receivable_payments(ctx.session, receivable_id)
+    return [PaymentPublic.from_model(r, ctx.tz) for r in rows]
 
 
 # ---------------------------------------------------------------------------------------------- writes
@@ -167,17 +163,10 @@ def list_payments(
     status_code=201,
     summary="登记应收账款（中小企业）/ Register a receivable (SME)",
 )
-def register_receivable(
-    body: ReceivableCreate,
-    principal: SmeDep,
-    session: SessionDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-) -> ReceivableDetail:
-    row = fs.register_receivable(UnitOfWork(engine, clock), principal.actor, body.model_dump())
+def register_receivable(body: ReceivableCreate, principal: SmeDep, ctx: ContextDep) -> ReceivableDetail:
+    row = fs.register_receivable(ctx.uow(), principal.actor, body.model_dump())
     assert row.id is not None
-    return _detail(_fresh(session), principal, row.id, settings)
+    return _detail(_fresh(ctx.session), principal, row.id, ctx.settings)
 
 
 @router.post(
@@ -187,17 +176,9 @@ def register_receivable(
     description="任何一笔不能确权则全部不执行，并在 detail 中列出每一笔被拒绝的原因。\n\n"
     "If any receivable cannot be confirmed none is, and `detail` lists every refusal.",
 )
-def confirm_batch(
-    body: BatchConfirmBody,
-    principal: LargeFirmDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-) -> BatchConfirmPublic:
-    rows = fs.confirm_receivables(
-        UnitOfWork(engine, clock), principal.actor, [item.model_dump() for item in body.items]
-    )
-    return BatchConfirmPublic(confirmed=len(rows), items=[ReceivablePublic.from_model(r, settings.tz) for r in rows])
+def confirm_batch(body: BatchConfirmBody, principal: LargeFirmDep, ctx: ContextDep) -> BatchConfirmPublic:
+    rows = fs.confirm_receivables(ctx.uow(), principal.actor, [item.model_dump() for item in body.items])
+    return BatchConfirmPublic(confirmed=len(rows), items=[ReceivablePublic.from_model(r, ctx.tz) for r in rows])
 
 
 @router.post(
@@ -206,18 +187,10 @@ def confirm_batch(
     summary="确权（债务人）/ Confirm a receivable (the debtor)",
 )
 def confirm_receivable(
-    receivable_id: ReceivableId,
-    body: ConfirmBody,
-    principal: LargeFirmDep,
-    session: SessionDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
+    receivable_id: ReceivableId, body: ConfirmBody, principal: LargeFirmDep, ctx: ContextDep
 ) -> ReceivableDetail:
-    fs.confirm_receivable(
-        UnitOfWork(engine, clock), principal.actor, {"receivable_id": receivable_id, **body.model_dump()}
-    )
-    return _detail(_fresh(session), principal, receivable_id, settings)
+    fs.confirm_receivable(ctx.uow(), principal.actor, {"receivable_id": receivable_id, **body.model_dump()})
+    return _detail(_fresh(ctx.session), principal, receivable_id, ctx.settings)
 
 
 @router.post(
@@ -226,16 +199,10 @@ def confirm_receivable(
     summary="拒绝确权（债务人）或撤销登记（债权人）/ Dispute (debtor) or cancel one's registration (creditor)",
 )
 def dispute_receivable(
-    receivable_id: ReceivableId,
-    body: ReasonBody,
-    principal: PartyDep,
-    session: SessionDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
+    receivable_id: ReceivableId, body: ReasonBody, principal: PartyDep, ctx: ContextDep
 ) -> ReceivableDetail:
-    fs.dispute_receivable(UnitOfWork(engine, clock), principal.actor, receivable_id, body.reason)
-    return _detail(_fresh(session), principal, receivable_id, settings)
+    fs.dispute_receivable(ctx.uow(), principal.actor, receivable_id, body.reason)
+    return _detail(_fresh(ctx.session), principal, receivable_id, ctx.settings)
 
 
 @router.post(
@@ -244,16 +211,9 @@ def dispute_receivable(
     status_code=201,
     summary="拆分份额（持有人）/ Split a part (its holder)",
 )
-def split_part(
-    part_id: PartId,
-    body: SplitBody,
-    principal: SmeDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-) -> list[ReceivablePartPublic]:
-    parts = fs.split_part(UnitOfWork(engine, clock), principal.actor, part_id, body.amounts)
-    return [ReceivablePartPublic.from_model(p, settings.tz) for p in parts]
+def split_part(part_id: PartId, body: SplitBody, principal: SmeDep, ctx: ContextDep) -> list[ReceivablePartPublic]:
+    parts = fs.split_part(ctx.uow(), principal.actor, part_id, body.amounts)
+    return [ReceivablePartPublic.from_model(p, ctx.tz) for p in parts]
 
 
 @router.post(
@@ -262,16 +222,9 @@ def split_part(
     status_code=201,
     summary="转让份额给供应商（持有人）/ Transfer a part to a supplier (its holder)",
 )
-def transfer_part(
-    part_id: PartId,
-    body: TransferBody,
-    principal: SmeDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-) -> ReceivablePartPublic:
-    part = fs.transfer_part(UnitOfWork(engine, clock), principal.actor, part_id, body.to_id, body.amount)
-    return ReceivablePartPublic.from_model(part, settings.tz)
+def transfer_part(part_id: PartId, body: TransferBody, principal: SmeDep, ctx: ContextDep) -> ReceivablePartPublic:
+    part = fs.transfer_part(ctx.uow(), principal.actor, part_id, body.to_id, body.amount)
+    return ReceivablePartPublic.from_model(part, ctx.tz)
 
 
 @router.post(
@@ -289,14 +242,10 @@ def pay_receivable(
     body: PaymentBody,
     principal: LargeFirmDep,
     key: RequiredIdempotencyKey,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
+    ctx: ContextDep,
 ) -> JSONResponse:
     def run() -> PaymentPublic:
-        payment = fs.pay_receivable(
-            UnitOfWork(engine, clock), principal.actor, receivable_id, body.amount, use_case_key(key)
-        )
-        return PaymentPublic.from_model(payment, settings.tz)
+        payment = fs.pay_receivable(ctx.uow(), principal.actor, receivable_id, body.amount, use_case_key(key))
+        return PaymentPublic.from_model(payment, ctx.tz)
 
-    return idempotent(request, principal, key, body, run, clock=clock, status_code=201)
+    return idempotent(request, principal, key, body, run, clock=ctx.clock, status_code=201)

@@ -16,8 +16,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from api.auth import SmeDep
-from api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
 from api.params import MAX_ID
+from api.routes.context import ContextDep
 from api.schemas import AUTH_RESPONSES
 from finance import service as fs
 from finance.schemas.record_access import (
@@ -28,7 +28,6 @@ from finance.schemas.record_access import (
     RecordReadersPublic,
 )
 from qianfan.clock import to_local
-from qianfan.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/v1/record-access", tags=["finance"], responses=AUTH_RESPONSES)
 
@@ -40,12 +39,12 @@ BankId = Annotated[int, Path(ge=1, le=MAX_ID, description="银行机构编号 / 
     response_model=RecordReadersPublic,
     summary="查询授权 / Who may read the SME's platform record",
 )
-def list_record_access(principal: SmeDep, session: SessionDep, settings: SettingsDep) -> RecordReadersPublic:
-    readers = fs.record_readers(session, principal.actor)
+def list_record_access(principal: SmeDep, ctx: ContextDep) -> RecordReadersPublic:
+    readers = fs.record_readers(ctx.session, principal.actor)
     return RecordReadersPublic(
-        grants=[RecordAccessPublic.build(g, settings.tz) for g in readers.grants],
+        grants=[RecordAccessPublic.build(g, ctx.tz) for g in readers.grants],
         applied=[
-            AppliedBankPublic(bank_id=a.bank_id, bank_name=a.bank_name, since=to_local(a.since, settings.tz))
+            AppliedBankPublic(bank_id=a.bank_id, bank_name=a.bank_name, since=to_local(a.since, ctx.tz))
             for a in readers.applied
         ],
         grantable=[BankPublic(id=i, name=n) for i, n in readers.grantable],
@@ -61,11 +60,9 @@ def list_record_access(principal: SmeDep, session: SessionDep, settings: Setting
     "revoked.  The SME's administrator only; idempotent.",
     responses={404: {"description": "银行不存在 / no such bank"}},
 )
-def grant_record_access(
-    body: GrantBody, principal: SmeDep, engine: EngineDep, clock: ClockDep, settings: SettingsDep, session: SessionDep
-) -> RecordAccessPublic:
-    row = fs.grant_record_access(UnitOfWork(engine, clock), principal.actor, body.bank_id)
-    return RecordAccessPublic.build(fs.grant_view(session, row), settings.tz)
+def grant_record_access(body: GrantBody, principal: SmeDep, ctx: ContextDep) -> RecordAccessPublic:
+    row = fs.grant_record_access(ctx.uow(), principal.actor, body.bank_id)
+    return RecordAccessPublic.build(fs.grant_view(ctx.session, row), ctx.tz)
 
 
 @router.post(
@@ -77,8 +74,6 @@ def grant_record_access(
     "administrator only.",
     responses={404: {"description": "该银行没有有效授权 / the bank holds no live grant"}},
 )
-def revoke_record_access(
-    bank_id: BankId, principal: SmeDep, engine: EngineDep, clock: ClockDep, settings: SettingsDep, session: SessionDep
-) -> RecordAccessPublic:
-    row = fs.revoke_record_access(UnitOfWork(engine, clock), principal.actor, bank_id)
-    return RecordAccessPublic.build(fs.grant_view(session, row), settings.tz)
+def revoke_record_access(bank_id: BankId, principal: SmeDep, ctx: ContextDep) -> RecordAccessPublic:
+    row = fs.revoke_record_access(ctx.uow(), principal.actor, bank_id)
+    return RecordAccessPublic.build(fs.grant_view(ctx.session, row), ctx.tz)

@@ -18,9 +18,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.auth import LargeFirmDep, OfficeDep, Principal, require_kind
-from api.deps import ClockDep, EngineDep, PageParams, SessionDep, SettingsDep
+from api.deps import ClockDep, EngineDep, PageParams, SettingsDep
 from api.idempotency import IdempotencyKey, idempotent
 from api.params import MAX_ID
+from api.routes.context import ContextDep
 from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
 from finance.schemas.settlement import (
@@ -70,10 +71,8 @@ def _view(session: Any, principal: Principal, contract_id: int, clock: Clock) ->
     response_model=PaymentPlanPublic,
     summary="合同付款计划（含各期已付/未付/状态）/ A contract's payment plan with each instalment's state",
 )
-def get_payment_plan(
-    contract_id: ContractId, principal: ReaderDep, session: SessionDep, clock: ClockDep
-) -> PaymentPlanPublic:
-    return plan_public(_view(session, principal, contract_id, clock))
+def get_payment_plan(contract_id: ContractId, principal: ReaderDep, ctx: ContextDep) -> PaymentPlanPublic:
+    return plan_public(_view(ctx.session, principal, contract_id, ctx.clock))
 
 
 @router.put(
@@ -84,12 +83,7 @@ def get_payment_plan(
     "Give `instalments` (summing to the contract amount) or `percentages` (summing to 100, largest remainder).",
 )
 def put_payment_plan(
-    contract_id: ContractId,
-    body: PlanBody,
-    principal: LargeFirmDep,
-    session: SessionDep,
-    engine: EngineDep,
-    clock: ClockDep,
+    contract_id: ContractId, body: PlanBody, principal: LargeFirmDep, ctx: ContextDep
 ) -> PaymentPlanPublic:
     instalments = (
         None
@@ -101,10 +95,8 @@ def put_payment_plan(
         if body.percentages is None
         else [PlanTerm(p.kind, Decimal(p.percent), p.due_on, p.days_after_acceptance) for p in body.percentages]
     )
-    fs.set_payment_plan(
-        UnitOfWork(engine, clock), principal.actor, contract_id, instalments=instalments, percentages=percentages
-    )
-    return plan_public(_view(session, principal, contract_id, clock))
+    fs.set_payment_plan(ctx.uow(), principal.actor, contract_id, instalments=instalments, percentages=percentages)
+    return plan_public(_view(ctx.session, principal, contract_id, ctx.clock))
 
 
 @router.post(
@@ -113,16 +105,10 @@ def put_payment_plan(
     summary="验收（采购方）/ Accept the delivery (buyer)",
 )
 def accept_delivery(
-    contract_id: ContractId,
-    body: AcceptanceBody,
-    principal: LargeFirmDep,
-    session: SessionDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
+    contract_id: ContractId, body: AcceptanceBody, principal: LargeFirmDep, ctx: ContextDep
 ) -> SettlementPublic:
-    fs.accept_delivery(UnitOfWork(engine, clock), principal.actor, contract_id, body.accepted_on)
-    return settlement_public(_view(session, principal, contract_id, clock), settings.tz)
+    fs.accept_delivery(ctx.uow(), principal.actor, contract_id, body.accepted_on)
+    return settlement_public(_view(ctx.session, principal, contract_id, ctx.clock), ctx.tz)
 
 
 @router.get(
@@ -130,11 +116,9 @@ def accept_delivery(
     response_model=list[ContractPaymentPublic],
     summary="合同的付款记录 / Payments of a contract",
 )
-def list_payments(
-    contract_id: ContractId, principal: ReaderDep, session: SessionDep, clock: ClockDep, settings: SettingsDep
-) -> list[ContractPaymentPublic]:
-    view = _view(session, principal, contract_id, clock)
-    return [ContractPaymentPublic.from_model(p, settings.tz) for p in view.payments]
+def list_payments(contract_id: ContractId, principal: ReaderDep, ctx: ContextDep) -> list[ContractPaymentPublic]:
+    view = _view(ctx.session, principal, contract_id, ctx.clock)
+    return [ContractPaymentPublic.from_model(p, ctx.tz) for p in view.payments]
 
 
 @router.post(
@@ -152,14 +136,12 @@ def record_payment(
     contract_id: ContractId,
     body: ContractPaymentBody,
     principal: LargeFirmDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
+    ctx: ContextDep,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     def run() -> PaymentRecordedPublic:
         result = fs.record_payment(
-            UnitOfWork(engine, clock),
+            ctx.uow(),
             principal.actor,
             contract_id,
             body.ref,
@@ -167,13 +149,13 @@ def record_payment(
             body.paid_on,
         )
         return PaymentRecordedPublic(
-            payment=ContractPaymentPublic.from_model(result.payment, settings.tz),
+            payment=ContractPaymentPublic.from_model(result.payment, ctx.tz),
             created=result.created,
             surplus_fen=result.surplus_fen,
             completed=result.completed,
         )
 
-    return idempotent(request, principal, key, body, run, clock=clock, status_code=201)
+    return idempotent(request, principal, key, body, run, clock=ctx.clock, status_code=201)
 
 
 @router.get(
@@ -181,10 +163,8 @@ def record_payment(
     response_model=SettlementPublic,
     summary="合同结算情况（计划、付款、验收、逾期）/ A contract's settlement: plan, payments, acceptance, lateness",
 )
-def get_settlement(
-    contract_id: ContractId, principal: ReaderDep, session: SessionDep, clock: ClockDep, settings: SettingsDep
-) -> SettlementPublic:
-    return settlement_public(_view(session, principal, contract_id, clock), settings.tz)
+def get_settlement(contract_id: ContractId, principal: ReaderDep, ctx: ContextDep) -> SettlementPublic:
+    return settlement_public(_view(ctx.session, principal, contract_id, ctx.clock), ctx.tz)
 
 
 @router.post(
@@ -198,20 +178,14 @@ def get_settlement(
     "the reference `HT-<contract id>` in the memo and recorded as payments; the report says, row by row, matched / "
     "duplicate / unknown_reference / invalid.  Importing the same file again records nothing twice.",
 )
-def import_statement(
-    body: StatementBody,
-    principal: LargeFirmDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-) -> StatementPublic:
+def import_statement(body: StatementBody, principal: LargeFirmDep, ctx: ContextDep) -> StatementPublic:
     if (body.rows is None) == (body.csv is None):
         raise InvalidInput(
             "请给出 rows 或 csv（二者取一）", "Give either rows or csv, not both", detail={"field": "rows"}
         )
     rows: list[dict[str, Any]] = list(body.rows) if body.rows is not None else list(read_statement_csv(body.csv or ""))
-    result = fs.import_statement(UnitOfWork(engine, clock), principal.actor, body.file_name, rows)
-    return StatementPublic.from_rows(result.statement, result.rows, settings.tz)
+    result = fs.import_statement(ctx.uow(), principal.actor, body.file_name, rows)
+    return StatementPublic.from_rows(result.statement, result.rows, ctx.tz)
 
 
 @router.post(
@@ -248,11 +222,9 @@ async def upload_statement(
     response_model=StatementPublic,
     summary="对账单导入报告（导入企业与管委会）/ A statement import's report (the importer and the office)",
 )
-def get_statement(
-    import_id: ImportId, principal: ImportReaderDep, session: SessionDep, settings: SettingsDep
-) -> StatementPublic:
-    result = fs.statement_import(session, principal.actor, import_id)
-    return StatementPublic.from_rows(result.statement, result.rows, settings.tz)
+def get_statement(import_id: ImportId, principal: ImportReaderDep, ctx: ContextDep) -> StatementPublic:
+    result = fs.statement_import(ctx.session, principal.actor, import_id)
+    return StatementPublic.from_rows(result.statement, result.rows, ctx.tz)
 
 
 @router.get(
@@ -261,10 +233,8 @@ def get_statement(
     summary="逾期付款的采购方（管委会，60天规则）/ Buyers late under the 60-day rule (office)",
     description="按逾期天数从长到短；分页（limit、offset）。\n\nLatest first, paginated (`limit`, `offset`).",
 )
-def late_buyers(
-    query: Annotated[PageParams, Query()], principal: OfficeDep, session: SessionDep, clock: ClockDep
-) -> Page[LateBuyerPublic]:
-    rows = fs.late_buyers(session, principal.actor, today_local(clock))
+def late_buyers(query: Annotated[PageParams, Query()], principal: OfficeDep, ctx: ContextDep) -> Page[LateBuyerPublic]:
+    rows = fs.late_buyers(ctx.session, principal.actor, today_local(ctx.clock))
     items = [
         LateBuyerPublic(
             contract_id=r.contract_id,

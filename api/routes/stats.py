@@ -29,8 +29,9 @@ from pydantic import (
 from sqlmodel import Session
 
 from api.auth import OfficeDep
-from api.deps import ClockDep, PageParams, SessionDep, SettingsDep
+from api.deps import PageParams
 from api.params import Id
+from api.routes.context import ContextDep
 from api.schemas import AUTH_RESPONSES, Page
 from qianfan.audit import verify_chain
 from qianfan.clock import to_local
@@ -163,9 +164,7 @@ def _compute(query: StatsQuery, session: Session, settings: Settings) -> tuple[S
     tags=["stats"],
     summary="千帆计划统计数据 / The programme's figures",
 )
-def get_stats(
-    query: Annotated[StatsQuery, Query()], principal: OfficeDep, session: SessionDep, settings: SettingsDep
-) -> StatsPublic:
+def get_stats(query: Annotated[StatsQuery, Query()], principal: OfficeDep, ctx: ContextDep) -> StatsPublic:
     """需求、供给、撮合、合同、确权与融资的全流程数据（管委会）。The whole funnel for the programme office.
 
     Money is integer fen plus an exact yuan string; hours and shares are decimal strings; never a float.
@@ -173,15 +172,15 @@ def get_stats(
     without one), per branch park, or per month (Beijing time, each month of the period); ``total`` always holds
     the figures of the whole selection.
     """
-    scope, total, groups = _compute(query, session, settings)
+    scope, total, groups = _compute(query, ctx.session, ctx.settings)
     return StatsPublic(
         group_by=query.group_by,
         filters=StatsFilters(
             cluster=query.cluster, district=query.district, from_=query.from_, to=query.to, month=query.month
         ),
-        period_start=None if scope.start is None else to_local(scope.start, settings.tz),
-        period_end=None if scope.end is None else to_local(scope.end, settings.tz),
-        timezone=settings.timezone,
+        period_start=None if scope.start is None else to_local(scope.start, ctx.tz),
+        period_end=None if scope.end is None else to_local(scope.end, ctx.tz),
+        timezone=ctx.settings.timezone,
         total=FiguresPublic.from_figures(total),
         groups=[
             GroupPublic.of(FiguresPublic.from_figures(g.figures), key=g.key, label=g.label, label_en=g.label_en)
@@ -239,13 +238,11 @@ def _csv_row(key: str, label: str, label_en: str, figures: Figures) -> list[Any]
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "UTF-8 (BOM) CSV, bilingual header row"}},
 )
-def get_stats_csv(
-    query: Annotated[StatsQuery, Query()], principal: OfficeDep, session: SessionDep, settings: SettingsDep
-) -> Response:
+def get_stats_csv(query: Annotated[StatsQuery, Query()], principal: OfficeDep, ctx: ContextDep) -> Response:
     """The rows of ``GET /api/v1/stats`` as CSV for Excel: UTF-8 with a byte-order mark, one bilingual header
     row, money in exact yuan.  Without ``group_by`` one row (``all``); with it one row per group and a last
     ``total`` row."""
-    _, total, groups = _compute(query, session, settings)
+    _, total, groups = _compute(query, ctx.session, ctx.settings)
     return stats_csv_response(total, groups, query.group_by)
 
 
@@ -279,7 +276,7 @@ def stats_csv_response(total: Figures, groups: list[stats.Group], group_by: Grou
     summary="按产品的融资统计（管委会）/ Finance by product (programme office)",
 )
 def get_finance_by_product(
-    query: Annotated[PeriodQuery, Query()], principal: OfficeDep, session: SessionDep, settings: SettingsDep
+    query: Annotated[PeriodQuery, Query()], principal: OfficeDep, ctx: ContextDep
 ) -> FinanceByProductPublic:
     """应收账款融资、订单融资与循环额度提款：申请、放款金额、未还与已还本金、申请到放款用时（48小时承诺）。
     Receivables finance, contract (order) finance and revolving-line drawdowns side by side: applications, amount
@@ -287,13 +284,13 @@ def get_finance_by_product(
 
     Money is integer fen plus an exact yuan string; hours are decimal strings to 0.1 h; never a float.
     """
-    start, end = query.period(settings)
+    start, end = query.period(ctx.settings)
     return FinanceByProductPublic(
         filters=StatsFilters(cluster=None, district=None, from_=query.from_, to=query.to, month=query.month),
-        period_start=None if start is None else to_local(start, settings.tz),
-        period_end=None if end is None else to_local(end, settings.tz),
-        timezone=settings.timezone,
-        products=[ProductFiguresPublic.build(f) for f in finance_by_product(session, start, end)],
+        period_start=None if start is None else to_local(start, ctx.tz),
+        period_end=None if end is None else to_local(end, ctx.tz),
+        timezone=ctx.settings.timezone,
+        products=[ProductFiguresPublic.build(f) for f in finance_by_product(ctx.session, start, end)],
     )
 
 
@@ -321,15 +318,15 @@ PRODUCT_CSV_COLUMNS: tuple[tuple[str, str], ...] = (
     responses={200: {"content": {"text/csv": {}}, "description": "UTF-8 (BOM) CSV, bilingual header row"}},
 )
 def get_finance_by_product_csv(
-    query: Annotated[PeriodQuery, Query()], principal: OfficeDep, session: SessionDep, settings: SettingsDep
+    query: Annotated[PeriodQuery, Query()], principal: OfficeDep, ctx: ContextDep
 ) -> Response:
     """The rows of ``GET /api/v1/stats/finance-by-product`` as CSV for Excel: UTF-8 with a byte-order mark, one
     bilingual header row, one row per product, money in exact yuan."""
-    start, end = query.period(settings)
+    start, end = query.period(ctx.settings)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([header for _, header in PRODUCT_CSV_COLUMNS])
-    for figures in finance_by_product(session, start, end):
+    for figures in finance_by_product(ctx.session, start, end):
         public = ProductFiguresPublic.build(figures).model_dump(mode="json")
         writer.writerow(
             [_text_cell(str(public[name])) if public[name] is not None else "" for name, _ in PRODUCT_CSV_COLUMNS]
@@ -352,12 +349,10 @@ def get_finance_by_product_csv(
     tags=["audit"],
     summary="校验审计哈希链 / Verify the audit hash chain",
 )
-def verify_audit_chain(
-    principal: OfficeDep, session: SessionDep, settings: SettingsDep, clock: ClockDep
-) -> ChainReportPublic:
+def verify_audit_chain(principal: OfficeDep, ctx: ContextDep) -> ChainReportPublic:
     """Recomputes every link of the append-only audit log (each record's SHA-256 over the previous hash and its
     content, sequence numbers without gaps) and names the first broken one."""
-    report = verify_chain(session)
+    report = verify_chain(ctx.session)
     if report.ok:
         zh = f"审计链完整：已校验 {report.checked} 条记录"
         en = f"Audit chain intact: {report.checked} records checked"
@@ -371,7 +366,7 @@ def verify_audit_chain(
         reason=report.reason,
         message=zh,
         message_en=en,
-        verified_at=to_local(clock.now(), settings.tz),
+        verified_at=to_local(ctx.now(), ctx.tz),
     )
 
 
@@ -389,14 +384,14 @@ class AuditQuery(PageParams):
     summary="审计记录 / Audit events",
 )
 def list_audit_events(
-    query: Annotated[AuditQuery, Query()], principal: OfficeDep, session: SessionDep, settings: SettingsDep
+    query: Annotated[AuditQuery, Query()], principal: OfficeDep, ctx: ContextDep
 ) -> Page[AuditEventPublic]:
     """The audit log, newest first (by ``seq``), optionally for one entity type and id."""
     rows, total = audit_events_page(
-        session, entity_type=query.entity_type, entity_id=query.entity_id, limit=query.limit, offset=query.offset
+        ctx.session, entity_type=query.entity_type, entity_id=query.entity_id, limit=query.limit, offset=query.offset
     )
     return Page[AuditEventPublic](
-        items=[AuditEventPublic.from_model(row, settings) for row in rows],
+        items=[AuditEventPublic.from_model(row, ctx.settings) for row in rows],
         total=total,
         limit=query.limit,
         offset=query.offset,
