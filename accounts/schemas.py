@@ -3,7 +3,7 @@ the token pair and the logged-in user."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -110,7 +110,7 @@ class TokenPublic(BaseModel):
     refresh_expires_in: int = Field(description="刷新令牌有效秒数 / seconds the refresh token is valid")
 
 
-class MePublic(BaseModel):
+class MePublic(PublicModel):
     id: int
     username: str
     display_name: str
@@ -118,4 +118,4 @@ class MePublic(BaseModel):
     role: UserRole
     organisation: OrganisationPublic
     kind: OrgKind = Field(description="所属机构类型 / kind of the user's organisation")
-    last_login_at: datetime | None
+    last_login_at: LocalTime | None

@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, StringConstraints, WithJsonSchema
+from pydantic import BeforeValidator, StringConstraints, ValidationInfo, WithJsonSchema, field_validator
 from sqlmodel import col
 
 from qianfan import taxonomy
@@ -88,3 +88,21 @@ def sort_orders(tiebreak: Any, columns: dict[str, Any], keys: tuple[str, ...]) -
         column, last = col(columns[key.removeprefix("-")]), col(tiebreak)
         orders[key] = (column.desc(), last.desc()) if key.startswith("-") else (column.asc(), last.asc())
     return orders
+
+
+def not_below(field: str, low_field: str, what_zh: str, low_zh: str, *, earlier: bool = False) -> Any:
+    """A validator of *field* refusing a value below the already validated *low_field* (a range's two ends), in
+    both languages: ``最高预算（…）不能低于最低预算（…）`` / ``max_budget (…) must not be below min_budget (…)``."""
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        low = info.data.get(low_field)
+        if value is not None and low is not None and value < low:
+            verb_zh, verb_en = ("早于", "before") if earlier else ("低于", "below")
+            raise bilingual(
+                "invalid_range",
+                f"{what_zh}（{value}）不能{verb_zh}{low_zh}（{low}）",
+                f"{field} ({value}) must not be {verb_en} {low_field.rstrip('_')} ({low})",
+            )
+        return value
+
+    return field_validator(field)(check)

@@ -35,7 +35,7 @@ from qianfan.models import (
     ServicePackage,
 )
 from qianfan.money import Fen, Yuan
-from qianfan.schema_types import LocalTime, PublicModel, yuan_of
+from qianfan.schema_types import Id, LocalTime, PublicModel, yuan_of
 
 T = TypeVar("T")
 
@@ -385,3 +385,38 @@ class ContractPublic(PublicModel):
     @classmethod
     def from_model(cls, row: Contract, buyer_name: str, supplier_name: str, tz: ZoneInfo) -> ContractPublic:
         return cls.of(row, tz, buyer_name=buyer_name, supplier_name=supplier_name)
+
+
+class InterestInput(BaseModel):
+    """The SME wants to bid for an order with this offer."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"order_id": 7, "note": "可在30天内完成现场勘查"}]}
+    )
+
+    order_id: Id
+    note: str = Field("", max_length=1000, description="备注 / note")
+
+
+class DecisionInput(BaseModel):
+    """The buyer's decision on an offer for its order."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"offer_id": 11, "note": "资质齐全，报价合理", "message_to_supplier": "请于本周内提交详细报价"}
+            ]
+        },
+    )
+
+    offer_id: Id
+    note: str = Field(
+        "",
+        max_length=1000,
+        description="内部备注，仅本企业可见，供应商看不到 / internal note, for your organisation only: the supplier "
+        "never sees it",
+    )
+    message_to_supplier: str = Field(
+        "", max_length=1000, description="给供应商的留言，供应商可见 / message to the supplier, which it reads"
+    )

@@ -13,7 +13,6 @@ from api.auth import PrincipalDep
 from api.deps import SettingsDep
 from api.routes.context import ContextDep
 from api.schemas import AUTH_RESPONSES, ErrorPublic
-from qianfan.clock import to_local
 from qianfan.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=AUTH_RESPONSES)
@@ -77,13 +76,10 @@ def logout(principal: PrincipalDep, ctx: ContextDep) -> Response:
 @router.get("/me", response_model=MePublic, summary="当前用户 / The logged-in user")
 def me(principal: PrincipalDep, settings: SettingsDep) -> MePublic:
     user = principal.user
-    return MePublic(
+    return MePublic.of(
+        user,
+        settings.tz,
         id=principal.user_id,
-        username=user.username,
-        display_name=user.display_name,
-        email=user.email,
-        role=user.role,
         organisation=OrganisationPublic.from_model(principal.organisation, settings.tz),
         kind=principal.kind,
-        last_login_at=None if user.last_login_at is None else to_local(user.last_login_at, settings.tz),
     )

@@ -16,20 +16,18 @@ contract or line is answered with 404; kinds that may not call a route get 403.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.engine import Engine
 
 from api.auth import BankDep, Principal, SmeDep, require_kind
 from api.deps import PageParams
-from api.idempotency import IdempotencyKey, idempotent, use_case_key
+from api.idempotency import IdempotencyKey
 from api.params import MAX_ID, Id
-from api.routes.context import ContextDep
+from api.routes.context import ContextDep, apply_once
 from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
 from finance.queries.credit_lines import SmeLineFilter, sme_credit_line_count, sme_credit_line_list
@@ -41,10 +39,8 @@ from finance.schemas.chain import (
     LineDecisionBody,
     SmeCreditLinePublic,
 )
-from qianfan.clock import Clock, to_local
-from qianfan.config import Settings
-from qianfan.models import FinanceApplication, OrgKind, SmeLineStatus
-from qianfan.uow import UnitOfWork
+from qianfan.clock import to_local
+from qianfan.models import OrgKind, SmeLineStatus
 
 router = APIRouter(prefix="/api/v1/finance", tags=["finance"], responses=AUTH_RESPONSES)
 
@@ -101,37 +97,7 @@ def contract_quote(
     query: Annotated[ContractQuoteQuery, Query()], principal: SmeDep, ctx: ContextDep
 ) -> ContractQuotePublic:
     result = fs.contract_quote(ctx.uow(), principal.actor, query.contract_id, query.bank_id, query.product_id)
-    return ContractQuotePublic(
-        contract_id=query.contract_id,
-        bank_id=query.bank_id,
-        product_id=result.product_id,
-        max_amount_fen=result.max_amount_fen,
-        binding_constraint=result.binding_constraint,
-        limits_fen=dict(result.limits_fen),
-        unpaid_fen=result.unpaid_fen,
-        financed_fen=result.financed_fen,
-        due_date=result.due_date,
-    )
-
-
-def _apply(
-    use_case: Callable[[UnitOfWork, Any, dict[str, Any]], FinanceApplication],
-    request: Request,
-    body: BaseModel,
-    principal: Principal,
-    engine: Engine,
-    clock: Clock,
-    settings: Settings,
-    key: str | None,
-) -> JSONResponse:
-    """Create an application through *use_case*, once per idempotency key (the first answer is replayed)."""
-
-    def run() -> ApplicationPublic:
-        data = {**body.model_dump(), "idempotency_key": use_case_key(key) if key else None}
-        app = use_case(UnitOfWork(engine, clock), principal.actor, data)
-        return ApplicationPublic.from_model(app, settings.tz, clock.now())
-
-    return idempotent(request, principal, key, body, run, clock=clock, status_code=201)
+    return ContractQuotePublic.of(result, contract_id=query.contract_id, bank_id=query.bank_id)
 
 
 @router.post(
@@ -149,7 +115,7 @@ def _apply(
 def apply_for_contract_finance(
     request: Request, body: ContractApplicationCreate, principal: SmeDep, ctx: ContextDep, key: IdempotencyKey = None
 ) -> JSONResponse:
-    return _apply(fs.apply_for_contract_finance, request, body, principal, ctx.engine, ctx.clock, ctx.settings, key)
+    return apply_once(fs.apply_for_contract_finance, request, body, principal, ctx, key)
 
 
 # ---------------------------------------------------------------------------------------------- revolving lines
@@ -215,4 +181,4 @@ def decide_sme_credit_line(
 def apply_for_drawdown(
     request: Request, body: DrawdownCreate, principal: SmeDep, ctx: ContextDep, key: IdempotencyKey = None
 ) -> JSONResponse:
-    return _apply(fs.apply_for_drawdown, request, body, principal, ctx.engine, ctx.clock, ctx.settings, key)
+    return apply_once(fs.apply_for_drawdown, request, body, principal, ctx, key)

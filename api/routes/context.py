@@ -1,20 +1,29 @@
 """What a route handler works with, as one dependency: the engine, the clock, the request's session and the
-settings — so a handler names its inputs and its principal, not the same four plumbing parameters each time."""
+settings — so a handler names its inputs and its principal, not the same four plumbing parameters each time — and
+the write shapes several routes share (creating a finance application once per idempotency key)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from api.auth import Principal
 from api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
+from api.idempotency import idempotent, use_case_key
+from finance.schemas.applications import ApplicationPublic
+from qianfan.actors import Actor
 from qianfan.clock import Clock
 from qianfan.config import Settings
+from qianfan.models import FinanceApplication
 from qianfan.uow import UnitOfWork
 
 
@@ -43,3 +52,22 @@ def get_context(engine: EngineDep, clock: ClockDep, session: SessionDep, setting
 
 
 ContextDep = Annotated[Context, Depends(get_context)]
+
+
+def apply_once(
+    use_case: Callable[[UnitOfWork, Actor, dict[str, Any]], FinanceApplication],
+    request: Request,
+    body: BaseModel,
+    principal: Principal,
+    ctx: Context,
+    key: str | None,
+) -> JSONResponse:
+    """Create a finance application through *use_case* (receivable, contract or drawdown), once per idempotency
+    key: the same key and request replays the first answer (201)."""
+
+    def run() -> ApplicationPublic:
+        data = {**body.model_dump(), "idempotency_key": use_case_key(key) if key else None}
+        app = use_case(ctx.uow(), principal.actor, data)
+        return ApplicationPublic.from_model(app, ctx.tz, ctx.now())
+
+    return idempotent(request, principal, key, body, run, clock=ctx.clock, status_code=201)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -22,17 +23,13 @@ from api.auth import BankDep, OfficeDep, Principal, SmeDep, require_kind
 from api.deps import PageParams, Pagination
 from api.idempotency import IdempotencyKey, RequiredIdempotencyKey, idempotent, use_case_key
 from api.params import MAX_ID, Id, sort_choice, sort_orders, sort_schema
-from api.routes.context import ContextDep
+from api.routes.context import ContextDep, apply_once
+from api.routes.lists import page_of
 from api.routes.loans import loan_public
 from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
 from finance.access import load_application_for
-from finance.queries.applications import (
-    ApplicationFilter,
-    application_count,
-    application_list,
-    review_queue_count,
-)
+from finance.queries.applications import ApplicationFilter, application_count, application_list, review_queue_count
 from finance.queries.products import credit_line_count, credit_line_list, product_count, product_list
 from finance.schemas.applications import (
     ApplicationCreate,
@@ -50,14 +47,9 @@ from finance.schemas.applications import (
     TimelinePublic,
 )
 from finance.schemas.loans import LoanPublic
-from finance.schemas.products import (
-    CreditLinePublic,
-    ExposureLimitPublic,
-    LimitBody,
-    ProductCreate,
-    ProductPublic,
-)
+from finance.schemas.products import CreditLinePublic, ExposureLimitPublic, LimitBody, ProductCreate, ProductPublic
 from finance.service import common
+from finance.service.review import QueueItem
 from qianfan.config import Settings
 from qianfan.errors import Conflict
 from qianfan.models import ApplicationStatus, FinanceApplication, FinanceKind, OrgKind
@@ -137,15 +129,7 @@ def _start_of(day: date, settings: Settings) -> datetime:
 )
 def quote(query: Annotated[QuoteQuery, Query()], principal: SmeDep, ctx: ContextDep) -> QuotePublic:
     result = fs.quote(ctx.uow(), principal.actor, query.part_id, query.bank_id, query.product_id)
-    return QuotePublic(
-        part_id=query.part_id,
-        bank_id=query.bank_id,
-        product_id=result.product_id,
-        max_amount_fen=result.max_amount_fen,
-        binding_constraint=result.binding_constraint,
-        limits_fen=dict(result.limits_fen),
-        due_date=result.due_date,
-    )
+    return QuotePublic.of(result, part_id=query.part_id, bank_id=query.bank_id)
 
 
 @router.get(
@@ -176,9 +160,7 @@ def list_applications(
         ctx.session, actor, filters, order_by=SORTS[query.sort], offset=query.offset, limit=query.limit
     )
     now = ctx.now()
-    return Page[ApplicationPublic](
-        items=[_public(a, ctx.settings, now) for a in rows], total=total, limit=query.limit, offset=query.offset
-    )
+    return page_of([_public(a, ctx.settings, now) for a in rows], total, query)
 
 
 @router.get(
@@ -192,20 +174,13 @@ def review_queue(page: Pagination, principal: BankDep, ctx: ContextDep) -> Page[
     now = ctx.now()
     items = fs.review_queue(ctx.session, principal.actor, now, limit=page.offset + page.limit)[page.offset :]
     total = review_queue_count(ctx.session, principal.actor)
-    return Page[QueueItemPublic](
-        items=[
-            QueueItemPublic.of(
-                item.application,
-                ctx.tz,
-                **ApplicationPublic.computed(item.application, now),
-                overall_left_seconds=item.overall_left // timedelta(seconds=1),
-            )
-            for item in items
-        ],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_of([_queue_item(item, now, ctx.tz) for item in items], total, page)
+
+
+def _queue_item(item: QueueItem, now: datetime, tz: ZoneInfo) -> QueueItemPublic:
+    computed = ApplicationPublic.computed(item.application, now)
+    left = item.overall_left // timedelta(seconds=1)
+    return QueueItemPublic.of(item.application, tz, **computed, overall_left_seconds=left)
 
 
 @router.get("/applications/{application_id}", response_model=ApplicationPublic, summary="融资申请详情 / Application")
@@ -265,12 +240,7 @@ def timeline(application_id: ApplicationId, principal: AppReaderDep, ctx: Contex
 def apply(
     request: Request, body: ApplicationCreate, principal: SmeDep, ctx: ContextDep, key: IdempotencyKey = None
 ) -> JSONResponse:
-    def run() -> ApplicationPublic:
-        data = {**body.model_dump(), "idempotency_key": use_case_key(key) if key else None}
-        app = fs.apply_for_finance(ctx.uow(), principal.actor, data)
-        return _public(app, ctx.settings, ctx.now())
-
-    return idempotent(request, principal, key, body, run, clock=ctx.clock, status_code=201)
+    return apply_once(fs.apply_for_finance, request, body, principal, ctx, key)
 
 
 @router.post(
@@ -406,12 +376,7 @@ def list_products(
     actor = principal.actor  # a bank also sees its own inactive products
     total = product_count(ctx.session, actor, bank_id=page.bank_id)
     rows = product_list(ctx.session, actor, bank_id=page.bank_id, offset=page.offset, limit=page.limit)
-    return Page[ProductPublic](
-        items=[ProductPublic.from_model(r, ctx.tz) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_of([ProductPublic.from_model(r, ctx.tz) for r in rows], total, page)
 
 
 @router.post(
@@ -437,12 +402,7 @@ def create_product(body: ProductCreate, principal: BankDep, ctx: ContextDep) -> 
 def list_credit_lines(page: Pagination, principal: LineReaderDep, ctx: ContextDep) -> Page[CreditLinePublic]:
     total = credit_line_count(ctx.session, principal.actor)
     rows = credit_line_list(ctx.session, principal.actor, offset=page.offset, limit=page.limit)
-    return Page[CreditLinePublic](
-        items=[CreditLinePublic.from_model(r, ctx.tz) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_of([CreditLinePublic.from_model(r, ctx.tz) for r in rows], total, page)
 
 
 @router.put(

@@ -8,12 +8,13 @@ agree.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Path
-from pydantic import Field
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from api.deps import MAX_OFFSET, ClockDep, EngineDep, PageParams, SettingsDep
@@ -29,6 +30,7 @@ from qianfan.validation import CategoryCode, District, QualificationCode
 
 T = TypeVar("T")
 R = TypeVar("R")
+F = TypeVar("F")
 
 #: A record id in a URL path (the field name in a 422 is the parameter's name).
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -75,6 +77,13 @@ def list_page(
         session, entity, query, conditions=conditions, order_by=order_by, joins=joins, columns=columns
     )
     return Page[Any](items=[convert(row) for row in rows], total=total, limit=query.limit, offset=query.offset)
+
+
+def filters_from(query: BaseModel, filters: Callable[..., F], **more: Any) -> F:
+    """The domain's filter dataclass *filters* from the query's fields of the same names, and *more* (renamed or
+    converted ones: ``title_contains=query.q``, amounts in fen)."""
+    names = {f.name for f in dataclasses.fields(filters)} - more.keys()  # type: ignore[arg-type]
+    return filters(**{name: getattr(query, name) for name in names if name in type(query).model_fields}, **more)
 
 
 def page_of(items: list[T], total: int, query: PageParams) -> Page[T]:

@@ -21,19 +21,14 @@ from api.deps import PageParams
 from api.idempotency import RequiredIdempotencyKey, idempotent, use_case_key
 from api.params import MAX_ID, Id, sort_choice, sort_orders, sort_schema
 from api.routes.context import ContextDep
+from api.routes.lists import filters_from, page_of
 from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
 from finance.access import load_loan_for
 from finance.queries import ledger as ledger_queries
 from finance.queries.ledger import LoanFilter
 from finance.queries.loans import payoff
-from finance.schemas.loans import (
-    LedgerPostingPublic,
-    LoanPublic,
-    RepaymentBody,
-    RepaymentPublic,
-    SchedulePublic,
-)
+from finance.schemas.loans import LedgerPostingPublic, LoanPublic, RepaymentBody, RepaymentPublic, SchedulePublic
 from qianfan.clock import to_local
 from qianfan.models import FinanceKind, Loan, LoanStatus, OrgKind
 
@@ -85,17 +80,12 @@ def loan_public(session: Session, loan: Loan, settings: Any) -> LoanPublic:
     "Bank: its own loans; SME: its borrowings; large firm: loans on receivables it owes; office: all.",
 )
 def list_loans(query: Annotated[LoanQuery, Query()], principal: ReaderDep, ctx: ContextDep) -> Page[LoanPublic]:
-    filters = LoanFilter(**query.model_dump(include=set(LoanFilter.__dataclass_fields__)))
+    filters = filters_from(query, LoanFilter)
     total = ledger_queries.loan_count(ctx.session, principal.actor, filters)
     rows = ledger_queries.loan_list(
         ctx.session, principal.actor, filters, order_by=SORTS[query.sort], offset=query.offset, limit=query.limit
     )
-    return Page[LoanPublic](
-        items=[LoanPublic.from_model(loan, rid, ctx.tz) for loan, rid in rows],
-        total=total,
-        limit=query.limit,
-        offset=query.offset,
-    )
+    return page_of([LoanPublic.from_model(loan, rid, ctx.tz) for loan, rid in rows], total, query)
 
 
 @router.get("/{loan_id}", response_model=LoanPublic, summary="贷款详情 / Loan")

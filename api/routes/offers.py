@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BeforeValidator, Field
 from sqlmodel import Session
 
 from accounts.queries import organisation_name
 from api.auth import Principal, SmeDep, require_kind
 from api.deps import PageParams
-from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_orders, sort_schema
+from api.params import CategoryFilter, Id, SearchText, YuanSchema, not_below, sort_choice, sort_orders, sort_schema
 from api.routes.context import ContextDep
 from api.routes.lists import (
     IfMatch,
@@ -25,18 +25,20 @@ from api.routes.lists import (
     PathId,
     QualifiedRankQuery,
     expected_version,
+    filters_from,
+    page_of,
     ranked,
     ranked_page,
 )
 from api.schemas import AUTH_RESPONSES, Page
 from market import queries
 from market import service as marketplace
-from market.schemas import InterestPublic, OfferPublic, OrderPublic, RankedPublic
+from market.schemas import InterestInput, InterestPublic, OfferPublic, OrderPublic, RankedPublic
 from market.service import OfferChanges, OfferInput
 from matcher import service as matching
 from qianfan.models import Offer, OfferKind, OfferStatus, OrgKind
 from qianfan.money import yuan_to_fen
-from qianfan.validation import District, Yuan, bilingual
+from qianfan.validation import District, Yuan
 
 router = APIRouter(prefix="/api/v1/offers", tags=["offers"], responses=AUTH_RESPONSES)
 
@@ -94,37 +96,14 @@ class OfferQuery(PageParams):
     )
     sort: OfferSort = Field(DEFAULT_SORT, description="排序 / sort order")
 
-    @field_validator("max_price")
-    @classmethod
-    def _range(cls, value: Any, info: ValidationInfo) -> Any:
-        low = info.data.get("min_price")
-        if value is not None and low is not None and value < low:
-            raise bilingual(
-                "invalid_range",
-                f"最高价格（{value}）不能低于最低价格（{low}）",
-                f"max_price ({value}) must not be below min_price ({low})",
-            )
-        return value
-
-
-class InterestInput(BaseModel):
-    """The SME wants to bid for an order with this offer."""
-
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"order_id": 7, "note": "可在30天内完成现场勘查"}]}
-    )
-
-    order_id: Id
-    note: str = Field("", max_length=1000, description="备注 / note")
+    _range = not_below("max_price", "min_price", "最高价格", "最低价格")
 
 
 def _filters(query: OfferQuery) -> queries.OfferFilters:
-    return queries.OfferFilters(
-        kind=query.kind,
+    return filters_from(
+        query,
+        queries.OfferFilters,
         status=query.status or OfferStatus.ACTIVE,
-        category=query.category,
-        district=query.district,
-        organisation_id=query.organisation_id,
         title_contains=query.q,
         min_price_fen=None if query.min_price is None else yuan_to_fen(query.min_price),
         max_price_fen=None if query.max_price is None else yuan_to_fen(query.max_price),
@@ -149,12 +128,7 @@ def list_offers(query: Annotated[OfferQuery, Query()], principal: ReaderDep, ctx
         limit=query.limit,
         offset=query.offset,
     )
-    return Page[OfferPublic](
-        items=[OfferPublic.from_model(offer, name, ctx.tz) for offer, name in rows],
-        total=total,
-        limit=query.limit,
-        offset=query.offset,
-    )
+    return page_of([OfferPublic.from_model(offer, name, ctx.tz) for offer, name in rows], total, query)
 
 
 @router.post("", response_model=OfferPublic, status_code=201, summary="发布供给 / List an offer")

@@ -11,33 +11,34 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BeforeValidator, Field
 from sqlmodel import Session
 
 from accounts.queries import organisation_name
 from api.auth import LargeFirmDep, Principal, require_kind
 from api.deps import PageParams
-from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_orders, sort_schema
-from api.routes.context import ContextDep
+from api.params import CategoryFilter, Id, SearchText, YuanSchema, not_below, sort_choice, sort_orders, sort_schema
+from api.routes.context import Context, ContextDep
 from api.routes.lists import (
     IfMatch,
     OfferIndexDep,
     PathId,
     QualifiedRankQuery,
     expected_version,
+    filters_from,
+    page_of,
     ranked,
     ranked_page,
 )
 from api.schemas import AUTH_RESPONSES, Page
 from market import queries
 from market import service as marketplace
-from market.schemas import InterestPublic, OfferPublic, OrderPublic, RankedPublic
+from market.schemas import DecisionInput, InterestPublic, OfferPublic, OrderPublic, RankedPublic
 from market.service import OrderChanges, OrderInput
 from matcher import service as matching
 from qianfan.models import Order, OrderKind, OrderStatus, OrgKind
 from qianfan.money import yuan_to_fen
-from qianfan.uow import UnitOfWork
-from qianfan.validation import District, Yuan, bilingual
+from qianfan.validation import District, Yuan
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"], responses=AUTH_RESPONSES)
 
@@ -79,50 +80,13 @@ class OrderQuery(PageParams):
     max_budget: BudgetYuan | None = Field(None, description="最高预算（元）/ maximum budget (yuan)")
     sort: OrderSort = Field(DEFAULT_SORT, description="排序 / sort order")
 
-    @field_validator("max_budget")
-    @classmethod
-    def _range(cls, value: Any, info: ValidationInfo) -> Any:
-        low = info.data.get("min_budget")
-        if value is not None and low is not None and value < low:
-            raise bilingual(
-                "invalid_range",
-                f"最高预算（{value}）不能低于最低预算（{low}）",
-                f"max_budget ({value}) must not be below min_budget ({low})",
-            )
-        return value
-
-
-class DecisionInput(BaseModel):
-    """The buyer's decision on an offer for its order."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"offer_id": 11, "note": "资质齐全，报价合理", "message_to_supplier": "请于本周内提交详细报价"}
-            ]
-        },
-    )
-
-    offer_id: Id
-    note: str = Field(
-        "",
-        max_length=1000,
-        description="内部备注，仅本企业可见，供应商看不到 / internal note, for your organisation only: the supplier "
-        "never sees it",
-    )
-    message_to_supplier: str = Field(
-        "", max_length=1000, description="给供应商的留言，供应商可见 / message to the supplier, which it reads"
-    )
+    _range = not_below("max_budget", "min_budget", "最高预算", "最低预算")
 
 
 def _filters(query: OrderQuery) -> queries.OrderFilters:
-    return queries.OrderFilters(
-        kind=query.kind,
-        status=query.status,
-        category=query.category,
-        district=query.district,
-        organisation_id=query.organisation_id,
+    return filters_from(
+        query,
+        queries.OrderFilters,
         title_contains=query.q,
         min_budget_fen=None if query.min_budget is None else yuan_to_fen(query.min_budget),
         max_budget_fen=None if query.max_budget is None else yuan_to_fen(query.max_budget),
@@ -153,12 +117,7 @@ def list_orders(query: Annotated[OrderQuery, Query()], principal: ReaderDep, ctx
         limit=query.limit,
         offset=query.offset,
     )
-    return Page[OrderPublic](
-        items=[OrderPublic.from_model(order, name, ctx.tz) for order, name in rows],
-        total=total,
-        limit=query.limit,
-        offset=query.offset,
-    )
+    return page_of([OrderPublic.from_model(order, name, ctx.tz) for order, name in rows], total, query)
 
 
 @router.post("", response_model=OrderPublic, status_code=201, summary="发布订单 / Post an order")
@@ -236,14 +195,10 @@ def order_matches(
     return ranked_page(items, total, first, query, offers, lambda offer: offer)
 
 
-def _decision(
-    kind: str, order_id: int, data: DecisionInput, principal: Principal, engine: Any, clock: Any, tz: Any
-) -> InterestPublic:
+def _decision(kind: str, order_id: int, data: DecisionInput, principal: Principal, ctx: Context) -> InterestPublic:
     decide = marketplace.shortlist if kind == "shortlist" else marketplace.reject_offer
-    interest = decide(
-        UnitOfWork(engine, clock), principal.actor, order_id, data.offer_id, data.note, data.message_to_supplier
-    )
-    return InterestPublic.from_model(interest, tz, principal.organisation_id)
+    interest = decide(ctx.uow(), principal.actor, order_id, data.offer_id, data.note, data.message_to_supplier)
+    return InterestPublic.from_model(interest, ctx.tz, principal.organisation_id)
 
 
 @router.post(
@@ -251,10 +206,10 @@ def _decision(
 )
 def shortlist(order_id: PathId, data: DecisionInput, principal: LargeFirmDep, ctx: ContextDep) -> InterestPublic:
     """幂等；取代此前对同一供给的淘汰。/ Idempotent; replaces an earlier rejection of the same offer."""
-    return _decision("shortlist", order_id, data, principal, ctx.engine, ctx.clock, ctx.tz)
+    return _decision("shortlist", order_id, data, principal, ctx)
 
 
 @router.post("/{order_id}/reject", response_model=InterestPublic, summary="淘汰供给 / Reject an offer for the order")
 def reject(order_id: PathId, data: DecisionInput, principal: LargeFirmDep, ctx: ContextDep) -> InterestPublic:
     """幂等；取代此前对同一供给的入围。/ Idempotent; replaces an earlier shortlisting of the same offer."""
-    return _decision("reject", order_id, data, principal, ctx.engine, ctx.clock, ctx.tz)
+    return _decision("reject", order_id, data, principal, ctx)

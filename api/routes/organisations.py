@@ -15,7 +15,7 @@ from api.auth import PrincipalDep
 from api.deps import PageParams
 from api.params import SearchText
 from api.routes.context import ContextDep
-from api.routes.lists import PathId
+from api.routes.lists import PathId, page_of
 from api.schemas import AUTH_RESPONSES, Page
 from qianfan.models import OrgKind
 from qianfan.validation import ClusterCode, District
@@ -38,12 +38,7 @@ def list_organisations(
         kind=query.kind, district=query.district, cluster=query.cluster, name_contains=query.q
     )
     rows, total = organisations_page(ctx.session, filters, limit=query.limit, offset=query.offset)
-    return Page[OrganisationPublic](
-        items=[OrganisationPublic.from_model(row, ctx.tz) for row in rows],
-        total=total,
-        limit=query.limit,
-        offset=query.offset,
-    )
+    return page_of([OrganisationPublic.from_model(row, ctx.tz) for row in rows], total, query)
 
 
 @router.get(

@@ -22,6 +22,7 @@ from api.deps import PageParams
 from api.idempotency import RequiredIdempotencyKey, idempotent, use_case_key
 from api.params import MAX_ID, Id, SearchText, sort_choice, sort_orders, sort_schema
 from api.routes.context import ContextDep
+from api.routes.lists import filters_from, page_of
 from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
 from finance.access import load_receivable_for
@@ -98,14 +99,7 @@ def _fresh(session: Session) -> Session:
 
 
 def _filters(query: ReceivableQuery) -> ReceivableFilter:
-    return ReceivableFilter(
-        status=query.status,
-        debtor_id=query.debtor_id,
-        creditor_id=query.creditor_id,
-        due_from=query.due_from,
-        due_to=query.due_to,
-        title_contains=query.q,
-    )
+    return filters_from(query, ReceivableFilter, title_contains=query.q)
 
 
 # ---------------------------------------------------------------------------------------------- reads
@@ -126,12 +120,7 @@ def list_receivables(
     rows = receivable_list(
         ctx.session, principal.actor, filters, order_by=SORTS[query.sort], offset=query.offset, limit=query.limit
     )
-    return Page[ReceivablePublic](
-        items=[ReceivablePublic.from_model(r, ctx.tz) for r in rows],
-        total=total,
-        limit=query.limit,
-        offset=query.offset,
-    )
+    return page_of([ReceivablePublic.from_model(r, ctx.tz) for r in rows], total, query)
 
 
 @router.get(

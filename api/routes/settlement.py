@@ -22,6 +22,7 @@ from api.deps import ClockDep, EngineDep, PageParams, SettingsDep
 from api.idempotency import IdempotencyKey, idempotent
 from api.params import MAX_ID
 from api.routes.context import ContextDep
+from api.routes.lists import page_of
 from api.schemas import AUTH_RESPONSES, Page
 from finance import service as fs
 from finance.schemas.settlement import (
@@ -44,9 +45,7 @@ from finance.settlement.plan import Instalment, PlanTerm
 from finance.settlement.statements import MAX_STATEMENT_BYTES, read_statement_csv
 from qianfan.clock import Clock
 from qianfan.errors import InvalidInput
-from qianfan.models import (
-    OrgKind,
-)
+from qianfan.models import OrgKind
 from qianfan.money import yuan_to_fen
 from qianfan.uow import UnitOfWork
 
@@ -235,17 +234,5 @@ def get_statement(import_id: ImportId, principal: ImportReaderDep, ctx: ContextD
 )
 def late_buyers(query: Annotated[PageParams, Query()], principal: OfficeDep, ctx: ContextDep) -> Page[LateBuyerPublic]:
     rows = fs.late_buyers(ctx.session, principal.actor, today_local(ctx.clock))
-    items = [
-        LateBuyerPublic(
-            contract_id=r.contract_id,
-            reference=r.reference,
-            buyer_id=r.buyer_id,
-            supplier_id=r.supplier_id,
-            accepted_on=r.accepted_on,
-            days_late=r.days_late,
-            late_fen=r.late_fen,
-            outstanding_fen=r.outstanding_fen,
-        )
-        for r in rows[query.offset : query.offset + query.limit]
-    ]
-    return Page[LateBuyerPublic](items=items, total=len(rows), limit=query.limit, offset=query.offset)
+    items = [LateBuyerPublic.of(r) for r in rows[query.offset : query.offset + query.limit]]
+    return page_of(items, len(rows), query)

@@ -30,8 +30,9 @@ from sqlmodel import Session
 
 from api.auth import OfficeDep
 from api.deps import PageParams
-from api.params import Id
+from api.params import Id, not_below
 from api.routes.context import ContextDep
+from api.routes.lists import page_of
 from api.schemas import AUTH_RESPONSES, Page
 from qianfan.audit import verify_chain
 from qianfan.clock import to_local
@@ -105,17 +106,7 @@ class PeriodQuery(BaseModel):
         None, description="月份 YYYY-MM（北京时间；不能与 from/to 同用）/ month (Beijing time; not with from/to)"
     )
 
-    @field_validator("to")
-    @classmethod
-    def _range(cls, value: date | None, info: ValidationInfo) -> date | None:
-        first = info.data.get("from_")
-        if value is not None and first is not None and value < first:
-            raise bilingual(
-                "invalid_range",
-                f"截止日期（{value}）不能早于起始日期（{first}）",
-                f"to ({value}) must not be before from ({first})",
-            )
-        return value
+    _range = not_below("to", "from_", "截止日期", "起始日期", earlier=True)
 
     @field_validator("month")
     @classmethod
@@ -390,9 +381,4 @@ def list_audit_events(
     rows, total = audit_events_page(
         ctx.session, entity_type=query.entity_type, entity_id=query.entity_id, limit=query.limit, offset=query.offset
     )
-    return Page[AuditEventPublic](
-        items=[AuditEventPublic.from_model(row, ctx.settings) for row in rows],
-        total=total,
-        limit=query.limit,
-        offset=query.offset,
-    )
+    return page_of([AuditEventPublic.from_model(row, ctx.settings) for row in rows], total, query)
