@@ -3,12 +3,8 @@ names."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from sqlmodel import Session, col, select
-
+from accounts.queries import organisation_names
 from api.web import labels
-from qianfan.models import Organisation
 
 #: Application and loan states in both languages, by value.
 APP_STATES = labels.APPLICATION_STATES
@@ -18,9 +14,5 @@ KIND_LABELS = labels.FINANCE_KINDS
 LINE_STATES = labels.SME_LINE_STATES
 
 
-def org_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.exec(select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(wanted))).all()
-    return {i: n for i, n in rows if i is not None}
+#: The names of organisations by id (``accounts.queries.organisation_names``), as the sections have called it.
+org_names = organisation_names
