@@ -30,6 +30,7 @@ from qianfan.models import (
 
 __all__ = [
     "APPROVED_NOT_DISBURSED_STATES",
+    "LATEST_ID_FIRST",
     "NEWEST_FIRST",
     "ApplicationFile",
     "ApplicationFilter",
@@ -230,3 +231,7 @@ def application_file(session: Session, actor: Actor, application_id: int) -> App
         line=session.get(SmeCreditLine, app.sme_line_id) if app.sme_line_id is not None else None,
         loan=session.exec(select(Loan).where(col(Loan.application_id) == app.id)).first(),
     )
+
+
+#: The most recent application first by id (the order of the pages' short lists).
+LATEST_ID_FIRST: tuple[Any, ...] = (col(FinanceApplication.id).desc(),)

@@ -15,12 +15,13 @@ from sqlmodel import Session, col, select
 from finance.access import receivable_parts_visible_to, receivables_visible_to
 from finance.states import FINANCEABLE_RECEIVABLE_STATES
 from qianfan.actors import Actor
-from qianfan.models import PartState, Payment, Receivable, ReceivablePart, ReceivableStatus
+from qianfan.models import Organisation, OrgKind, PartState, Payment, Receivable, ReceivablePart, ReceivableStatus
 
 __all__ = [
     "NEWEST_FIRST",
     "ReceivableFilter",
     "confirmed_receivables_held",
+    "debtor_candidates",
     "financeable_parts",
     "held_part",
     "held_parts_of",
@@ -193,3 +194,13 @@ def registered_face_by_contract(session: Session, contract_ids: Iterable[int]) -
         .group_by(col(Receivable.contract_id))
     ).all()
     return {k: int(v or 0) for k, v in rows if k is not None}
+
+
+def debtor_candidates(session: Session) -> list[tuple[int, str]]:
+    """The organisations a receivable may name as its debtor (the large firms), by name: ``(id, name)``."""
+    rows = session.exec(
+        select(Organisation.id, Organisation.name)
+        .where(col(Organisation.kind) == OrgKind.LARGE_FIRM)
+        .order_by(col(Organisation.name))
+    ).all()
+    return [(i, n) for i, n in rows if i is not None]

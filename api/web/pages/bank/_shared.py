@@ -3,6 +3,10 @@ names."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlmodel import Session
+
 from accounts.queries import organisation_names
 from api.web import labels
 
@@ -14,5 +18,6 @@ KIND_LABELS = labels.FINANCE_KINDS
 LINE_STATES = labels.SME_LINE_STATES
 
 
-#: The names of organisations by id (``accounts.queries.organisation_names``), as the sections have called it.
-org_names = organisation_names
+def org_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """The names of the organisations among *ids* (``None`` left out), by id."""
+    return organisation_names(session, [i for i in ids if i is not None])
