@@ -8,8 +8,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from accounts.queries import organisation_by_id
 from api.deps import ClockDep, EngineDep, SessionDep
 from api.params import MAX_ID
 from api.web import labels
@@ -19,20 +20,20 @@ from api.web.session import BankPage, FormDep, WebUser
 from finance import credit_suggestion as cs
 from finance import service as fs
 from finance.limits import add_months
+from finance.queries.credit_suggestions import (
+    applicant_ids,
+    decider_of,
+    latest_applications_from,
+    line_for_sme,
+    sme_names,
+    smes_named,
+    trading_sme_ids,
+)
 from finance.service.chain_finance import LINE_DECIDERS
 from finance.service.credit_suggestion import WINDOW_MONTHS
 from qianfan.clock import to_local
 from qianfan.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
-from qianfan.models import (
-    Contract,
-    FinanceApplication,
-    Organisation,
-    OrgKind,
-    Receivable,
-    SmeCreditLine,
-    SmeLineStatus,
-    User,
-)
+from qianfan.models import SmeCreditLine, SmeLineStatus
 from qianfan.uow import UnitOfWork
 
 router = APIRouter()
@@ -44,23 +45,11 @@ figure_text = labels.figure_text
 SME_SEARCH_LIMIT = 30
 
 
-def _candidate_smes(session: Session, bank_id: int) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+def _candidate_smes(session: Session, user: WebUser) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """The SMEs that applied to this bank, and the other SMEs with receivables or contracts on the platform."""
-    applied = set(
-        session.exec(select(FinanceApplication.applicant_id).where(FinanceApplication.bank_id == bank_id)).all()
-    )
-    trading = set(session.exec(select(Receivable.creditor_id)).all()) | set(
-        session.exec(select(Contract.supplier_id)).all()
-    )
-    names = dict(
-        (i, n)
-        for i, n in session.exec(
-            select(Organisation.id, Organisation.name).where(
-                col(Organisation.id).in_(applied | trading), Organisation.kind == OrgKind.SME
-            )
-        ).all()
-        if i is not None
-    )
+    applied = applicant_ids(session, user.actor)
+    trading = trading_sme_ids(session)
+    names = sme_names(session, applied | trading)
     by_name = sorted(names.items(), key=lambda item: (item[1], item[0]))
     return [x for x in by_name if x[0] in applied], [x for x in by_name if x[0] not in applied]
 
@@ -72,20 +61,11 @@ def credit_suggestions(
     """Pick an SME: from those that applied to this bank or trade on the platform, or by a part of its name."""
     if sme_id.strip().isdigit() and 1 <= int(sme_id) <= MAX_ID:
         return redirect(f"/bank/credit-suggestions/{int(sme_id)}")
-    applied, trading = _candidate_smes(session, user.organisation_id)
+    applied, trading = _candidate_smes(session, user)
     q = q.strip()[:100]
     found: list[tuple[int, str]] | None = None
     if q:
-        found = [
-            (i, n)
-            for i, n in session.exec(
-                select(Organisation.id, Organisation.name)
-                .where(Organisation.kind == OrgKind.SME, col(Organisation.name).contains(q, autoescape=True))
-                .order_by(col(Organisation.name), col(Organisation.id))
-                .limit(SME_SEARCH_LIMIT + 1)
-            ).all()
-            if i is not None
-        ]
+        found = smes_named(session, q, SME_SEARCH_LIMIT + 1)
     errors = {}
     if sme_id.strip():
         errors["sme_id"] = ("请选择一家企业", "Choose an SME")
@@ -105,10 +85,8 @@ def credit_suggestions(
 LINE_FIELDS = ("decision", "limit", "note")
 
 
-def _line_of(session: Session, bank_id: int, sme_id: int) -> SmeCreditLine | None:
-    return session.exec(
-        select(SmeCreditLine).where(SmeCreditLine.bank_id == bank_id, SmeCreditLine.sme_id == sme_id)
-    ).first()
+def _line_of(session: Session, user: WebUser, sme_id: int) -> SmeCreditLine | None:
+    return line_for_sme(session, user.actor, sme_id)
 
 
 def _plain_yuan(fen: int) -> str:
@@ -131,11 +109,11 @@ def _suggestion_page(
     if not 1 <= sme_id <= MAX_ID:
         raise NotFound.of("中小企业", "SME", sme_id)
     suggestion = fs.suggest_credit_line(session, user.actor, sme_id, today)
-    sme = session.get(Organisation, sme_id)
+    sme = organisation_by_id(session, sme_id)
     assert sme is not None
     record = suggestion.record
-    line = _line_of(session, user.organisation_id, sme_id)
-    decider = session.get(User, line.decided_by_user_id) if line and line.decided_by_user_id else None
+    line = _line_of(session, user, sme_id)
+    decider = decider_of(session, line)
     if values is None:
         current = line.limit_fen if line is not None and line.status == SmeLineStatus.ACTIVE else 0
         default = min(current, suggestion.amount_fen) if current else suggestion.amount_fen
@@ -163,12 +141,7 @@ def _suggestion_page(
             (label, figure_text(figure, record.value_of(figure))) for figure, label in FIGURE_LABELS.items()
         ],
         "window_start": add_months(today, -WINDOW_MONTHS),
-        "applications": session.exec(
-            select(FinanceApplication)
-            .where(FinanceApplication.bank_id == user.organisation_id, FinanceApplication.applicant_id == sme_id)
-            .order_by(col(FinanceApplication.id).desc())
-            .limit(5)
-        ).all(),
+        "applications": latest_applications_from(session, user.actor, sme_id, 5),
         "app_states": APP_STATES,
         "kind_labels": KIND_LABELS,
         "rules": {
