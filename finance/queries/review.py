@@ -6,17 +6,11 @@ The application is read through :func:`finance.access.load_application_for` firs
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import datetime, time
-
 from sqlmodel import Session, col, select
 
-from finance.queries.platform import platform_since
-from finance.service.history import PartyHistory, party_history
-from qianfan.clock import SHANGHAI
 from qianfan.models import Approval, Receivable, Signature, User
 
-__all__ = ["approvals_with_names", "confirmer_of", "party_record", "signature_of"]
+__all__ = ["approvals_with_names", "confirmer_of", "signature_of"]
 
 
 def approvals_with_names(session: Session, application_id: int) -> list[tuple[Approval, str | None]]:
@@ -40,12 +34,3 @@ def confirmer_of(session: Session, receivable: Receivable | None) -> User | None
     if receivable is None or receivable.confirmed_by is None:
         return None
     return session.get(User, receivable.confirmed_by)
-
-
-def party_record(session: Session, organisation_id: int, *, recent: int = 5) -> PartyHistory:
-    """The party's record (:func:`finance.service.history.party_history`) with ``on_platform_since`` the start (in
-    Beijing) of the day its platform age counts from — :func:`finance.queries.platform.platform_since`, the earlier
-    of its registration and its first recorded activity — not its registration alone."""
-    history = party_history(session, organisation_id, recent=recent)
-    since = datetime.combine(platform_since(session, organisation_id), time(), tzinfo=SHANGHAI)
-    return dataclasses.replace(history, on_platform_since=since)

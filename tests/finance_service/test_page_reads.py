@@ -9,11 +9,10 @@ import pytest
 from sqlmodel import Session
 
 from finance.queries.applications import APPROVED_NOT_DISBURSED_STATES, application_file, review_queue_list
+from finance.queries.history import party_history
 from finance.queries.platform import platform_since
 from finance.queries.receivables import financeable_parts, held_part
-from finance.queries.review import party_record
 from finance.states import FINANCE_APPLICATION, ApplicationEvent
-from qianfan.clock import to_local
 from qianfan.errors import NotFound
 from qianfan.models import ApplicationStatus
 from tests.finance_service.conftest import World
@@ -56,5 +55,5 @@ def test_a_partys_record_counts_its_platform_age_by_the_one_definition(world: Wo
     world.confirmed_part("1000000.00")
     with Session(world.engine) as s:
         for org in (world.sme.organisation_id, world.core.organisation_id):
-            record = party_record(s, org)
-            assert to_local(record.on_platform_since).date() == platform_since(s, org)
+            record = party_history(s, org)
+            assert record.on_platform_since == platform_since(s, org)

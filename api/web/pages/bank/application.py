@@ -22,7 +22,8 @@ from api.web.render import render
 from api.web.session import BankPage, WebUser
 from finance import pricing
 from finance.queries.applications import application_file
-from finance.queries.review import approvals_with_names, confirmer_of, party_record, signature_of
+from finance.queries.history import party_history
+from finance.queries.review import approvals_with_names, confirmer_of, signature_of
 from finance.service import common
 from finance.service.applications import financed_on_contract
 from finance.service.settlement import Settlement, settlement_of
@@ -154,8 +155,8 @@ def show_application(
         "risk": RiskReportPublic.from_model(app, settings.tz),
         "timeline": TimelinePublic.from_model(app, common.intervals(session, app.id), settings.tz, now),
         "sla_now": common.sla_flag(app, now).value if app.stage else app.sla_status,
-        "sme_history": party_record(session, app.applicant_id),
-        "core_history": party_record(session, app.core_enterprise_id) if app.core_enterprise_id else None,
+        "sme_history": party_history(session, app.applicant_id),
+        "core_history": party_history(session, app.core_enterprise_id) if app.core_enterprise_id else None,
         "default_rate": _default_rate(app, product),
         "lpr": common.lpr(),
         "allowed": _allowed(user, app.status),

@@ -11,13 +11,14 @@ from api.web.render import render
 from api.web.session import BankPage
 from finance.queries.applications import approved_not_disbursed
 from finance.queries.loans import loan_list
+from finance.states import CURRENT_LOAN_STATES
 from qianfan.models import ApplicationStatus, LoanStatus
 
 router = APIRouter()
 
 #: The loan filter of /bank/loans: current (running, partly repaid), overdue, repaid.
 LOAN_FILTERS: dict[str, tuple[LoanStatus, ...]] = {
-    "current": (LoanStatus.DISBURSED, LoanStatus.REPAID_PARTIALLY),
+    "current": CURRENT_LOAN_STATES,
     "overdue": (LoanStatus.OVERDUE,),
     "repaid": (LoanStatus.REPAID,),
 }
