@@ -184,6 +184,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/sme/credit-lines/{line_id}/drawdown"): Rule(
         S, {"line_id": "sme_line"}, form=lambda c, o: {"amount": "1000.00", "due_on": "2027-01-31"}
     ),
+    # 授权查询: an SME grants any bank on the platform access to its own record and revokes it; the grants are the
+    # SME's own rows, whichever bank they name (chain B's bank included), as the API's record-access routes
+    ("GET", "/sme/record-access"): Rule(S),
+    ("POST", "/sme/record-access"): Rule(S, form=lambda c, o: {"bank_id": c.ids["bank_org"]}, shared=S, marker_ok=_k()),
+    ("POST", "/sme/record-access/{bank_id}/revoke"): Rule(S, {"bank_id": "bank_org"}, shared=S, marker_ok=_k()),
     # --- the large firm's portal: orders and their matches (the offer catalogue is open to large firms), deals,
     # receivables to confirm, repayments, contracts and their settlement, bank statements
     ("GET", "/firm"): Rule(F),

@@ -218,6 +218,42 @@ def test_matches_show_the_reasons_and_interest_then_an_intent_order(world: World
     assert "您已签署，等待对方" in deals and "¥2,500,000.00" in deals
 
 
+def test_the_supplier_reads_the_buyers_message_and_never_its_internal_note(world: World, pages: Pages) -> None:
+    """Issue 16, item 5: the note a firm types when it shortlists or rules out a supplier is the firm's own; what it
+    means the supplier to read is the separate message."""
+    offer = an_offer(world)
+    order = an_order(world)
+    spare = an_offer(world, title="政务数据共享交换网关")
+    login(pages, world, world.core)
+    form = pages.get(f"/firm/orders/{order.id}").text
+    assert "内部备注（可选，仅本企业可见）" in form and "给供应商的留言（可选，供应商可见）" in form
+    pages.post(
+        f"/firm/orders/{order.id}/shortlist",
+        {"offer_id": str(offer.id), "note": "报价偏高，备选", "message_to_supplier": "请补充同类政务项目案例"},
+    )
+    pages.post(
+        f"/firm/orders/{order.id}/reject",
+        {"offer_id": str(spare.id), "note": "交付能力不足", "message_to_supplier": "感谢参与，本次未选用"},
+    )
+    with Session(world.engine) as s:
+        stored = {i.offer_id: (i.note, i.message_to_supplier) for i in s.exec(select(Interest)).all()}
+    assert stored == {
+        offer.id: ("报价偏高，备选", "请补充同类政务项目案例"),
+        spare.id: ("交付能力不足", "感谢参与，本次未选用"),
+    }
+    pages.client.cookies.clear()
+    login(pages, world, world.sme)
+    pages.post(f"/sme/orders/{order.id}/interest", {"offer_id": str(offer.id), "note": "可在30天内完成部署"})
+    detail = pages.get(f"/sme/orders/{order.id}").text
+    assert "买方已入围" in detail and "买方未选用" in detail
+    assert "采购方留言" in detail and "请补充同类政务项目案例" in detail and "感谢参与，本次未选用" in detail
+    assert "可在30天内完成部署" in detail  # the SME's own note
+    assert "报价偏高" not in detail and "交付能力不足" not in detail
+    pages.client.cookies.set("qf_lang", "en")
+    english = pages.get(f"/sme/orders/{order.id}").text
+    assert "Message from the buyer" in english and "报价偏高" not in english
+
+
 def test_signing_the_buyers_intent_order_makes_a_contract_to_register_a_receivable(world: World, pages: Pages) -> None:
     offer = an_offer(world)
     order = an_order(world)
