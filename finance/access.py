@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel, col, select
 
+from market.access import contracts_visible_to  # the contract is the market's: one rule, decided there
 from qianfan.actors import Actor
 from qianfan.errors import NotFound
 from qianfan.models import (
@@ -135,15 +136,6 @@ def receivable_parts_visible_to(actor: Actor, receivable: Receivable) -> ColumnE
     if actor.kind is _OFFICE or org in (receivable.creditor_id, receivable.debtor_id):
         return of_it
     return sa.and_(of_it, col(ReceivablePart.holder_id) == org)
-
-
-def contracts_visible_to(actor: Actor) -> ColumnElement[bool]:
-    """Contracts (their payment plan, payments, acceptance, settlement): the buyer and the supplier, all for the
-    office."""
-    if actor.kind is _OFFICE:
-        return _everything()
-    org = actor.organisation_id
-    return sa.or_(col(Contract.buyer_id) == org, col(Contract.supplier_id) == org)
 
 
 def sme_credit_lines_visible_to(actor: Actor) -> ColumnElement[bool]:

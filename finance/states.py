@@ -367,3 +367,10 @@ LOAN = StateMachine[LoanState, LoanEvent](
         (_L.OVERDUE, _LE.MARK_OVERDUE): ("贷款已是逾期状态", "the loan is already overdue"),
     },
 )
+
+#: A loan still owed: every state the loan machine can still leave (disbursed, partly repaid, overdue).
+OPEN_LOAN_STATES: tuple[LoanState, ...] = tuple(state for state in LoanState if not LOAN.terminal(state))
+#: Owed and not overdue: the states the maturity sweep may mark overdue.
+CURRENT_LOAN_STATES: tuple[LoanState, ...] = tuple(
+    state for state in OPEN_LOAN_STATES if LOAN.can(state, LoanEvent.MARK_OVERDUE)
+)

@@ -15,9 +15,6 @@ from qianfan.errors import InvalidInput
 ROUNDING = ROUND_HALF_EVEN
 FEN_PER_YUAN = 100
 ONE_FEN = Decimal("0.01")
-#: Moved: the cap per deal is a finance rule, ``finance.limits.MAX_DEAL_FEN``.  This copy stays only until
-#: ``api/web/pages/sme.py`` imports it from there (the core may not import finance); delete it then.
-MAX_DEAL_FEN = 3_000_000_000
 #: The largest amount the platform stores in one field: 10^12 yuan (fits a signed 64-bit column easily).
 MAX_AMOUNT_FEN = 10**14
 

@@ -50,6 +50,7 @@ NAV: dict[OrgKind, list[tuple[str, str, str]]] = {
         ("/sme/receivables", "应收账款", "Receivables"),
         ("/sme/finance", "融资", "Finance"),
         ("/sme/credit-lines", "循环额度", "Credit lines"),
+        ("/sme/record-access", "授权查询", "Record access"),
         ("/inbox", "消息", "Inbox"),
     ],
     OrgKind.LARGE_FIRM: [

@@ -4,6 +4,7 @@ reminders and the repayment use case use (:func:`finance.service.loans.repay_loa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -12,9 +13,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from finance import ledger, pricing
+from finance.access import loans_visible_to
+from qianfan.actors import Actor
 from qianfan.clock import to_local
 from qianfan.errors import NotFound
-from qianfan.models import LedgerLeg, LedgerPosting, Loan, LoanStatus
+from qianfan.models import FinanceKind, LedgerLeg, LedgerPosting, Loan, LoanStatus
 
 _OWED = (
     ledger.AccountKind.PENALTY_RECEIVABLE,
@@ -143,3 +146,50 @@ def principal_path(session: Session, loan_id: int) -> list[tuple[date, int]]:
         else:
             path.append((day, balance))
     return path
+
+
+# ------------------------------------------------------------------------------ lists of loans (the pages)
+
+
+def loan_list(session: Session, actor: Actor, statuses: Iterable[LoanStatus] | None = None) -> list[Loan]:
+    """The loans *actor* may read (in *statuses* when given), earliest due first."""
+    stmt = select(Loan).where(loans_visible_to(actor)).order_by(col(Loan.due_date))
+    if statuses is not None:
+        stmt = stmt.where(col(Loan.status).in_(list(statuses)))
+    return list(session.exec(stmt).all())
+
+
+def open_loans_by_core_enterprise(session: Session, actor: Actor) -> dict[int | None, tuple[int, int]]:
+    """For the loans *actor* may read that are not repaid: per core enterprise, how many and their principal
+    outstanding (fen)."""
+    rows = session.exec(
+        select(Loan.core_enterprise_id, sa.func.count(), sa.func.sum(Loan.principal_outstanding_fen))
+        .where(loans_visible_to(actor), Loan.status != LoanStatus.REPAID)
+        .group_by(col(Loan.core_enterprise_id))
+    ).all()
+    return {core: (int(n), int(total or 0)) for core, n, total in rows}
+
+
+def open_loans_by_sme_line(session: Session, actor: Actor, line_ids: Iterable[int]) -> dict[int, int]:
+    """How many drawdown loans not yet repaid each of the revolving lines *line_ids* carries (of the loans *actor*
+    may read); lines with none are absent."""
+    wanted = list(line_ids)
+    if not wanted:
+        return {}
+    rows = session.exec(
+        select(Loan.sme_line_id, sa.func.count())
+        .where(loans_visible_to(actor), col(Loan.sme_line_id).in_(wanted), Loan.status != LoanStatus.REPAID)
+        .group_by(col(Loan.sme_line_id))
+    ).all()
+    return {line_id: int(n) for line_id, n in rows if line_id is not None}
+
+
+def contract_loans(session: Session, actor: Actor, contract_id: int) -> list[Loan]:
+    """The contract loans on *contract_id* that *actor* may read (not the loans on its receivables)."""
+    return list(
+        session.exec(
+            select(Loan).where(
+                loans_visible_to(actor), col(Loan.contract_id) == contract_id, col(Loan.kind) == FinanceKind.CONTRACT
+            )
+        ).all()
+    )

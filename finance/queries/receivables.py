@@ -3,7 +3,7 @@ of one receivable it may read, and a receivable's payments."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -13,16 +13,24 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from finance.access import receivable_parts_visible_to, receivables_visible_to
+from finance.states import FINANCEABLE_RECEIVABLE_STATES
 from qianfan.actors import Actor
-from qianfan.models import Payment, Receivable, ReceivablePart, ReceivableStatus
+from qianfan.models import Organisation, OrgKind, PartState, Payment, Receivable, ReceivablePart, ReceivableStatus
 
 __all__ = [
     "NEWEST_FIRST",
     "ReceivableFilter",
+    "confirmed_receivables_held",
+    "debtor_candidates",
+    "financeable_parts",
+    "held_part",
+    "held_parts_of",
     "receivable_count",
     "receivable_list",
     "receivable_parts_for",
     "receivable_payments",
+    "receivables_by_id",
+    "registered_face_by_contract",
 ]
 
 #: Latest registration first, ties by id (the API's default sort).
@@ -100,3 +108,99 @@ def receivable_payments(session: Session, receivable_id: int) -> list[Payment]:
     return list(
         session.exec(select(Payment).where(col(Payment.receivable_id) == receivable_id).order_by(col(Payment.id))).all()
     )
+
+
+# ------------------------------------------------------------------------------ the holder's parts (the SME's pages)
+
+
+def financeable_parts(session: Session, actor: Actor) -> list[tuple[ReceivablePart, Receivable]]:
+    """The parts *actor* holds, not in an application, of receivables in a financeable state (confirmed, split or
+    partly transferred: :data:`finance.states.FINANCEABLE_RECEIVABLE_STATES`) — what it can finance — earliest due
+    first."""
+    rows = session.exec(
+        select(ReceivablePart, Receivable)
+        .join(Receivable, col(Receivable.id) == col(ReceivablePart.receivable_id))
+        .where(
+            receivables_visible_to(actor),
+            col(ReceivablePart.holder_id) == actor.organisation_id,
+            col(ReceivablePart.status) == PartState.HELD,
+            col(Receivable.status).in_(FINANCEABLE_RECEIVABLE_STATES),
+        )
+        .order_by(col(Receivable.due_date), col(ReceivablePart.id))
+    ).all()
+    return [(p, r) for p, r in rows]
+
+
+def held_part(session: Session, actor: Actor, part_id: int) -> ReceivablePart | None:
+    """The part *part_id* if *actor* holds (or held) it, whatever its state, else ``None``."""
+    return session.exec(
+        select(ReceivablePart).where(
+            col(ReceivablePart.id) == part_id, col(ReceivablePart.holder_id) == actor.organisation_id
+        )
+    ).first()
+
+
+def held_parts_of(session: Session, actor: Actor, receivable_ids: Iterable[int]) -> list[ReceivablePart]:
+    """The parts of *receivable_ids* that *actor* holds or held (superseded ones too), in id order."""
+    wanted = list(receivable_ids)
+    if not wanted:
+        return []
+    return list(
+        session.exec(
+            select(ReceivablePart)
+            .where(
+                col(ReceivablePart.receivable_id).in_(wanted),
+                col(ReceivablePart.holder_id) == actor.organisation_id,
+            )
+            .order_by(col(ReceivablePart.id))
+        ).all()
+    )
+
+
+def receivables_by_id(session: Session, actor: Actor, ids: Iterable[int]) -> dict[int, Receivable]:
+    """The receivables among *ids* that *actor* may read, by id."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    rows = session.exec(select(Receivable).where(col(Receivable.id).in_(wanted), receivables_visible_to(actor))).all()
+    return {r.id: r for r in rows if r.id is not None}
+
+
+def confirmed_receivables_held(session: Session, actor: Actor) -> tuple[int, int]:
+    """How many parts of confirmed receivables (any state past registration) *actor* holds unfinanced, and their sum
+    in fen."""
+    count, total = session.exec(
+        select(func.count(), func.coalesce(func.sum(ReceivablePart.amount_fen), 0))
+        .select_from(ReceivablePart)
+        .join(Receivable, col(Receivable.id) == col(ReceivablePart.receivable_id))
+        .where(
+            col(ReceivablePart.holder_id) == actor.organisation_id,
+            col(ReceivablePart.status) == PartState.HELD,
+            col(Receivable.status) != ReceivableStatus.REGISTERED,
+        )
+    ).one()
+    return int(count), int(total)
+
+
+def registered_face_by_contract(session: Session, contract_ids: Iterable[int]) -> dict[int, int]:
+    """The face value (fen) of the receivables registered against each of *contract_ids* (cancelled ones left out);
+    contracts with none are absent."""
+    wanted = list(contract_ids)
+    if not wanted:
+        return {}
+    rows = session.exec(
+        select(Receivable.contract_id, func.sum(Receivable.face_fen))
+        .where(col(Receivable.contract_id).in_(wanted), col(Receivable.status) != ReceivableStatus.CANCELLED)
+        .group_by(col(Receivable.contract_id))
+    ).all()
+    return {k: int(v or 0) for k, v in rows if k is not None}
+
+
+def debtor_candidates(session: Session) -> list[tuple[int, str]]:
+    """The organisations a receivable may name as its debtor (the large firms), by name: ``(id, name)``."""
+    rows = session.exec(
+        select(Organisation.id, Organisation.name)
+        .where(col(Organisation.kind) == OrgKind.LARGE_FIRM)
+        .order_by(col(Organisation.name))
+    ).all()
+    return [(i, n) for i, n in rows if i is not None]

@@ -16,21 +16,17 @@ from sqlmodel import Session, col, select
 
 from finance.access import loans_visible_to
 from finance.queries.loans import Payoff, payoff
-from finance.states import LOAN
+from finance.states import OPEN_LOAN_STATES
 from qianfan.actors import Actor
 from qianfan.models import FinanceKind, Loan, LoanStatus
 
 __all__ = [
-    "OPEN_LOAN_STATES",
     "DueSoon",
     "LoanToRepay",
     "loans_repaid_by",
     "loans_to_repay",
     "repayments_due",
 ]
-
-#: A loan still owed: every state the loan machine can still leave (disbursed, partly repaid, overdue).
-OPEN_LOAN_STATES: tuple[LoanStatus, ...] = tuple(state for state in LoanStatus if not LOAN.terminal(state))
 
 
 def loans_repaid_by(

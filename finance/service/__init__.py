@@ -31,7 +31,6 @@ from finance.service.disbursement import SlaSweep, disburse, sla_sweep
 from finance.service.loans import (
     SweepResult,
     balances,
-    loans_of,
     maturity_sweep,
     repay_loan,
     unbalanced_postings,
@@ -127,7 +126,6 @@ __all__ = [
     "lines_of",
     "live_parts",
     "loan_outstanding",
-    "loans_of",
     "maturity_sweep",
     "may_read_record",
     "pay_receivable",

@@ -25,10 +25,12 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import Field
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from finance import limits, sla
 from finance import settlement as rules
+from finance.access import load_sme_credit_line_for
+from finance.queries.credit_lines import sme_credit_line_list
 from finance.service import common
 from finance.service.common import APP, contract_headroom, financed_on_contract
 from finance.service.credit_suggestion import suggest_credit_line
@@ -368,12 +370,7 @@ def decide_line(
 def lines_of(session: Session, actor: Actor) -> list[SmeCreditLine]:
     """The lines a bank set (or declined), or an SME's lines at every bank."""
     actor.require_kind(OrgKind.BANK, OrgKind.SME, OrgKind.PROGRAMME_OFFICE)
-    stmt = select(SmeCreditLine).order_by(col(SmeCreditLine.id))
-    if actor.kind == OrgKind.BANK:
-        stmt = stmt.where(SmeCreditLine.bank_id == actor.organisation_id)
-    elif actor.kind == OrgKind.SME:
-        stmt = stmt.where(SmeCreditLine.sme_id == actor.organisation_id)
-    return list(session.exec(stmt).all())
+    return sme_credit_line_list(session, actor)  # sme_credit_lines_visible_to(actor), oldest first
 
 
 def apply_for_drawdown(uow: UnitOfWork, actor: Actor, data: DrawdownInput | Mapping[str, Any]) -> FinanceApplication:
@@ -384,9 +381,7 @@ def apply_for_drawdown(uow: UnitOfWork, actor: Actor, data: DrawdownInput | Mapp
     requested = yuan_to_fen(data.amount)
     with uow:
         s = uow.session
-        line = load_row(s, SmeCreditLine, data.line_id, "循环额度", "Revolving line", lock=True)
-        if line.sme_id != actor.organisation_id:
-            raise NotFound.of("循环额度", "Revolving line", data.line_id)
+        line = load_sme_credit_line_for(s, actor, data.line_id, lock=True)  # another SME's line is not found
         previous = _previous(
             uow,
             actor,

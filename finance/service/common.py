@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from finance import data_chain, ledger, pricing, sla
+from finance.access import load_application_for
 from finance.states import FINANCE_APPLICATION, OPEN_APPLICATION_STATES, ApplicationEvent
 from qianfan.actors import Actor
 from qianfan.clock import to_local
@@ -289,12 +290,6 @@ def sla_flag(app: FinanceApplication, now: datetime) -> sla.SlaStatus:
     return sla.flag(now, app.deadline_at, stage, app.stage_due_at if stage else None)
 
 
-def require_bank_of(app: FinanceApplication, actor: Actor) -> None:
-    """Only the bank the application was made to sees it; to anyone else it does not exist."""
-    actor.require_kind(OrgKind.BANK)
-    actor.require_owner(app.bank_id, "融资申请", "Finance application", app.id)
-
-
 # ------------------------------------------------------------------------------------------ terms and ledger
 
 
@@ -365,15 +360,15 @@ def contract_headroom(uow: UnitOfWork, contract_id: int) -> int:
 
 
 def bank_app(uow: UnitOfWork, actor: Actor, application_id: int) -> FinanceApplication:
-    app = load_row(uow.session, FinanceApplication, application_id, "融资申请", "Finance application", lock=True)
-    require_bank_of(app, actor)
-    return app
+    """The application addressed to *actor* (a bank), locked; another bank's does not exist for it."""
+    actor.require_kind(OrgKind.BANK)
+    return load_application_for(uow.session, actor, application_id, lock=True)
 
 
 def own_app(uow: UnitOfWork, actor: Actor, application_id: int) -> FinanceApplication:
-    app = load_row(uow.session, FinanceApplication, application_id, "融资申请", "Finance application", lock=True)
-    actor.require_owner(app.applicant_id, "融资申请", "Finance application", application_id)
-    return app
+    """The application *actor* (the applicant SME) made, locked; another SME's does not exist for it."""
+    actor.require_kind(OrgKind.SME)
+    return load_application_for(uow.session, actor, application_id, lock=True)
 
 
 def loan_due_date(session: Session, app: FinanceApplication) -> date:

@@ -16,7 +16,7 @@ What the figures count (decided here; the window is the 12 months ``(today − 1
   A completed contract (accepted and paid in full) counts as settled in the window of its acceptance: no
   completion date is stored.
 - **confirmed receivables / disputes**: confirmed by the buyer / refused by the buyer in the window.
-- **loans**: repaid in the window, on time or late as in :mod:`finance.service.history`; overdue now = not
+- **loans**: repaid in the window, on time or late as in :mod:`finance.queries.history`; overdue now = not
   repaid and past its due date (whether or not the maturity sweep has marked it yet); a **default** is a loan
   ever more than 90 days late (the risk check's "in default"), over the whole history, not only the window.
 - **months on the platform**: whole calendar months to ``today`` from the earlier of the organisation's
@@ -33,8 +33,8 @@ from sqlmodel import Session, col, select
 from finance.credit_suggestion import CreditSuggestion, TradeRecord, suggest
 from finance.limits import add_months
 from finance.platform_age import months_on_platform
+from finance.queries.history import _late  # the one on-time rule of the platform record
 from finance.queries.platform import platform_since
-from finance.service.history import _late  # the one on-time rule of the platform record
 from finance.service.record_access import require_record_access
 from qianfan.actors import Actor
 from qianfan.clock import SHANGHAI, to_local

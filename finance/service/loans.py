@@ -3,7 +3,6 @@ maturity sweep (overdue status, penalty interest), and ledger balances read back
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -15,11 +14,11 @@ from sqlmodel import Session, col, select
 from finance import ledger, pricing
 from finance.queries.loans import loan_outstanding, payoff
 from finance.service import common
-from finance.states import LOAN, LoanEvent
+from finance.states import LOAN, OPEN_LOAN_STATES, LoanEvent
 from qianfan import events
 from qianfan.actors import Actor
 from qianfan.errors import Conflict, InvalidInput, NotFound
-from qianfan.models import FinanceApplication, FinanceKind, LedgerLeg, LedgerPosting, Loan, LoanStatus, OrgKind
+from qianfan.models import FinanceApplication, FinanceKind, LedgerLeg, LedgerPosting, Loan, LoanStatus
 from qianfan.money import format_yuan, yuan_to_fen
 from qianfan.rows import load_row
 from qianfan.uow import UnitOfWork
@@ -219,7 +218,7 @@ def maturity_sweep(uow: UnitOfWork) -> SweepResult:
         due = uow.session.exec(
             select(Loan)
             .where(
-                col(Loan.status).in_([LoanStatus.DISBURSED, LoanStatus.REPAID_PARTIALLY, LoanStatus.OVERDUE]),
+                col(Loan.status).in_(OPEN_LOAN_STATES),
                 Loan.due_date < today,
             )
             .order_by(col(Loan.id))
@@ -272,15 +271,4 @@ def unbalanced_postings(session: Session) -> list[str]:
         .group_by(col(LedgerPosting.id), col(LedgerPosting.ref))
         .having(sa.func.sum(LedgerLeg.amount_fen) != 0)
     )
-    return list(session.exec(stmt).all())
-
-
-def loans_of(session: Session, actor: Actor, statuses: Iterable[LoanStatus] | None = None) -> list[Loan]:
-    """The loans an organisation is party to (bank, SME or core enterprise)."""
-    column = {OrgKind.BANK: Loan.bank_id, OrgKind.SME: Loan.sme_id, OrgKind.LARGE_FIRM: Loan.core_enterprise_id}
-    if actor.kind not in column:
-        return []
-    stmt = select(Loan).where(column[actor.kind] == actor.organisation_id).order_by(col(Loan.due_date))
-    if statuses is not None:
-        stmt = stmt.where(col(Loan.status).in_(list(statuses)))
     return list(session.exec(stmt).all())

@@ -10,14 +10,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import Field
 from sqlmodel import Session, col, select
 
 from finance import ledger, pricing, sla
+from finance.queries.applications import review_queue_list
 from finance.service import common
 from finance.service.common import APP
-from finance.states import REVIEW_QUEUE_STATES, ApplicationEvent, approval_event, check_second_approver
+from finance.states import ApplicationEvent, approval_event, check_second_approver
 from qianfan import events
 from qianfan.actors import Actor
 from qianfan.errors import InvalidInput, RuleViolation
@@ -56,18 +56,7 @@ class QueueItem:
 def review_queue(session: Session, actor: Actor, now: datetime, *, limit: int = 200) -> list[QueueItem]:
     """The bank's open applications, the nearest 48-hour deadline first (waiting on the SME listed last)."""
     actor.require_kind(OrgKind.BANK)
-    rows = session.exec(
-        select(FinanceApplication)
-        .where(
-            FinanceApplication.bank_id == actor.organisation_id, col(FinanceApplication.status).in_(REVIEW_QUEUE_STATES)
-        )
-        .order_by(
-            sa.case((col(FinanceApplication.status) == ApplicationStatus.INFO_REQUESTED, 1), else_=0),
-            col(FinanceApplication.deadline_at),
-            col(FinanceApplication.id),
-        )
-        .limit(limit)
-    ).all()
+    rows = review_queue_list(session, actor, limit=limit)  # applications_visible_to(actor) in REVIEW_QUEUE_STATES
     return [QueueItem(app, common.sla_flag(app, now).value, app.deadline_at - now, app.stage_due_at) for app in rows]
 
 

@@ -1,11 +1,13 @@
 """The bank's suggested credit lines and the office's late buyers in a real browser on the seeded demo data:
-demo-bank opens 建议授信 from its menu, picks demo-sme (北京数帆智汇科技有限公司) in the select and reads its
-suggestion with every reason, finds another SME by name, and reaches a suggestion from an application; the same
-page in English; demo-office opens 逾期付款 from its menu and from the funnel, and on a phone.
+demo-bank opens 建议授信 from its menu — which lists only the SMEs that applied to it or granted it access (授权查询),
+each with its grounds — picks demo-sme (北京数帆智汇科技有限公司) in the select and reads its suggestion with the
+grounds and every reason, finds it again by name (a search never lists an SME without grounds, whose page is a
+404), and reaches a suggestion from an application; the same page in English; demo-office opens 逾期付款 from its
+menu and from the funnel, and on a phone.
 
-demo-sme gets no line (it joined the platform on the seed's day and has an overdue loan): the page shows the
-blocking reasons, which is what a bank would see today.  The demo's one SME with a line, demo-sme-veteran, is
-checked by tests/seeds/test_credit_demo.py."""
+demo-sme gets no line because it has an overdue loan — its only blocking reason: it has traded on the platform
+for about seven months, past the six a line needs.  The page shows that reason, which is what a bank would see
+today.  The demo's one SME with a line, demo-sme-veteran, is checked by tests/seeds/test_credit_demo.py."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from qianfan.models import FinanceApplication, User
+from finance import service as fs
+from qianfan.models import FinanceApplication, Organisation, OrgKind, User
 
 pytestmark = pytest.mark.browser
 
@@ -37,6 +40,15 @@ def _an_application(live: Any) -> FinanceApplication:
     return row
 
 
+def _readable_and_others(live: Any) -> tuple[set[int], set[int]]:
+    """The SMEs demo-bank may read now (授权查询), and every other SME of the demo."""
+    with Session(live.engine) as s:
+        bank_id = _org_of(live, "demo-bank")
+        readable = {r.sme_id for r in fs.readable_smes(s, bank_id, live.clock.now())}
+        smes = set(s.exec(select(Organisation.id).where(Organisation.kind == OrgKind.SME)).all())
+    return readable, {i for i in smes if i is not None} - readable
+
+
 def test_the_bank_reads_a_suggested_line(portal: Any, live: Any) -> None:
     sme_id = _org_of(live, "demo-sme")
     window = portal("demo-bank")
@@ -44,7 +56,10 @@ def test_the_bank_reads_a_suggested_line(portal: Any, live: Any) -> None:
     page.locator("#mainnav").get_by_role("link", name="建议授信").click()
     page.wait_for_load_state()
     assert page.url.endswith("/bank/credit-suggestions")
-    assert "建议授信额度" in window.text() and "申请过本行融资的企业" in window.text()
+    text = window.text()
+    assert "建议授信额度" in text and "申请过本行融资的企业" in text
+    assert "仅显示向本行申请过融资或授权本行查询的企业" in text and "在平台有交易" not in text
+    assert f"{DEMO_SME} · 该企业于" in text and "向本行申请融资" in text  # each SME with its grounds, dated
     window.shot("suggestions")
 
     page.locator("#f-sme_id").select_option(str(sme_id))
@@ -53,11 +68,14 @@ def test_the_bank_reads_a_suggested_line(portal: Any, live: Any) -> None:
     assert page.url.endswith(f"/bank/credit-suggestions/{sme_id}")
     text = window.text()
     assert DEMO_SME in text and "暂不建议授信" in text and "阻止授信的原因" in text
-    assert "当前逾期贷款" in text and "loans_overdue_now" in text
+    assert "查询依据 该企业于" in text and "向本行申请融资" in page.locator("#grounds").inner_text()
+    blocking = page.locator("section[aria-labelledby=sec-block]").inner_text()
+    assert "当前逾期贷款" in blocking and "入驻平台" not in blocking  # overdue now; long enough on the platform
+    assert "loans_overdue_now" in text
     assert "近12个月交易记录" in text and "额度怎么算" in text and "¥30,000,000.00" in text
     assert "核定或拒绝额度须由本行管理员或审批人操作" in text
     assert page.locator("main form[method=post]").count() == 0  # a reviewer reads; an approver decides
-    assert page.locator("main table tbody tr").count() >= 2
+    assert page.locator("main table tbody tr").count() >= 1  # every blocking reason: here the overdue loan
     window.shot("suggestion-demo-sme")
 
     window.goto("/bank/credit-suggestions")
@@ -68,6 +86,15 @@ def test_the_bank_reads_a_suggested_line(portal: Any, live: Any) -> None:
     page.get_by_role("link", name=DEMO_SME).first.click()
     page.wait_for_load_state()
     assert page.url.endswith(f"/bank/credit-suggestions/{sme_id}")
+
+    # a search matching every SME of the demo lists only those this bank may read, and any other is a 404
+    readable, others = _readable_and_others(live)
+    window.goto("/bank/credit-suggestions?q=北京")
+    links = page.locator("section[aria-labelledby=sec-found] li a")
+    listed = {int(h.rsplit("/", 1)[1]) for h in links.evaluate_all("as => as.map(a => a.getAttribute('href'))")}
+    assert sme_id in listed and listed <= readable and others
+    response = page.goto(f"/bank/credit-suggestions/{min(others)}")
+    assert response is not None and response.status == 404 and "找不到该页面或记录" in window.text()
 
     app = _an_application(live)
     window.goto(f"/bank/applications/{app.id}")
@@ -80,6 +107,7 @@ def test_the_bank_reads_a_suggested_line(portal: Any, live: Any) -> None:
     english.goto(f"/bank/credit-suggestions/{sme_id}")
     text = english.text()
     assert "No line suggested" in text and "Every reason" in text and "The 12-month trade record" in text
+    assert "Grounds The SME applied to this bank on" in text
     assert "A line is set or declined by the bank" in text
     english.shot("suggestion-en")
 

@@ -1,4 +1,4 @@
-"""A party's platform record (finance.service.history): intent orders, contracts, receivables, financed amounts
+"""A party's platform record (finance.queries.history): intent orders, contracts, receivables, financed amounts
 and repayments on time or late, read from the SME's side and from the core enterprise's."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from finance import service as fs
-from finance.service.history import party_history
+from finance.queries.history import party_history
 from market import service as mkt
 from qianfan.errors import NotFound
 from qianfan.models import ContractStatus, Loan, OrgKind, ReceivablePart

@@ -11,7 +11,7 @@ import ast
 from pathlib import Path
 
 MATCHER = Path(__file__).resolve().parents[2] / "matcher"
-MARK = "noqa: PLC0415 —"
+MARK = "PLC0415 —"
 
 
 def _modules() -> dict[str, ast.Module]:

@@ -8,7 +8,6 @@ from qianfan import money
 from qianfan.errors import InvalidInput
 from qianfan.money import (
     MAX_AMOUNT_FEN,
-    MAX_DEAL_FEN,
     fen_to_yuan,
     format_wan,
     format_yuan,
@@ -30,11 +29,6 @@ def test_sub_fen_always_refused(amount: Decimal) -> None:
     else:
         with pytest.raises(InvalidInput, match="分"):
             yuan_to_fen(amount)
-
-
-def test_cap_constant_is_thirty_million_yuan() -> None:
-    assert yuan_to_fen("30,000,000.00") == MAX_DEAL_FEN
-    assert yuan_to_fen("30000000.01") == MAX_DEAL_FEN + 1
 
 
 @pytest.mark.parametrize(

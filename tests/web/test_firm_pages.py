@@ -175,6 +175,9 @@ def test_ranked_suppliers_with_reasons_filters_compare_shortlist_and_propose(
     assert "甲方道路巡检AI识别平台" in page and "乙方机密道路巡检AI识别平台" in page
     assert "匹配理由" in page and "共同关键词" in page and "同一类别" in page
     assert "data-compare" in page and "预算内" in page
+    # the shortlist / rule-out form says who reads what: the note is the firm's own, the message the supplier's
+    assert page.count('name="note"') == page.count('name="message_to_supplier"') >= 2
+    assert "内部备注（可选，仅本企业可见）" in page and "给供应商的留言（可选，供应商可见）" in page
     assert "还没有入围的供应商" in page
     empty = pages.get(f"/firm/orders/{order.id}?min_score=99").text
     assert "没有符合筛选条件的供应商" in empty
@@ -187,14 +190,21 @@ def test_ranked_suppliers_with_reasons_filters_compare_shortlist_and_propose(
     assert "请勾选2至4家供应商" in pages.follow(one).text
 
     pages.post(f"/firm/orders/{order.id}/reject", {"offer_id": str(spare_a), "note": "价格不合适"})
-    picked = pages.post(f"/firm/orders/{order.id}/shortlist", {"offer_id": str(offer_a), "note": "资质齐全"})
+    picked = pages.post(
+        f"/firm/orders/{order.id}/shortlist",
+        {"offer_id": str(offer_a), "note": "资质齐全", "message_to_supplier": "请准备技术方案答辩"},
+    )
     page = pages.follow(picked)
     assert "已加入入围名单" in page.text and "发起意向订单" in page.text
     session.rollback()
     decisions = {
-        (i.offer_id, i.kind) for i in session.exec(select(Interest).where(col(Interest.order_id) == order.id)).all()
+        (i.offer_id, i.kind, i.note, i.message_to_supplier)
+        for i in session.exec(select(Interest).where(col(Interest.order_id) == order.id)).all()
     }
-    assert decisions == {(offer_a, InterestKind.SHORTLIST), (spare_a, InterestKind.REJECTION)}
+    assert decisions == {
+        (offer_a, InterestKind.SHORTLIST, "资质齐全", "请准备技术方案答辩"),
+        (spare_a, InterestKind.REJECTION, "价格不合适", ""),
+    }
 
     pages.get(f"/firm/orders/{order.id}/propose/{offer_b}", expect=404)  # not shortlisted
     form = pages.get(f"/firm/orders/{order.id}/propose/{offer_a}").text

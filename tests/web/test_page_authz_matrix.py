@@ -15,8 +15,8 @@ exercises the authorisation and not the CSRF guard).  Chain B is the foreign ten
 - after every case has run, chain B's records are exactly as they were: no write reached them.
 
 Every page route must have a rule below: a new page without one fails the test, so the matrix grows with the site.
-Known leaks, being fixed on other branches, are listed in ``KNOWN_LEAKS`` and checked by a strict xfail each, so the
-fix flips them.
+No leak is tolerated: the one this matrix found when it was written (any bank read any SME's record on
+``/bank/credit-suggestions/{sme_id}``) is closed by the consent rule (授权查询, finance.service.record_access).
 """
 
 from __future__ import annotations
@@ -184,6 +184,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/sme/credit-lines/{line_id}/drawdown"): Rule(
         S, {"line_id": "sme_line"}, form=lambda c, o: {"amount": "1000.00", "due_on": "2027-01-31"}
     ),
+    # 授权查询: an SME grants any bank on the platform access to its own record and revokes it; the grants are the
+    # SME's own rows, whichever bank they name (chain B's bank included), as the API's record-access routes
+    ("GET", "/sme/record-access"): Rule(S),
+    ("POST", "/sme/record-access"): Rule(S, form=lambda c, o: {"bank_id": c.ids["bank_org"]}, shared=S, marker_ok=_k()),
+    ("POST", "/sme/record-access/{bank_id}/revoke"): Rule(S, {"bank_id": "bank_org"}, shared=S, marker_ok=_k()),
     # --- the large firm's portal: orders and their matches (the offer catalogue is open to large firms), deals,
     # receivables to confirm, repayments, contracts and their settlement, bank statements
     ("GET", "/firm"): Rule(F),
@@ -278,11 +283,6 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/provider"): Rule(P),
     ("POST", "/provider/packages"): Rule(P, form=lambda c, o: {"title": "矩阵服务包", "category": "ict.iot"}),
 }
-
-#: Cases that leak today, being fixed on another branch: (method, path, viewer kind, scope) → why.  Each is left out
-#: of the matrix's verdict and checked on its own by a strict xfail, which fails (XPASS) once the leak is fixed:
-#: then remove the entry.
-KNOWN_LEAKS: dict[tuple[str, str, OrgKind, str], str] = {}
 
 
 def page_routes(app: FastAPI) -> list[tuple[str, str, Any]]:
@@ -560,8 +560,6 @@ def _run(world: World, app: FastAPI) -> list[Outcome]:
         chain = world.tenants.a if scope == "own" else world.tenants.b
         response, followed = _call(world, method, path, rule, chain, viewer)
         problem = _judge(rule, method, viewer, scope, response, followed)
-        if viewer is not None and (method, path, viewer, scope) in KNOWN_LEAKS:
-            problem = None  # checked by test_known_leaks_are_still_open
         label = "anonymous" if viewer is None else viewer.value
         outcomes.append(Outcome(method, path, label, scope, response.status_code, problem))
         if path == "/logout" and viewer is not None:
@@ -588,21 +586,3 @@ def test_page_authorisation_matrix(world: World, engine: Engine) -> None:
         f"{o.method} {o.path} as {o.viewer} ({o.scope}): {o.problem}" for o in problems[:80]
     )
     assert not changed, f"the other tenant's records changed: {changed}"
-
-
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(
-            case, id=f"{case[0]} {case[1]} {case[2].value} {case[3]}", marks=pytest.mark.xfail(strict=True, reason=why)
-        )
-        for case, why in KNOWN_LEAKS.items()
-    ],
-)
-def test_known_leaks_are_still_open(world: World, case: tuple[str, str, OrgKind, str]) -> None:
-    method, path, viewer, scope = case
-    rule = RULES[(method, path)]
-    chain = world.tenants.a if scope == "own" else world.tenants.b
-    response, followed = _call(world, method, path, rule, chain, viewer)
-    problem = _judge(rule, method, viewer, scope, response, followed)
-    assert problem is None, problem

@@ -12,11 +12,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from finance import service as fs
+from finance.queries.loans import payoff
 from market import service as marketplace
 from matcher.service import clear_caches
 from qianfan import events
 from qianfan.actors import Actor
-from qianfan.clock import FrozenClock
+from qianfan.clock import FrozenClock, to_local
 from qianfan.models import (
     ApplicationStatus,
     Contract,
@@ -32,8 +33,11 @@ from qianfan.models import (
     Receivable,
     User,
 )
+from tests.api.finance_world import FinanceWorld
 from tests.finance_service.conftest import World, build_world
+from tests.finance_service.test_settlement_service import contract
 from tests.web.conftest import Pages
+from tests.web.test_chain_finance_pages import contract_product, to_loan
 
 PASSWORD = "Correct-horse-9"
 
@@ -214,6 +218,42 @@ def test_matches_show_the_reasons_and_interest_then_an_intent_order(world: World
     assert "您已签署，等待对方" in deals and "¥2,500,000.00" in deals
 
 
+def test_the_supplier_reads_the_buyers_message_and_never_its_internal_note(world: World, pages: Pages) -> None:
+    """Issue 16, item 5: the note a firm types when it shortlists or rules out a supplier is the firm's own; what it
+    means the supplier to read is the separate message."""
+    offer = an_offer(world)
+    order = an_order(world)
+    spare = an_offer(world, title="政务数据共享交换网关")
+    login(pages, world, world.core)
+    form = pages.get(f"/firm/orders/{order.id}").text
+    assert "内部备注（可选，仅本企业可见）" in form and "给供应商的留言（可选，供应商可见）" in form
+    pages.post(
+        f"/firm/orders/{order.id}/shortlist",
+        {"offer_id": str(offer.id), "note": "报价偏高，备选", "message_to_supplier": "请补充同类政务项目案例"},
+    )
+    pages.post(
+        f"/firm/orders/{order.id}/reject",
+        {"offer_id": str(spare.id), "note": "交付能力不足", "message_to_supplier": "感谢参与，本次未选用"},
+    )
+    with Session(world.engine) as s:
+        stored = {i.offer_id: (i.note, i.message_to_supplier) for i in s.exec(select(Interest)).all()}
+    assert stored == {
+        offer.id: ("报价偏高，备选", "请补充同类政务项目案例"),
+        spare.id: ("交付能力不足", "感谢参与，本次未选用"),
+    }
+    pages.client.cookies.clear()
+    login(pages, world, world.sme)
+    pages.post(f"/sme/orders/{order.id}/interest", {"offer_id": str(offer.id), "note": "可在30天内完成部署"})
+    detail = pages.get(f"/sme/orders/{order.id}").text
+    assert "买方已入围" in detail and "买方未选用" in detail
+    assert "采购方留言" in detail and "请补充同类政务项目案例" in detail and "感谢参与，本次未选用" in detail
+    assert "可在30天内完成部署" in detail  # the SME's own note
+    assert "报价偏高" not in detail and "交付能力不足" not in detail
+    pages.client.cookies.set("qf_lang", "en")
+    english = pages.get(f"/sme/orders/{order.id}").text
+    assert "Message from the buyer" in english and "报价偏高" not in english
+
+
 def test_signing_the_buyers_intent_order_makes_a_contract_to_register_a_receivable(world: World, pages: Pages) -> None:
     offer = an_offer(world)
     order = an_order(world)
@@ -305,3 +345,44 @@ def test_signing_the_banks_offer_from_the_application_page(world: World, pages: 
     assert "已签署融资要约" in done.text and "银行放款" in done.text
     with Session(world.engine) as s:
         assert s.get(FinanceApplication, app.id).status == ApplicationStatus.OFFER_SIGNED  # type: ignore[union-attr]
+
+
+# ------------------------------------------------------------------------------------------ one payoff per loan
+
+
+def test_the_repay_form_and_the_banks_view_of_a_loan_show_the_one_payoff_of_the_day(
+    engine: Engine, clock: FrozenClock, pages: Pages
+) -> None:
+    """Issue 16, "one loan shows two payoffs on two pages": five days past its due date and before the maturity
+    sweep has run, the SME's repay form offered the ledger's figure (no penalty yet) while repaying charges the
+    penalty to the day.  The form, and the bank's view of the same loan, now show ``payoff`` of that day."""
+
+    w = build_world(engine, clock)
+    contract_product(w)
+    c = contract(w)
+    assert c.id is not None
+    app = fs.apply_for_contract_finance(
+        w.uow(), w.sme, {"contract_id": c.id, "bank_id": w.bank_id, "amount": "100000.00"}
+    )
+    assert app.id is not None
+    loan = to_loan(w, app.id)
+    assert loan.id is not None
+    clock.advance(timedelta(days=(loan.due_date - to_local(clock.now()).date()).days + 5))
+    today = to_local(clock.now()).date()
+    with Session(engine) as s:
+        figure = payoff(s, loan.id, today)
+        ledger_only = fs.loan_outstanding(s, loan.id, as_of=today)
+    assert figure.penalty_fen > 0 and figure.total_fen > ledger_only.total_fen  # the two figures of the contradiction
+    shown = f"{figure.total_fen // 100}.{figure.total_fen % 100:02d}"
+
+    login(pages, w, w.sme)
+    page = pages.get(f"/sme/finance/{app.id}").text
+    section = page[page.index('id="h-repay"') :]
+    assert f'name="amount" value="{shown}"' in section
+
+    bank_view = FinanceWorld(w, pages.client, w.sme).get(w.reviewer, f"/api/v1/loans/{loan.id}/schedule")
+    assert bank_view.status_code == 200
+    assert bank_view.json()["payoff_today_fen"] == figure.total_fen
+    pages.client.cookies.clear()
+    login(pages, w, w.reviewer)
+    assert f"贷款 #{loan.id}" in pages.get(f"/bank/applications/{app.id}").text  # the bank's page of the same loan

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from accounts.queries import organisation_names
 from api.web import labels
-from qianfan.models import Organisation
 
 #: Application and loan states in both languages, by value.
 APP_STATES = labels.APPLICATION_STATES
@@ -19,8 +19,5 @@ LINE_STATES = labels.SME_LINE_STATES
 
 
 def org_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.exec(select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(wanted))).all()
-    return {i: n for i, n in rows if i is not None}
+    """The names of the organisations among *ids* (``None`` left out), by id."""
+    return organisation_names(session, [i for i in ids if i is not None])

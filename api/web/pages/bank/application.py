@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.deps import ClockDep, SessionDep, SettingsDep
 from api.web import labels
@@ -20,27 +20,24 @@ from api.web.pages.firm import SETTLEMENT_LABELS
 from api.web.render import render
 from api.web.session import BankPage, WebUser
 from finance import pricing
+from finance.queries.applications import application_file
+from finance.queries.history import party_history
+from finance.queries.review import approvals_with_names, confirmer_of, signature_of
 from finance.schemas.applications import RiskReportPublic, TimelinePublic
 from finance.service import common
 from finance.service.applications import financed_on_contract
-from finance.service.history import party_history
 from finance.service.settlement import Settlement, settlement_of
+from finance.states import FINANCE_APPLICATION, ApplicationEvent
 from qianfan.clock import to_local
-from qianfan.errors import DomainError, NotFound
+from qianfan.errors import DomainError
 from qianfan.models import (
     ApplicationStatus,
-    Approval,
     BankProduct,
     Contract,
     FinanceApplication,
     FinanceKind,
-    Loan,
-    Receivable,
-    ReceivablePart,
+    OrgKind,
     ReviewDecision,
-    Signature,
-    SmeCreditLine,
-    User,
 )
 
 router = APIRouter()
@@ -62,14 +59,6 @@ DECISION_LABELS: dict[str, tuple[str, str]] = {
 CONTRACT_LABELS = labels.CONTRACT_STATES
 
 
-def _own_application(session: Session, user: WebUser, application_id: int) -> FinanceApplication:
-    app = session.get(FinanceApplication, application_id)
-    if app is None:
-        raise NotFound.of("融资申请", "Finance application", application_id)
-    common.require_bank_of(app, user.actor)  # another bank's application does not exist for this one
-    return app
-
-
 def _default_rate(app: FinanceApplication, product: BankProduct) -> Decimal | None:
     """LPR plus the product's spread for the application's grade: the rate an approval without one gets."""
     if app.risk_grade is None:
@@ -82,19 +71,29 @@ def _default_rate(app: FinanceApplication, product: BankProduct) -> Decimal | No
         return None
 
 
+def _can(status: ApplicationStatus, event: ApplicationEvent) -> bool:
+    """Whether the state machine lets the bank take *event* now; a decision on a risk-checked application starts its
+    review first (as :mod:`finance.service.review` does), so it may take what a reviewed one may."""
+    machine = FINANCE_APPLICATION
+    if machine.can(status, event):
+        return True
+    return machine.can(status, ApplicationEvent.START_REVIEW) and machine.can(
+        machine.transition(status, ApplicationEvent.START_REVIEW), event
+    )
+
+
 def _allowed(user: WebUser, status: ApplicationStatus) -> dict[str, bool]:
-    """Which decisions to offer (the use cases check the same again, and refuse with their own words)."""
+    """Which decisions to offer, as the state machine answers them (the use cases check the same again, and refuse
+    with their own words)."""
     reviews = user.user.role in common.REVIEW_ROLES
     seconds = user.user.role in common.SECOND_APPROVER_ROLES
-    open_review = status in (ApplicationStatus.RISK_CHECKED, ApplicationStatus.UNDER_REVIEW)
     return {
-        "start_review": reviews and status == ApplicationStatus.RISK_CHECKED,
-        "approve": reviews and open_review,
-        "second_approve": seconds and status == ApplicationStatus.AWAITING_SECOND_APPROVAL,
-        "reject": reviews
-        and (open_review or status in (ApplicationStatus.INFO_REQUESTED, ApplicationStatus.AWAITING_SECOND_APPROVAL)),
-        "request_info": reviews and open_review,
-        "disburse": reviews and status == ApplicationStatus.OFFER_SIGNED,
+        "start_review": reviews and FINANCE_APPLICATION.can(status, ApplicationEvent.START_REVIEW),
+        "approve": reviews and _can(status, ApplicationEvent.APPROVE),
+        "second_approve": seconds and _can(status, ApplicationEvent.APPROVE_SECOND),
+        "reject": reviews and _can(status, ApplicationEvent.REJECT),
+        "request_info": reviews and _can(status, ApplicationEvent.REQUEST_INFO),
+        "disburse": reviews and _can(status, ApplicationEvent.DISBURSE),
     }
 
 
@@ -112,23 +111,14 @@ def show_application(
     failed: str = "",
     status_code: int = 200,
 ) -> Response:
-    app = _own_application(session, user, application_id)
+    user.actor.require_kind(OrgKind.BANK)
+    file = application_file(session, user.actor, application_id)  # another bank's application is not found
+    app, product, receivable, part, loan = file.application, file.product, file.receivable, file.part, file.loan
     assert app.id is not None
-    product = session.get(BankProduct, app.product_id)
-    receivable = session.get(Receivable, app.receivable_id) if app.receivable_id is not None else None
-    part = session.get(ReceivablePart, app.part_id) if app.part_id is not None else None
-    assert product is not None
-    contract_id = app.contract_id or (receivable.contract_id if receivable is not None else None)
-    contract = session.get(Contract, contract_id) if contract_id else None
-    confirmer = session.get(User, receivable.confirmed_by) if receivable and receivable.confirmed_by else None
-    approvals = session.exec(
-        select(Approval, User.display_name)
-        .join(User, col(User.id) == col(Approval.user_id))
-        .where(Approval.application_id == app.id)
-        .order_by(col(Approval.id))
-    ).all()
-    signature = session.exec(select(Signature).where(Signature.application_id == app.id)).first()
-    loan = session.exec(select(Loan).where(Loan.application_id == app.id)).first()
+    contract = file.underlying_contract
+    confirmer = confirmer_of(session, receivable)
+    approvals = approvals_with_names(session, app.id)
+    signature = signature_of(session, app.id)
     names = org_names(
         session,
         [
@@ -138,7 +128,7 @@ def show_application(
             contract.buyer_id if contract else None,
         ],
     )
-    line = session.get(SmeCreditLine, app.sme_line_id) if app.sme_line_id is not None else None
+    line = file.line
     chain = _contract_view(session, contract, now) if app.kind == FinanceKind.CONTRACT and contract else None
     default_values = {"amount": f"{Decimal(app.requested_fen) / 100:.2f}"}
     context = {

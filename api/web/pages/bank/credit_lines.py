@@ -6,16 +6,16 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import func
-from sqlmodel import col, select
 
+from accounts.queries import user_display_names
 from api.deps import ClockDep, SessionDep
 from api.web.pages.bank._shared import LINE_STATES, org_names
 from api.web.render import render
 from api.web.session import BankPage
-from finance import service as fs
+from finance.queries.credit_lines import sme_credit_line_list
+from finance.queries.loans import open_loans_by_sme_line
 from qianfan.clock import to_local
-from qianfan.models import Loan, LoanStatus, SmeCreditLine, SmeLineStatus, User
+from qianfan.models import SmeCreditLine, SmeLineStatus
 
 router = APIRouter()
 
@@ -35,24 +35,10 @@ class SmeLineRow:
 @router.get("/credit-lines")
 def credit_lines(request: Request, user: BankPage, session: SessionDep, clock: ClockDep) -> Response:
     """The revolving lines this bank set for SMEs (or declined), from the platform's suggestions."""
-    lines = fs.lines_of(session, user.actor)
+    lines = sme_credit_line_list(session, user.actor)
     names = org_names(session, [x.sme_id for x in lines])
-    user_ids = {x.decided_by_user_id for x in lines if x.decided_by_user_id is not None}
-    people = (
-        {u.id: u.display_name or u.username for u in session.exec(select(User).where(col(User.id).in_(user_ids)))}
-        if user_ids
-        else {}
-    )
-    line_ids = [x.id for x in lines if x.id is not None]
-    open_counts: dict[int, int] = {}
-    if line_ids:
-        for line_id, n in session.exec(
-            select(Loan.sme_line_id, func.count())
-            .where(col(Loan.sme_line_id).in_(line_ids), Loan.status != LoanStatus.REPAID)
-            .group_by(col(Loan.sme_line_id))
-        ).all():
-            if line_id is not None:
-                open_counts[line_id] = int(n)
+    people = user_display_names(session, [x.decided_by_user_id for x in lines if x.decided_by_user_id is not None])
+    open_counts = open_loans_by_sme_line(session, user.actor, [x.id for x in lines if x.id is not None])
     rows = [
         SmeLineRow(
             x,

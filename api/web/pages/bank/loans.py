@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import col, select
 
 from api.deps import ClockDep, SessionDep
 from api.web.pages.bank._shared import KIND_LABELS, LOAN_STATES, org_names
 from api.web.render import render
 from api.web.session import BankPage
-from finance import service as fs
-from qianfan.models import ApplicationStatus, FinanceApplication, LoanStatus
+from finance.queries.applications import approved_not_disbursed
+from finance.queries.loans import loan_list
+from finance.states import CURRENT_LOAN_STATES
+from qianfan.models import ApplicationStatus, LoanStatus
 
 router = APIRouter()
 
 #: The loan filter of /bank/loans: current (running, partly repaid), overdue, repaid.
 LOAN_FILTERS: dict[str, tuple[LoanStatus, ...]] = {
-    "current": (LoanStatus.DISBURSED, LoanStatus.REPAID_PARTIALLY),
+    "current": CURRENT_LOAN_STATES,
     "overdue": (LoanStatus.OVERDUE,),
     "repaid": (LoanStatus.REPAID,),
 }
@@ -26,16 +27,9 @@ LOAN_FILTERS: dict[str, tuple[LoanStatus, ...]] = {
 @router.get("/loans")
 def loans(request: Request, user: BankPage, session: SessionDep, clock: ClockDep, state: str = "") -> Response:
     state = state if state in LOAN_FILTERS else ""
-    rows = fs.loans_of(session, user.actor, LOAN_FILTERS.get(state))
-    every = rows if not state else fs.loans_of(session, user.actor)
-    waiting = session.exec(
-        select(FinanceApplication)
-        .where(
-            FinanceApplication.bank_id == user.organisation_id,
-            col(FinanceApplication.status).in_([ApplicationStatus.OFFER_SIGNED, ApplicationStatus.APPROVED]),
-        )
-        .order_by(col(FinanceApplication.deadline_at), col(FinanceApplication.id))
-    ).all()
+    rows = loan_list(session, user.actor, LOAN_FILTERS.get(state))
+    every = rows if not state else loan_list(session, user.actor)
+    waiting = approved_not_disbursed(session, user.actor)
     signed = [a for a in waiting if a.status == ApplicationStatus.OFFER_SIGNED]
     approved = [a for a in waiting if a.status == ApplicationStatus.APPROVED]
     ids = [x.sme_id for x in rows] + [x.core_enterprise_id for x in rows]

@@ -8,13 +8,12 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import func
-from sqlmodel import col, select
 
 from api.deps import SessionDep
 from api.web.render import render
 from api.web.session import BankPage
-from qianfan.models import CreditLine, Loan, LoanStatus, Organisation
+from finance.queries.loans import open_loans_by_core_enterprise
+from finance.queries.products import credit_lines_with_core_names
 
 router = APIRouter()
 
@@ -55,19 +54,8 @@ class LineRow:
 
 @router.get("/portfolio")
 def portfolio(request: Request, user: BankPage, session: SessionDep) -> Response:
-    lines = session.exec(
-        select(CreditLine, Organisation.name)
-        .join(Organisation, col(Organisation.id) == col(CreditLine.core_enterprise_id))
-        .where(CreditLine.bank_id == user.organisation_id)
-    ).all()
-    outstanding = {
-        core: (int(n), int(total or 0))
-        for core, n, total in session.exec(
-            select(Loan.core_enterprise_id, func.count(), func.sum(Loan.principal_outstanding_fen))
-            .where(Loan.bank_id == user.organisation_id, Loan.status != LoanStatus.REPAID)
-            .group_by(col(Loan.core_enterprise_id))
-        ).all()
-    }
+    lines = credit_lines_with_core_names(session, user.actor)
+    outstanding = open_loans_by_core_enterprise(session, user.actor)
     rows = []
     for line, name in lines:
         utilisation = Decimal(line.used_fen) / Decimal(line.limit_fen) if line.limit_fen else Decimal(0)

@@ -1,15 +1,18 @@
-"""Suggested revolving credit lines: pick an SME, read its suggested line with every reason and the
-12-month record behind it, and (an admin or approver) accept or decline it."""
+"""Suggested revolving credit lines: pick an SME whose record this bank may read (授权查询: the SME applied to the
+bank, or granted it access in its portal — :mod:`finance.service.record_access`), read its suggested line with the
+grounds, every reason and the 12-month record behind it, and (an admin or approver) accept or decline it.  Any
+other SME is neither listed nor found, and its page is a 404."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from accounts.queries import organisation_by_id
 from api.deps import ClockDep, EngineDep, SessionDep
 from api.params import MAX_ID
 from api.web import labels
@@ -19,20 +22,13 @@ from api.web.session import BankPage, FormDep, WebUser
 from finance import credit_suggestion as cs
 from finance import service as fs
 from finance.limits import add_months
+from finance.queries.credit_suggestions import decider_of, latest_applications_from, line_for_sme
+from finance.record_access import GroundsKind
 from finance.service.chain_finance import LINE_DECIDERS
 from finance.service.credit_suggestion import WINDOW_MONTHS
 from qianfan.clock import to_local
 from qianfan.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
-from qianfan.models import (
-    Contract,
-    FinanceApplication,
-    Organisation,
-    OrgKind,
-    Receivable,
-    SmeCreditLine,
-    SmeLineStatus,
-    User,
-)
+from qianfan.models import SmeCreditLine, SmeLineStatus
 from qianfan.uow import UnitOfWork
 
 router = APIRouter()
@@ -44,55 +40,27 @@ figure_text = labels.figure_text
 SME_SEARCH_LIMIT = 30
 
 
-def _candidate_smes(session: Session, bank_id: int) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-    """The SMEs that applied to this bank, and the other SMEs with receivables or contracts on the platform."""
-    applied = set(
-        session.exec(select(FinanceApplication.applicant_id).where(FinanceApplication.bank_id == bank_id)).all()
-    )
-    trading = set(session.exec(select(Receivable.creditor_id)).all()) | set(
-        session.exec(select(Contract.supplier_id)).all()
-    )
-    names = dict(
-        (i, n)
-        for i, n in session.exec(
-            select(Organisation.id, Organisation.name).where(
-                col(Organisation.id).in_(applied | trading), Organisation.kind == OrgKind.SME
-            )
-        ).all()
-        if i is not None
-    )
-    by_name = sorted(names.items(), key=lambda item: (item[1], item[0]))
-    return [x for x in by_name if x[0] in applied], [x for x in by_name if x[0] not in applied]
-
-
 @router.get("/credit-suggestions")
 def credit_suggestions(
-    request: Request, user: BankPage, session: SessionDep, sme_id: str = "", q: str = ""
+    request: Request, user: BankPage, session: SessionDep, clock: ClockDep, sme_id: str = "", q: str = ""
 ) -> Response:
-    """Pick an SME: from those that applied to this bank or trade on the platform, or by a part of its name."""
+    """Pick an SME whose record this bank may read (授权查询: it applied to the bank, or granted it access), from
+    the list grouped by those grounds or by a part of its name.  No other SME is offered or found."""
     if sme_id.strip().isdigit() and 1 <= int(sme_id) <= MAX_ID:
         return redirect(f"/bank/credit-suggestions/{int(sme_id)}")
-    applied, trading = _candidate_smes(session, user.organisation_id)
+    now = clock.now()
+    readable = fs.readable_smes(session, user.actor.organisation_id, now)
     q = q.strip()[:100]
-    found: list[tuple[int, str]] | None = None
+    found: list[fs.ReadableSme] | None = None
     if q:
-        found = [
-            (i, n)
-            for i, n in session.exec(
-                select(Organisation.id, Organisation.name)
-                .where(Organisation.kind == OrgKind.SME, col(Organisation.name).contains(q, autoescape=True))
-                .order_by(col(Organisation.name), col(Organisation.id))
-                .limit(SME_SEARCH_LIMIT + 1)
-            ).all()
-            if i is not None
-        ]
+        found = fs.readable_smes(session, user.actor.organisation_id, now, name_contains=q, limit=SME_SEARCH_LIMIT + 1)
     errors = {}
     if sme_id.strip():
         errors["sme_id"] = ("请选择一家企业", "Choose an SME")
     context = {
-        "applied": applied,
-        "trading": trading,
-        "options": applied + trading,
+        "applied": [r for r in readable if r.grounds.kind == GroundsKind.APPLIED],
+        "granted": [r for r in readable if r.grounds.kind == GroundsKind.GRANTED],
+        "options": [(r.sme_id, r.name) for r in readable],
         "found": found[:SME_SEARCH_LIMIT] if found is not None else None,
         "more": found is not None and len(found) > SME_SEARCH_LIMIT,
         "values": {"q": q, "sme_id": ""},
@@ -105,10 +73,8 @@ def credit_suggestions(
 LINE_FIELDS = ("decision", "limit", "note")
 
 
-def _line_of(session: Session, bank_id: int, sme_id: int) -> SmeCreditLine | None:
-    return session.exec(
-        select(SmeCreditLine).where(SmeCreditLine.bank_id == bank_id, SmeCreditLine.sme_id == sme_id)
-    ).first()
+def _line_of(session: Session, user: WebUser, sme_id: int) -> SmeCreditLine | None:
+    return line_for_sme(session, user.actor, sme_id)
 
 
 def _plain_yuan(fen: int) -> str:
@@ -120,7 +86,7 @@ def _suggestion_page(
     request: Request,
     user: WebUser,
     session: Session,
-    today: date,
+    now: datetime,
     sme_id: int,
     *,
     values: dict[str, str] | None = None,
@@ -130,18 +96,22 @@ def _suggestion_page(
 ) -> Response:
     if not 1 <= sme_id <= MAX_ID:
         raise NotFound.of("中小企业", "SME", sme_id)
-    suggestion = fs.suggest_credit_line(session, user.actor, sme_id, today)
-    sme = session.get(Organisation, sme_id)
+    today = to_local(now).date()
+    # 授权查询: the grounds this bank reads the SME's record on (shown with their date); none is a 404
+    grounds = fs.require_record_access(session, user.actor, sme_id, now)
+    suggestion = fs.suggest_credit_line(session, user.actor, sme_id, today, now=now)
+    sme = organisation_by_id(session, sme_id)
     assert sme is not None
     record = suggestion.record
-    line = _line_of(session, user.organisation_id, sme_id)
-    decider = session.get(User, line.decided_by_user_id) if line and line.decided_by_user_id else None
+    line = _line_of(session, user, sme_id)
+    decider = decider_of(session, line)
     if values is None:
         current = line.limit_fen if line is not None and line.status == SmeLineStatus.ACTIVE else 0
         default = min(current, suggestion.amount_fen) if current else suggestion.amount_fen
         values = {"limit": _plain_yuan(default) if suggestion.has_line else "", "note": ""}
     context = {
         "sme": sme,
+        "grounds": grounds,
         "s": suggestion,
         "line": line,
         "decider": decider,
@@ -163,12 +133,7 @@ def _suggestion_page(
             (label, figure_text(figure, record.value_of(figure))) for figure, label in FIGURE_LABELS.items()
         ],
         "window_start": add_months(today, -WINDOW_MONTHS),
-        "applications": session.exec(
-            select(FinanceApplication)
-            .where(FinanceApplication.bank_id == user.organisation_id, FinanceApplication.applicant_id == sme_id)
-            .order_by(col(FinanceApplication.id).desc())
-            .limit(5)
-        ).all(),
+        "applications": latest_applications_from(session, user.actor, sme_id, 5),
         "app_states": APP_STATES,
         "kind_labels": KIND_LABELS,
         "rules": {
@@ -188,7 +153,7 @@ def _suggestion_page(
 def credit_suggestion(sme_id: int, request: Request, user: BankPage, session: SessionDep, clock: ClockDep) -> Response:
     """The suggested revolving line of one SME with every reason and the 12-month record behind it, the bank's
     current line for it, and (for an admin or approver) the form to accept or decline the suggestion."""
-    return _suggestion_page(request, user, session, to_local(clock.now()).date(), sme_id)
+    return _suggestion_page(request, user, session, clock.now(), sme_id)
 
 
 def form_field_errors(exc: DomainError) -> dict[str, tuple[str, str]]:
@@ -231,7 +196,7 @@ def decide_suggested_line(
             request,
             user,
             session,
-            to_local(clock.now()).date(),
+            clock.now(),
             sme_id,
             values=values,
             errors=form_field_errors(exc),

@@ -262,15 +262,17 @@ def _offer_id(form: FormData) -> int:
     return int(raw)
 
 
-def _note(form: FormData) -> str:
-    return form_values(form, "note")["note"][:1000]
+def _texts(form: FormData) -> tuple[str, str]:
+    """The buyer's internal note (private to the firm) and its message to the supplier (the supplier reads it)."""
+    values = form_values(form, "note", "message_to_supplier")
+    return values["note"][:1000], values["message_to_supplier"][:1000]
 
 
 @router.post("/orders/{order_id}/shortlist")
 def shortlist(order_id: PathId, user: FirmPage, form: FormDep, engine: EngineDep, clock: ClockDep) -> Response:
     back = f"/firm/orders/{order_id}"
     return act(
-        lambda: marketplace.shortlist(UnitOfWork(engine, clock), user.actor, order_id, _offer_id(form), _note(form)),
+        lambda: marketplace.shortlist(UnitOfWork(engine, clock), user.actor, order_id, _offer_id(form), *_texts(form)),
         ok_url=back,
         ok=("已加入入围名单，可向其发起意向订单", "Shortlisted; you can now propose an intent order"),
         back_url=back,
@@ -281,7 +283,9 @@ def shortlist(order_id: PathId, user: FirmPage, form: FormDep, engine: EngineDep
 def reject(order_id: PathId, user: FirmPage, form: FormDep, engine: EngineDep, clock: ClockDep) -> Response:
     back = f"/firm/orders/{order_id}"
     return act(
-        lambda: marketplace.reject_offer(UnitOfWork(engine, clock), user.actor, order_id, _offer_id(form), _note(form)),
+        lambda: marketplace.reject_offer(
+            UnitOfWork(engine, clock), user.actor, order_id, _offer_id(form), *_texts(form)
+        ),
         ok_url=back,
         ok=("已淘汰该供应商", "Supplier ruled out"),
         back_url=back,

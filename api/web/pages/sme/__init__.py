@@ -23,10 +23,22 @@ from api.web.pages.sme import (
     matches,
     offers,
     receivables,
+    record_access,
 )
 
 router = APIRouter(prefix="/sme", include_in_schema=False)
 # The portal's own page is ``/sme`` itself: a section router may not hold an empty path, so it is registered here.
 router.get("")(home.home)
-for _section in (offers, bulk_import, matches, deals, receivables, finance, applications, contracts, credit_lines):
+for _section in (
+    offers,
+    bulk_import,
+    matches,
+    deals,
+    receivables,
+    finance,
+    applications,
+    contracts,
+    credit_lines,
+    record_access,
+):
     router.include_router(_section.router)

@@ -9,12 +9,8 @@ from accounts.queries import organisation_names
 from api.web import labels
 from api.web.render import field_errors
 from finance.limits import BindingConstraint
-from finance.states import REVIEW_QUEUE_STATES
 from qianfan.errors import Conflict, DomainError, InvalidInput, RuleViolation
-from qianfan.models import (
-    ApplicationStatus,
-    IntentStatus,
-)
+from qianfan.models import IntentStatus
 
 #: Refusals a form shows beside what was typed (422); a record that is not the SME's stays a 404 page.
 FormRefusal = (InvalidInput, RuleViolation, Conflict)
@@ -26,12 +22,6 @@ INTENT_NAMES: dict[str, tuple[str, str]] = {
 }
 APPLICATION_NAMES = labels.APPLICATION_STATES
 CAP_NAMES: dict[str, tuple[str, str]] = {c.value: (c.label_zh, c.label_en) for c in BindingConstraint}
-OPEN_APPLICATION_STATES = (
-    ApplicationStatus.SUBMITTED,
-    *REVIEW_QUEUE_STATES,
-    ApplicationStatus.APPROVED,
-    ApplicationStatus.OFFER_SIGNED,
-)
 
 
 #: The names of organisations by id (``accounts.queries.organisation_names``), as the sections have called it.

@@ -7,8 +7,8 @@ import uuid
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import Session, col, select
 
+from accounts.queries import organisation_by_id
 from api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
 from api.web import labels
 from api.web.pages.sme._shared import (
@@ -17,23 +17,13 @@ from api.web.pages.sme._shared import (
 from api.web.render import act, form_values, redirect, render
 from api.web.session import FormDep, SmePage
 from finance import service as fs
+from finance.queries.applications import application_file
+from finance.queries.loans import payoff
 from finance.schemas.applications import TimelinePublic
 from finance.service import common as finance_common
-from finance.states import REVIEW_QUEUE_STATES
+from finance.states import BEFORE_SIGNATURE_STATES
 from qianfan.clock import to_local
-from qianfan.errors import NotFound
-from qianfan.models import (
-    ApplicationStatus,
-    BankProduct,
-    Contract,
-    FinanceApplication,
-    FinanceKind,
-    Loan,
-    LoanStatus,
-    Organisation,
-    Receivable,
-    SmeCreditLine,
-)
+from qianfan.models import FinanceKind, LoanStatus
 from qianfan.money import fen_to_yuan
 from qianfan.uow import UnitOfWork
 
@@ -41,14 +31,6 @@ router = APIRouter()
 
 STAGE_NAMES = labels.STAGES
 MAIN_STAGES = ("risk_check", "bank_review", "sme_signature", "disbursement")
-BEFORE_SIGNATURE = (ApplicationStatus.SUBMITTED, *REVIEW_QUEUE_STATES, ApplicationStatus.APPROVED)
-
-
-def _own_application(session: Session, org_id: int, application_id: int) -> FinanceApplication:
-    app = session.get(FinanceApplication, application_id)
-    if app is None or app.applicant_id != org_id:
-        raise NotFound.of("融资申请", "Finance application", application_id)
-    return app
 
 
 @router.get("/finance/{application_id}")
@@ -60,17 +42,14 @@ def application_page(
     settings: SettingsDep,
     clock: ClockDep,
 ) -> Response:
-    app = _own_application(session, user.organisation_id, application_id)
+    file = application_file(session, user.actor, application_id)  # another SME's application is not found
+    app, loan = file.application, file.loan
     assert app.id is not None
     now = clock.now()
     timeline = TimelinePublic.from_model(app, finance_common.intervals(session, app.id), settings.tz, now)
     entered = {s.stage for s in timeline.stages}
     upcoming = [s for s in MAIN_STAGES if s not in entered] if app.finished_at is None else []
-    receivable = session.get(Receivable, app.receivable_id) if app.receivable_id is not None else None
-    contract = session.get(Contract, app.contract_id) if app.contract_id is not None else None
-    line = session.get(SmeCreditLine, app.sme_line_id) if app.sme_line_id is not None else None
     terms_hash = fs.terms_hash(app.offer_terms) if app.offer_terms else ""
-    loan = session.exec(select(Loan).where(col(Loan.application_id) == app.id)).first()
     # The SME repays its contract loans and drawdowns itself (a receivable loan is repaid by its debtor); a
     # contract loan is also repaid by the buyer's payments into the contract before the SME is paid the rest.
     owed = None
@@ -80,28 +59,28 @@ def application_page(
         and loan.status != LoanStatus.REPAID
         and loan.kind != FinanceKind.RECEIVABLE
     ):
-        owed = fs.loan_outstanding(session, loan.id, as_of=to_local(now).date())  # to settle it today
+        owed = payoff(session, loan.id, to_local(now).date())  # what repaying it in full today charges
     context = {
         "app": app,
         "owed": owed,
         "repay_amount": str(fen_to_yuan(owed.total_fen)) if owed is not None else "",
         "repay_key": f"web-{uuid.uuid4().hex}",
-        "contract": contract,
-        "line": line,
+        "contract": file.contract,
+        "line": file.line,
         "kind_names": labels.FINANCE_KINDS,
         "line_states": labels.SME_LINE_STATES,
         "loan": loan,
         "loan_names": labels.LOAN_STATES,
         "timeline": timeline,
         "upcoming": upcoming,
-        "receivable": receivable,
-        "bank": session.get(Organisation, app.bank_id),
-        "product": session.get(BankProduct, app.product_id),
-        "debtor": session.get(Organisation, app.core_enterprise_id) if app.core_enterprise_id is not None else None,
+        "receivable": file.receivable,
+        "bank": organisation_by_id(session, app.bank_id),
+        "product": file.product,
+        "debtor": organisation_by_id(session, app.core_enterprise_id) if app.core_enterprise_id is not None else None,
         "status_names": APPLICATION_NAMES,
         "stage_names": STAGE_NAMES,
         "terms_hash": terms_hash,
-        "can_withdraw": app.status in BEFORE_SIGNATURE,
+        "can_withdraw": app.status in BEFORE_SIGNATURE_STATES,
         "now": now,
     }
     return render(request, "sme/application.html", context, user=user)
@@ -136,8 +115,7 @@ def repay_loan(
     application_id: int, user: SmePage, form: FormDep, session: SessionDep, engine: EngineDep, clock: ClockDep
 ) -> Response:
     """Repay the loan of a contract-finance application or a drawdown (once per rendered form's key)."""
-    app = _own_application(session, user.organisation_id, application_id)
-    loan = session.exec(select(Loan).where(col(Loan.application_id) == app.id)).first()
+    loan = application_file(session, user.actor, application_id).loan  # another SME's application is not found
     here = f"/sme/finance/{application_id}"
     if loan is None or loan.id is None:
         return redirect(here, ("error", "该申请尚未放款，没有可还的贷款", "Nothing is lent on this application yet"))

@@ -8,8 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import and_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.deps import ClockDep, EngineDep, SessionDep
 from api.web import labels
@@ -25,44 +24,22 @@ from api.web.pages.sme._shared import (
 from api.web.render import form_values, redirect, render
 from api.web.session import FormDep, SmePage, WebUser
 from finance import service as fs
+from finance.access import load_contract_for
 from finance.limits import BindingConstraint
+from finance.queries.applications import contract_finance_applications, live_application_on_contract
+from finance.queries.loans import contract_loans
+from finance.queries.products import contract_products_for_buyer, product_for
 from qianfan.clock import Clock, to_local
-from qianfan.errors import InvalidInput, NotFound
-from qianfan.models import (
-    BankProduct,
-    Contract,
-    ContractStatus,
-    CreditLine,
-    FinanceApplication,
-    FinanceKind,
-    Loan,
-    Organisation,
-)
+from qianfan.errors import InvalidInput
+from qianfan.models import BankProduct, ContractStatus, FinanceKind
 from qianfan.uow import UnitOfWork
 
 router = APIRouter()
 
 
-def _own_contract(session: Session, org_id: int, contract_id: int) -> Contract:
-    contract = session.get(Contract, contract_id)
-    if contract is None or contract.supplier_id != org_id:
-        raise NotFound.of("合同", "Contract", contract_id)
-    return contract
-
-
-def _contract_products(session: Session, buyer_id: int) -> list[tuple[BankProduct, str]]:
+def _contract_products(session: Session, user: WebUser, buyer_id: int) -> list[tuple[BankProduct, str]]:
     """Active contract-finance products of the banks that have a credit line for the buyer, with the bank's name."""
-    rows = session.exec(
-        select(BankProduct, Organisation.name)
-        .join(Organisation, col(Organisation.id) == col(BankProduct.bank_id))
-        .join(
-            CreditLine,
-            and_(col(CreditLine.bank_id) == col(BankProduct.bank_id), col(CreditLine.core_enterprise_id) == buyer_id),
-        )
-        .where(col(BankProduct.kind) == FinanceKind.CONTRACT, col(BankProduct.is_active).is_(True))
-        .order_by(col(Organisation.name), col(BankProduct.id))
-    ).all()
-    return [(p, n) for p, n in rows]
+    return contract_products_for_buyer(session, user.actor, buyer_id)
 
 
 #: The limits as they read for a contract: the advance is on the unpaid contract value, not a confirmed amount.
@@ -108,27 +85,13 @@ def _contract_page(
 ) -> Response:
     """The contract's settlement and its finance form at the chosen product's bank; without a *state* (the form
     after a refusal) the amount offered is the live maximum."""
-    contract = _own_contract(session, user.organisation_id, contract_id)
+    contract = load_contract_for(session, user.actor, contract_id)
     view = fs.contract_settlement(session, user.actor, contract_id, to_local(clock.now()).date())
-    live = session.exec(
-        select(FinanceApplication).where(col(FinanceApplication.active_contract_id) == contract_id)
-    ).first()
-    history = session.exec(
-        select(FinanceApplication)
-        .where(
-            col(FinanceApplication.contract_id) == contract_id,
-            col(FinanceApplication.kind) == FinanceKind.CONTRACT,
-        )
-        .order_by(col(FinanceApplication.id).desc())
-    ).all()
-    loans = {
-        loan.application_id: loan
-        for loan in session.exec(
-            select(Loan).where(col(Loan.contract_id) == contract_id, col(Loan.kind) == FinanceKind.CONTRACT)
-        ).all()
-    }
+    live = live_application_on_contract(session, user.actor, contract_id)
+    history = contract_finance_applications(session, user.actor, contract_id)
+    loans = {loan.application_id: loan for loan in contract_loans(session, user.actor, contract_id)}
     can_apply = contract.status == ContractStatus.ACTIVE and live is None
-    products = _contract_products(session, contract.buyer_id) if can_apply else []
+    products = _contract_products(session, user, contract.buyer_id) if can_apply else []
     chosen = next(((p, n) for p, n in products if p.id == product_id), None)
     if chosen is None and len(products) == 1:
         chosen = products[0]
@@ -198,10 +161,10 @@ def apply_contract_finance(
     clock: ClockDep,
 ) -> Response:
     """Apply for contract (order) finance → :func:`fs.apply_for_contract_finance` (idempotent on the form's key)."""
-    _own_contract(session, user.organisation_id, contract_id)
+    load_contract_for(session, user.actor, contract_id)  # another's contract is not found
     values = form_values(form, "product", "amount", "key")
     product_id = int(values["product"]) if values["product"].isdigit() and len(values["product"]) < 12 else None
-    product = session.get(BankProduct, product_id) if product_id else None
+    product = product_for(session, user.actor, product_id) if product_id else None
     try:
         if product is None or product.kind != FinanceKind.CONTRACT or not product.is_active:
             raise InvalidInput(

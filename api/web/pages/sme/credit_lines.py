@@ -9,13 +9,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.deps import ClockDep, EngineDep, SessionDep
 from api.web import labels
 from api.web.pages.sme._shared import (
     APPLICATION_NAMES,
-    OPEN_APPLICATION_STATES,
     FormRefusal,
     FormState,
     org_names,
@@ -23,16 +22,14 @@ from api.web.pages.sme._shared import (
 from api.web.render import form_values, redirect, render
 from api.web.session import FormDep, SmePage, WebUser
 from finance import service as fs
+from finance.access import load_sme_credit_line_for
 from finance.limits import add_months
+from finance.queries.applications import LATEST_ID_FIRST, ApplicationFilter, application_list
+from finance.queries.credit_lines import sme_credit_line_list
+from finance.queries.products import active_products_by_bank
+from finance.states import OPEN_APPLICATION_STATES
 from qianfan.clock import Clock, to_local
-from qianfan.errors import NotFound
-from qianfan.models import (
-    BankProduct,
-    FinanceApplication,
-    FinanceKind,
-    SmeCreditLine,
-    SmeLineStatus,
-)
+from qianfan.models import BankProduct, FinanceApplication, FinanceKind, SmeCreditLine, SmeLineStatus
 from qianfan.uow import UnitOfWork
 
 router = APIRouter()
@@ -87,32 +84,18 @@ def _credit_lines_page(
     """The SME's lines; *state* is the drawdown form of line *line_id* after a refusal."""
     state = state or FormState()
     today = to_local(clock.now()).date()
-    lines = fs.lines_of(session, user.actor)
+    lines = sme_credit_line_list(session, user.actor)
     names = org_names(session, [x.bank_id for x in lines])
-    bank_ids = {x.bank_id for x in lines}
-    products: dict[int, list[BankProduct]] = {}
-    if bank_ids:
-        for p in session.exec(
-            select(BankProduct)
-            .where(
-                col(BankProduct.bank_id).in_(bank_ids),
-                col(BankProduct.kind) == FinanceKind.CREDIT_LINE,
-                col(BankProduct.is_active).is_(True),
-            )
-            .order_by(col(BankProduct.id))
-        ).all():
-            products.setdefault(p.bank_id, []).append(p)
+    products = active_products_by_bank(session, user.actor, {x.bank_id for x in lines}, FinanceKind.CREDIT_LINE)
     views = [LineView(x, names.get(x.bank_id, "—"), products.get(x.bank_id, []), today) for x in lines]
     views.sort(key=lambda v: (not v.usable, v.bank_name))
-    drawdowns = session.exec(
-        select(FinanceApplication)
-        .where(
-            col(FinanceApplication.applicant_id) == user.organisation_id,
-            col(FinanceApplication.kind) == FinanceKind.CREDIT_LINE,
-        )
-        .order_by(col(FinanceApplication.id).desc())
-        .limit(50)
-    ).all()
+    drawdowns: list[FinanceApplication] = application_list(
+        session,
+        user.actor,
+        ApplicationFilter(kind=FinanceKind.CREDIT_LINE),
+        order_by=LATEST_ID_FIRST,
+        limit=50,
+    )
     suggestion = None
     if not any(v.usable for v in views):
         suggestion = fs.suggest_credit_line(session, user.actor, user.organisation_id, today)
@@ -161,9 +144,7 @@ def draw_down(
     clock: ClockDep,
 ) -> Response:
     """Draw on a line → :func:`fs.apply_for_drawdown` (idempotent on the form's key); another SME's line is 404."""
-    line = session.get(SmeCreditLine, line_id)
-    if line is None or line.sme_id != user.organisation_id:
-        raise NotFound.of("循环额度", "Revolving line", line_id)
+    load_sme_credit_line_for(session, user.actor, line_id)  # another SME's line is not found
     values = form_values(form, *DRAWDOWN_FIELDS)
     data: dict[str, Any] = {
         "line_id": line_id,

@@ -12,10 +12,10 @@ from api.web.pages.sme._shared import (
 )
 from api.web.render import act, render
 from api.web.session import FormDep, SmePage
+from finance.queries.receivables import registered_face_by_contract
 from market import service as marketplace
 from market.queries import contracts_supplied_by, intent_orders_for
 from qianfan.uow import UnitOfWork
-from reports.queries import registered_face_by_contract
 
 router = APIRouter()
 

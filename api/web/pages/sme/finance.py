@@ -9,14 +9,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from accounts.queries import organisation_by_id
 from api.deps import ClockDep, EngineDep, SessionDep
 from api.web import labels
 from api.web.pages.sme._shared import (
     APPLICATION_NAMES,
     CAP_NAMES,
-    OPEN_APPLICATION_STATES,
     FormRefusal,
     org_names,
     plain_yuan,
@@ -24,60 +24,30 @@ from api.web.pages.sme._shared import (
 from api.web.render import form_values, redirect, render
 from api.web.session import FormDep, SmePage
 from finance import service as fs
+from finance.limits import MAX_DEAL_FEN
+from finance.queries.applications import application_list
+from finance.queries.contracts import contracts_by_id
+from finance.queries.products import active_products_with_banks, product_for
+from finance.queries.receivables import financeable_parts, held_part, receivables_by_id
+from finance.states import OPEN_APPLICATION_STATES
 from qianfan.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
-from qianfan.models import (
-    BankProduct,
-    Contract,
-    FinanceApplication,
-    FinanceKind,
-    Organisation,
-    PartState,
-    Receivable,
-    ReceivablePart,
-    ReceivableStatus,
-)
-from qianfan.money import MAX_DEAL_FEN, format_yuan, yuan_to_fen
+from qianfan.models import BankProduct, FinanceKind, Receivable, ReceivablePart
+from qianfan.money import format_yuan, yuan_to_fen
 from qianfan.uow import UnitOfWork
 
 router = APIRouter()
 
 
-def _financeable_parts(session: Session, org_id: int) -> list[tuple[ReceivablePart, Receivable]]:
+def _financeable_parts(session: Session, user: SmePage) -> list[tuple[ReceivablePart, Receivable]]:
     """The parts the SME holds of confirmed receivables, not yet in an application: what it can finance."""
-    rows = session.exec(
-        select(ReceivablePart, Receivable)
-        .join(Receivable, col(Receivable.id) == col(ReceivablePart.receivable_id))
-        .where(
-            col(ReceivablePart.holder_id) == org_id,
-            col(ReceivablePart.status) == PartState.HELD,
-            col(Receivable.status).in_(
-                [ReceivableStatus.CONFIRMED, ReceivableStatus.SPLIT, ReceivableStatus.PARTLY_TRANSFERRED]
-            ),
-        )
-        .order_by(col(Receivable.due_date), col(ReceivablePart.id))
-    ).all()
-    return [(p, r) for p, r in rows]
+    return financeable_parts(session, user.actor)
 
 
 @router.get("/finance")
 def finance_page(request: Request, user: SmePage, session: SessionDep) -> Response:
-    apps = session.exec(
-        select(FinanceApplication)
-        .where(col(FinanceApplication.applicant_id) == user.organisation_id)
-        .order_by(col(FinanceApplication.submitted_at).desc())
-    ).all()
-    receivable_ids = {a.receivable_id for a in apps if a.receivable_id is not None}
-    receivables = (
-        {r.id: r for r in session.exec(select(Receivable).where(col(Receivable.id).in_(receivable_ids))).all()}
-        if receivable_ids
-        else {}
-    )
-    contract_ids = {a.contract_id for a in apps if a.contract_id is not None}
-    contracts = (
-        {c.id: c for c in session.exec(select(Contract).where(col(Contract.id).in_(contract_ids))).all()}
-        if contract_ids
-        else {}
-    )
+    apps = application_list(session, user.actor)
+    receivables = receivables_by_id(session, user.actor, {a.receivable_id for a in apps if a.receivable_id})
+    contracts = contracts_by_id(session, user.actor, {a.contract_id for a in apps if a.contract_id is not None})
     context = {
         "apps": apps,
         "receivables": receivables,
@@ -86,21 +56,15 @@ def finance_page(request: Request, user: SmePage, session: SessionDep) -> Respon
         "names": org_names(session, [a.bank_id for a in apps]),
         "status_names": APPLICATION_NAMES,
         "open_states": {s.value for s in OPEN_APPLICATION_STATES},
-        "financeable": len(_financeable_parts(session, user.organisation_id)),
+        "financeable": len(_financeable_parts(session, user)),
     }
     return render(request, "sme/finance.html", context, user=user)
 
 
-def _products(session: Session) -> list[tuple[BankProduct, str]]:
+def _products(session: Session, user: SmePage) -> list[tuple[BankProduct, str]]:
     """The receivables-finance products the wizard offers (contract finance is on the contract's page, drawdowns
     on /sme/credit-lines)."""
-    rows = session.exec(
-        select(BankProduct, Organisation.name)
-        .join(Organisation, col(Organisation.id) == col(BankProduct.bank_id))
-        .where(col(BankProduct.is_active).is_(True), col(BankProduct.kind) == FinanceKind.RECEIVABLE)
-        .order_by(col(BankProduct.id))
-    ).all()
-    return [(p, n) for p, n in rows]
+    return active_products_with_banks(session, user.actor, FinanceKind.RECEIVABLE)
 
 
 def _quote_view(
@@ -172,7 +136,7 @@ def finance_quote(
     amount: str = "",
 ) -> JSONResponse:
     """The wizard's live maximum (``sme.js``): the same quote use case the page shows, as JSON."""
-    row = session.get(BankProduct, product) if product else None
+    row = product_for(session, user.actor, product) if product else None
     if row is None or not row.is_active:
         body: dict[str, Any] = {
             "ok": False,
@@ -209,17 +173,15 @@ def _wizard(
 ) -> Response:
     """The wizard at the step *choice* reaches: 1 the part, 2 the product, 3 the amount, 4 the review."""
     part, product, amount = choice.part, choice.product, choice.amount
-    parts = _financeable_parts(session, user.organisation_id)
-    products = _products(session)
+    parts = _financeable_parts(session, user)
+    products = _products(session, user)
     chosen_part = next(((p, r) for p, r in parts if p.id == part), None)
-    if part is not None and chosen_part is None:
-        held = session.get(ReceivablePart, part)
-        if held is None or held.holder_id != user.organisation_id:
-            raise NotFound.of("应收账款份额", "Receivable part", part)
+    if part is not None and chosen_part is None and held_part(session, user.actor, part) is None:
+        raise NotFound.of("应收账款份额", "Receivable part", part)
     chosen_product = next(((p, n) for p, n in products if p.id == product), None)
     debtor = None
     if chosen_part is not None:
-        debtor = session.get(Organisation, chosen_part[1].debtor_id)
+        debtor = organisation_by_id(session, chosen_part[1].debtor_id)
     quote = None
     if chosen_part is not None and chosen_product is not None and chosen_part[0].id is not None:
         quote = _quote_view(engine, clock, user, chosen_part[0].id, chosen_product[0], amount)
@@ -265,7 +227,7 @@ def submit_application(
     values = form_values(form, "part", "product", "amount", "key")
     part = int(values["part"]) if values["part"].isdigit() else None
     product_id = int(values["product"]) if values["product"].isdigit() else None
-    product = session.get(BankProduct, product_id) if product_id else None
+    product = product_for(session, user.actor, product_id) if product_id else None
     data = {
         "part_id": part,
         "bank_id": product.bank_id if product else None,

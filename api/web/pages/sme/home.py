@@ -7,13 +7,14 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from api.deps import ClockDep, SessionDep
-from api.web.pages.sme._shared import OPEN_APPLICATION_STATES
 from api.web.render import render
 from api.web.session import SmePage
+from finance.queries.applications import open_applications_of
+from finance.queries.receivables import confirmed_receivables_held
+from finance.states import OPEN_APPLICATION_STATES
 from market.queries import intent_orders_awaiting_signature, interested_order_count, offers_of
 from qianfan import notifications
 from qianfan.models import OfferStatus
-from reports.queries import confirmed_receivables_held, open_applications_of
 
 
 def home(request: Request, user: SmePage, session: SessionDep, clock: ClockDep) -> Response:

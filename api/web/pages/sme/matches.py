@@ -3,6 +3,7 @@ intent order once the buyer has shortlisted the SME."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -26,6 +27,7 @@ from matcher.explain import reason_label
 from matcher.store import OfferIndexStore
 from qianfan.models import (
     IntentStatus,
+    Interest,
     InterestKind,
     Offer,
     OrderStatus,
@@ -41,6 +43,29 @@ INTEREST_NAMES: dict[str, tuple[str, str]] = {
 }
 MATCHES_PER_OFFER = 20
 MATCHES_SHOWN = 60
+
+
+@dataclass(frozen=True, slots=True)
+class InterestLine:
+    """A record on the order as the supplier reads it: its own interest with its own note, or the buyer's decision
+    with the buyer's message to the supplier — never the buyer's internal note (:func:`marketplace.note_visible_to`)."""
+
+    interest: Interest
+    offer_title: str
+    note: str  # the note, where this SME wrote it; else ""
+    message: str  # what the buyer wrote for the supplier
+
+
+def _interest_lines(rows: list[tuple[Interest, str]], organisation_id: int) -> list[InterestLine]:
+    return [
+        InterestLine(
+            interest,
+            title,
+            interest.note if marketplace.note_visible_to(interest, organisation_id) else "",
+            interest.message_to_supplier,
+        )
+        for interest, title in rows
+    ]
 
 
 def _reasons(item: matching.RankedItem) -> list[tuple[str, str, float]]:
@@ -133,7 +158,7 @@ def _order_page(
         "buyer": buyer,
         "mine": mine,
         "offers": offers,
-        "interests": interests,
+        "interests": _interest_lines(interests, user.organisation_id),
         "intents": intents,
         "proposable": proposable,
         "proposable_options": [(str(o.id), o.title) for o in proposable],

@@ -6,8 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.deps import ClockDep, EngineDep, SessionDep
 from api.web import labels
@@ -19,17 +18,11 @@ from api.web.pages.sme._shared import (
 from api.web.render import form_values, redirect, render
 from api.web.session import FormDep, SmePage
 from finance import service as fs
+from finance.queries.receivables import debtor_candidates, held_parts_of, receivable_list
 from market import offer_import
+from market.queries import contracts_supplied_by
 from qianfan.clock import to_local
-from qianfan.models import (
-    Contract,
-    ContractStatus,
-    Organisation,
-    OrgKind,
-    PartState,
-    Receivable,
-    ReceivablePart,
-)
+from qianfan.models import ContractStatus, PartState, ReceivablePart
 from qianfan.money import format_yuan
 from qianfan.uow import UnitOfWork
 
@@ -38,28 +31,10 @@ router = APIRouter()
 RECEIVABLE_NAMES = labels.RECEIVABLE_STATES
 
 
-def _receivable_scope(org_id: int) -> Any:
-    """Receivables the SME registered or holds a part of (as the API's list scopes them)."""
-    held = select(ReceivablePart.receivable_id).where(col(ReceivablePart.holder_id) == org_id)
-    return or_(col(Receivable.creditor_id) == org_id, col(Receivable.id).in_(held))
-
-
 @router.get("/receivables")
 def receivables_page(request: Request, user: SmePage, session: SessionDep) -> Response:
-    org = user.organisation_id
-    receivables = session.exec(
-        select(Receivable).where(_receivable_scope(org)).order_by(col(Receivable.registered_at).desc())
-    ).all()
-    ids = [r.id for r in receivables if r.id is not None]
-    parts = (
-        session.exec(
-            select(ReceivablePart)
-            .where(col(ReceivablePart.receivable_id).in_(ids), col(ReceivablePart.holder_id) == org)
-            .order_by(col(ReceivablePart.id))
-        ).all()
-        if ids
-        else []
-    )
+    receivables = receivable_list(session, user.actor)  # registered by the SME or (partly) held by it
+    parts = held_parts_of(session, user.actor, [r.id for r in receivables if r.id is not None])
     by_receivable: dict[int, list[ReceivablePart]] = {}
     for part in parts:
         if part.status in (PartState.SPLIT, PartState.TRANSFERRED):
@@ -84,16 +59,8 @@ def _receivable_form(
     state: FormState,
 ) -> Response:
     """The form to register a receivable: the SME's contracts and the large firms it may name as debtor."""
-    contracts = session.exec(
-        select(Contract)
-        .where(col(Contract.supplier_id) == user.organisation_id, col(Contract.status) != ContractStatus.TERMINATED)
-        .order_by(col(Contract.signed_at).desc())
-    ).all()
-    firms = session.exec(
-        select(Organisation.id, Organisation.name)
-        .where(col(Organisation.kind) == OrgKind.LARGE_FIRM)
-        .order_by(col(Organisation.name))
-    ).all()
+    contracts = [c for c in contracts_supplied_by(session, user.actor) if c.status != ContractStatus.TERMINATED]
+    firms = debtor_candidates(session)
     names = org_names(session, [c.buyer_id for c in contracts])
     context = {
         "values": state.values,

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from finance.queries.platform import platform_since
 from qianfan.clock import to_local
 from qianfan.errors import NotFound
 from qianfan.models import (
@@ -50,7 +51,8 @@ class PartyHistory:
     organisation_id: int
     name: str
     kind: OrgKind
-    on_platform_since: datetime
+    #: The Beijing day its platform age counts from: the earlier of registration and first activity.
+    on_platform_since: date
     intent_orders_signed: int
     intent_orders_proposed: int
     intent_order_fen: int  # of the signed ones
@@ -142,7 +144,7 @@ def party_history(session: Session, organisation_id: int, *, recent: int = 5) ->
         organisation_id=org.id,
         name=org.name,
         kind=org.kind,
-        on_platform_since=org.created_at,
+        on_platform_since=platform_since(session, org.id),
         intent_orders_signed=intents.get(IntentStatus.SIGNED, (0, 0))[0],
         intent_orders_proposed=intents.get(IntentStatus.PROPOSED, (0, 0))[0],
         intent_order_fen=intents.get(IntentStatus.SIGNED, (0, 0))[1],
