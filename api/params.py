@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, StringConstraints, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import (
+    BeforeValidator,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 from sqlmodel import col
 
 from qianfan import taxonomy
@@ -78,6 +88,21 @@ def sort_choice(choices: tuple[str, ...]) -> Callable[[Any], Any]:
 
 def sort_schema(choices: tuple[str, ...], default: str) -> WithJsonSchema:
     return WithJsonSchema({"type": "string", "enum": list(choices), "default": default})
+
+
+class SortKey:
+    """The metadata of a ``sort`` query parameter over the keys of *orders* (see :func:`sort_orders`): a key not
+    among them is refused in both languages; OpenAPI shows the keys as an enum with the default."""
+
+    def __init__(self, orders: Mapping[str, Any], default: str) -> None:
+        self.choices = tuple(orders)
+        self.default = default
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_before_validator_function(sort_choice(self.choices), handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {"type": "string", "enum": list(self.choices), "default": self.default}
 
 
 def sort_orders(tiebreak: Any, columns: dict[str, Any], keys: tuple[str, ...]) -> dict[str, tuple[Any, ...]]:

@@ -15,14 +15,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BeforeValidator, Field
+from pydantic import Field
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.auth import Principal, require_kind
 from api.deps import PageParams
 from api.idempotency import IdempotencyKey, idempotent
-from api.params import Id, SearchText, sort_choice, sort_orders, sort_schema
+from api.params import Id, SearchText, SortKey, sort_orders
 from api.routes.context import ContextDep
 from api.routes.lists import PathId, page_of
 from api.schemas import AUTH_RESPONSES, Page
@@ -46,8 +46,7 @@ INTENT_SORTS = sort_orders(
     {"proposed_at": IntentOrder.proposed_at, "amount": IntentOrder.amount_fen},
     ("-proposed_at", "proposed_at", "-amount", "amount"),
 )
-_INTENT_KEYS = tuple(INTENT_SORTS)
-IntentSort = Annotated[str, BeforeValidator(sort_choice(_INTENT_KEYS)), sort_schema(_INTENT_KEYS, "-proposed_at")]
+IntentSort = Annotated[str, SortKey(INTENT_SORTS, "-proposed_at")]
 
 
 class IntentQuery(PageParams):
@@ -169,8 +168,7 @@ CONTRACT_SORTS = sort_orders(
     {"signed_at": Contract.signed_at, "amount": Contract.amount_fen, "delivery_due": Contract.delivery_due},
     ("-signed_at", "signed_at", "-amount", "amount", "delivery_due"),
 )
-_CONTRACT_KEYS = tuple(CONTRACT_SORTS)
-ContractSort = Annotated[str, BeforeValidator(sort_choice(_CONTRACT_KEYS)), sort_schema(_CONTRACT_KEYS, "-signed_at")]
+ContractSort = Annotated[str, SortKey(CONTRACT_SORTS, "-signed_at")]
 
 
 class ContractQuery(PageParams):

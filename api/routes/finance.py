@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api.auth import BankDep, OfficeDep, Principal, SmeDep, require_kind
 from api.deps import PageParams, Pagination
 from api.idempotency import IdempotencyKey, RequiredIdempotencyKey, idempotent, use_case_key
-from api.params import MAX_ID, Id, sort_choice, sort_orders, sort_schema
+from api.params import MAX_ID, Id, SortKey, sort_orders
 from api.routes.context import ContextDep, apply_once
 from api.routes.lists import page_of
 from api.routes.loans import loan_public
@@ -75,8 +75,7 @@ SORTS = sort_orders(
     ("-submitted_at", "submitted_at", "deadline_at", "-deadline_at", "-requested", "requested"),
 )
 DEFAULT_SORT = "-submitted_at"
-_SORT_KEYS = tuple(SORTS)
-ApplicationSort = Annotated[str, BeforeValidator(sort_choice(_SORT_KEYS)), sort_schema(_SORT_KEYS, DEFAULT_SORT)]
+ApplicationSort = Annotated[str, SortKey(SORTS, DEFAULT_SORT)]
 
 
 class ApplicationQuery(PageParams):

@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query
-from pydantic import BeforeValidator, Field
+from pydantic import Field
 from sqlmodel import Session
 
 from api.auth import Principal, PrincipalDep, ProviderDep, SmeDep, require_kind
 from api.deps import PageParams
-from api.params import CategoryFilter, Id, SearchText, YuanSchema, sort_choice, sort_orders, sort_schema
+from api.params import CategoryFilter, Id, SearchText, SortKey, sort_orders
 from api.routes.context import ContextDep
 from api.routes.lists import PathId, RankQuery, page_of, ranked, ranked_page
 from api.schemas import AUTH_RESPONSES, Page
@@ -27,7 +27,7 @@ from market.service import MentorInput, ServiceNeedInput, ServicePackageInput
 from matcher import service as matching
 from qianfan.models import ListingStatus, Mentor, NeedStatus, Organisation, OrgKind, ServiceNeed, ServicePackage
 from qianfan.money import yuan_to_fen
-from qianfan.validation import Yuan
+from qianfan.schema_types import YuanIn
 
 packages_router = APIRouter(prefix="/api/v1/service-packages", tags=["services"], responses=AUTH_RESPONSES)
 mentors_router = APIRouter(prefix="/api/v1/mentors", tags=["services"], responses=AUTH_RESPONSES)
@@ -37,7 +37,6 @@ routers = (packages_router, mentors_router, needs_router)
 NeedReaderDep = Annotated[
     Principal, Depends(require_kind(OrgKind.SME, OrgKind.SERVICE_PROVIDER, OrgKind.PROGRAMME_OFFICE))
 ]
-ValueYuan = Annotated[Yuan, YuanSchema]
 
 
 def _names(session: Session, organisation_id: int) -> str:
@@ -53,8 +52,7 @@ PACKAGE_SORTS = sort_orders(
     {"created_at": ServicePackage.created_at, "value": ServicePackage.value_fen},
     ("-created_at", "created_at", "value", "-value"),
 )
-_PACKAGE_KEYS = tuple(PACKAGE_SORTS)
-PackageSort = Annotated[str, BeforeValidator(sort_choice(_PACKAGE_KEYS)), sort_schema(_PACKAGE_KEYS, "-created_at")]
+PackageSort = Annotated[str, SortKey(PACKAGE_SORTS, "-created_at")]
 
 
 class PackageQuery(PageParams):
@@ -62,7 +60,7 @@ class PackageQuery(PageParams):
     category: CategoryFilter | None = None
     organisation_id: Id | None = Field(None, description="服务机构 / provider organisation id")
     q: SearchText = Field(None, description="标题包含 / title contains", examples=["融资"])
-    max_value: ValueYuan | None = Field(None, description="最高价值（元）/ maximum value (yuan)")
+    max_value: YuanIn | None = Field(None, description="最高价值（元）/ maximum value (yuan)")
     sort: PackageSort = Field("-created_at", description="排序 / sort order")
 
 
@@ -120,8 +118,7 @@ def get_package(package_id: PathId, principal: PrincipalDep, ctx: ContextDep) ->
 MENTOR_SORTS = sort_orders(
     Mentor.id, {"created_at": Mentor.created_at, "name": Mentor.name}, ("-created_at", "created_at", "name")
 )
-_MENTOR_KEYS = tuple(MENTOR_SORTS)
-MentorSort = Annotated[str, BeforeValidator(sort_choice(_MENTOR_KEYS)), sort_schema(_MENTOR_KEYS, "-created_at")]
+MentorSort = Annotated[str, SortKey(MENTOR_SORTS, "-created_at")]
 
 
 class MentorQuery(PageParams):
@@ -178,8 +175,7 @@ def get_mentor(mentor_id: PathId, principal: PrincipalDep, ctx: ContextDep) -> M
 # ------------------------------------------------------------------------------------------------ needs
 
 NEED_SORTS = sort_orders(ServiceNeed.id, {"created_at": ServiceNeed.created_at}, ("-created_at", "created_at"))
-_NEED_KEYS = tuple(NEED_SORTS)
-NeedSort = Annotated[str, BeforeValidator(sort_choice(_NEED_KEYS)), sort_schema(_NEED_KEYS, "-created_at")]
+NeedSort = Annotated[str, SortKey(NEED_SORTS, "-created_at")]
 
 
 class NeedQuery(PageParams):
@@ -191,7 +187,7 @@ class NeedQuery(PageParams):
 
 
 class PackageRankQuery(RankQuery):
-    max_value: ValueYuan | None = Field(None, description="服务包最高价值（元）/ maximum package value (yuan)")
+    max_value: YuanIn | None = Field(None, description="服务包最高价值（元）/ maximum package value (yuan)")
 
 
 @needs_router.get("", response_model=Page[ServiceNeedPublic], summary="服务需求列表 / List service needs")

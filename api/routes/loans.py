@@ -13,13 +13,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BeforeValidator, Field
+from pydantic import Field
 from sqlmodel import Session
 
 from api.auth import Principal, require_kind
 from api.deps import PageParams
 from api.idempotency import RequiredIdempotencyKey, idempotent, use_case_key
-from api.params import MAX_ID, Id, sort_choice, sort_orders, sort_schema
+from api.params import MAX_ID, Id, SortKey, sort_orders
 from api.routes.context import ContextDep
 from api.routes.lists import filters_from, page_of
 from api.schemas import AUTH_RESPONSES, Page
@@ -47,8 +47,7 @@ SORTS = sort_orders(
     ("due_date", "-due_date", "-disbursed_at", "disbursed_at", "-principal", "principal"),
 )
 DEFAULT_SORT = "due_date"
-_SORT_KEYS = tuple(SORTS)
-LoanSort = Annotated[str, BeforeValidator(sort_choice(_SORT_KEYS)), sort_schema(_SORT_KEYS, DEFAULT_SORT)]
+LoanSort = Annotated[str, SortKey(SORTS, DEFAULT_SORT)]
 
 
 class LoanQuery(PageParams):

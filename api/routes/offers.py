@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
-from pydantic import BeforeValidator, Field
+from pydantic import Field
 from sqlmodel import Session
 
 from accounts.queries import organisation_name
 from api.auth import Principal, SmeDep, require_kind
 from api.deps import PageParams
-from api.params import CategoryFilter, Id, SearchText, YuanSchema, not_below, sort_choice, sort_orders, sort_schema
+from api.params import CategoryFilter, Id, SearchText, SortKey, not_below, sort_orders
 from api.routes.context import ContextDep
 from api.routes.lists import (
     IfMatch,
@@ -38,7 +38,8 @@ from market.service import OfferChanges, OfferInput
 from matcher import service as matching
 from qianfan.models import Offer, OfferKind, OfferStatus, OrgKind
 from qianfan.money import yuan_to_fen
-from qianfan.validation import District, Yuan
+from qianfan.schema_types import YuanIn
+from qianfan.validation import District
 
 router = APIRouter(prefix="/api/v1/offers", tags=["offers"], responses=AUTH_RESPONSES)
 
@@ -56,10 +57,7 @@ OFFER_SORTS = sort_orders(
     ("-created_at", "created_at", "price_min", "-price_min", "price_max", "-price_max", "-capacity"),
 )
 DEFAULT_SORT = "-created_at"
-_SORT_KEYS = tuple(OFFER_SORTS)
-
-OfferSort = Annotated[str, BeforeValidator(sort_choice(_SORT_KEYS)), sort_schema(_SORT_KEYS, DEFAULT_SORT)]
-PriceYuan = Annotated[Yuan, YuanSchema]
+OfferSort = Annotated[str, SortKey(OFFER_SORTS, DEFAULT_SORT)]
 
 #: How this API names an offer in a "not found" message.
 OFFER_NAME = ("供给", "Offer")
@@ -88,10 +86,10 @@ class OfferQuery(PageParams):
     )
     organisation_id: Id | None = Field(None, description="提供方 / seller organisation id")
     q: SearchText = Field(None, description="标题包含 / title contains", examples=["空调"])
-    min_price: PriceYuan | None = Field(
+    min_price: YuanIn | None = Field(
         None, description="价格区间上限不低于此值（元）/ offers whose price_max ≥ this (yuan)"
     )
-    max_price: PriceYuan | None = Field(
+    max_price: YuanIn | None = Field(
         None, description="价格区间下限不高于此值（元）/ offers whose price_min ≤ this (yuan)"
     )
     sort: OfferSort = Field(DEFAULT_SORT, description="排序 / sort order")

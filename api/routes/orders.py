@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
-from pydantic import BeforeValidator, Field
+from pydantic import Field
 from sqlmodel import Session
 
 from accounts.queries import organisation_name
 from api.auth import LargeFirmDep, Principal, require_kind
 from api.deps import PageParams
-from api.params import CategoryFilter, Id, SearchText, YuanSchema, not_below, sort_choice, sort_orders, sort_schema
+from api.params import CategoryFilter, Id, SearchText, SortKey, not_below, sort_orders
 from api.routes.context import Context, ContextDep
 from api.routes.lists import (
     IfMatch,
@@ -38,7 +38,8 @@ from market.service import OrderChanges, OrderInput
 from matcher import service as matching
 from qianfan.models import Order, OrderKind, OrderStatus, OrgKind
 from qianfan.money import yuan_to_fen
-from qianfan.validation import District, Yuan
+from qianfan.schema_types import YuanIn
+from qianfan.validation import District
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"], responses=AUTH_RESPONSES)
 
@@ -53,9 +54,7 @@ ORDER_SORTS = sort_orders(
     ("-created_at", "created_at", "budget", "-budget", "deadline", "-deadline"),
 )
 DEFAULT_SORT = "-created_at"
-_SORT_KEYS = tuple(ORDER_SORTS)
-OrderSort = Annotated[str, BeforeValidator(sort_choice(_SORT_KEYS)), sort_schema(_SORT_KEYS, DEFAULT_SORT)]
-BudgetYuan = Annotated[Yuan, YuanSchema]
+OrderSort = Annotated[str, SortKey(ORDER_SORTS, DEFAULT_SORT)]
 
 ORDER_EXAMPLE = {
     "kind": "procurement",
@@ -76,8 +75,8 @@ class OrderQuery(PageParams):
     district: District | None = Field(None, description="所在分园 / branch park", examples=["海淀园"])
     organisation_id: Id | None = Field(None, description="发布企业 / buyer organisation id")
     q: SearchText = Field(None, description="标题包含 / title contains", examples=["节能"])
-    min_budget: BudgetYuan | None = Field(None, description="最低预算（元）/ minimum budget (yuan)")
-    max_budget: BudgetYuan | None = Field(None, description="最高预算（元）/ maximum budget (yuan)")
+    min_budget: YuanIn | None = Field(None, description="最低预算（元）/ minimum budget (yuan)")
+    max_budget: YuanIn | None = Field(None, description="最高预算（元）/ maximum budget (yuan)")
     sort: OrderSort = Field(DEFAULT_SORT, description="排序 / sort order")
 
     _range = not_below("max_budget", "min_budget", "最高预算", "最低预算")

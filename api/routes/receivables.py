@@ -14,13 +14,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BeforeValidator, Field
+from pydantic import Field
 from sqlmodel import Session
 
 from api.auth import LargeFirmDep, Principal, SmeDep, require_kind
 from api.deps import PageParams
 from api.idempotency import RequiredIdempotencyKey, idempotent, use_case_key
-from api.params import MAX_ID, Id, SearchText, sort_choice, sort_orders, sort_schema
+from api.params import MAX_ID, Id, SearchText, SortKey, sort_orders
 from api.routes.context import ContextDep
 from api.routes.lists import filters_from, page_of
 from api.schemas import AUTH_RESPONSES, Page
@@ -65,8 +65,7 @@ SORTS = sort_orders(
     ("-registered_at", "registered_at", "due_date", "-due_date", "face", "-face"),
 )
 DEFAULT_SORT = "-registered_at"
-_SORT_KEYS = tuple(SORTS)
-ReceivableSort = Annotated[str, BeforeValidator(sort_choice(_SORT_KEYS)), sort_schema(_SORT_KEYS, DEFAULT_SORT)]
+ReceivableSort = Annotated[str, SortKey(SORTS, DEFAULT_SORT)]
 
 
 class ReceivableQuery(PageParams):
