@@ -7,7 +7,6 @@ The per-kind dependencies (``SmePost``, ``FirmGet`` …) check, in this order, t
 signatures.
 """
 
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
@@ -83,23 +82,18 @@ def _get_for(kind: OrgKind) -> Any:
     return Depends(page)
 
 
-def _post_for(kind: OrgKind) -> Any:
-    def post(
-        request: Request,
-        user: Annotated[WebUser, page_for(kind)],
-        form: FormDep,
-        session: SessionDep,
-        engine: EngineDep,
-        clock: ClockDep,
-    ) -> Post:
-        return Post(request, user, session, engine, clock, form)
+def _post_for(get: Any) -> Any:
+    def post(page: Annotated[Page, get], form: FormDep) -> Post:
+        return Post(page.request, page.user, page.session, page.engine, page.clock, form)
 
     return Depends(post)
 
 
-SmeGet = Annotated[Page, _get_for(OrgKind.SME)]
-SmePost = Annotated[Post, _post_for(OrgKind.SME)]
-FirmGet = Annotated[Page, _get_for(OrgKind.LARGE_FIRM)]
-FirmPost = Annotated[Post, _post_for(OrgKind.LARGE_FIRM)]
-BankGet = Annotated[Page, _get_for(OrgKind.BANK)]
-BankPost = Annotated[Post, _post_for(OrgKind.BANK)]
+_SME, _FIRM, _BANK = _get_for(OrgKind.SME), _get_for(OrgKind.LARGE_FIRM), _get_for(OrgKind.BANK)
+
+SmeGet = Annotated[Page, _SME]
+SmePost = Annotated[Post, _post_for(_SME)]
+FirmGet = Annotated[Page, _FIRM]
+FirmPost = Annotated[Post, _post_for(_FIRM)]
+BankGet = Annotated[Page, _BANK]
+BankPost = Annotated[Post, _post_for(_BANK)]
