@@ -33,9 +33,8 @@ import os
 import uuid
 from typing import Any
 
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from matcher.convert import (
     document_from_mentor,
@@ -75,7 +74,6 @@ from matcher.store import (
     offer_index_store,
 )
 from qianfan.actors import Actor
-from qianfan.clock import Clock
 from qianfan.errors import Conflict, InvalidInput, RuleViolation
 from qianfan.models import Match as StoredMatch
 from qianfan.models import (
@@ -138,25 +136,27 @@ def _same_matches(
 
 
 def match_order(
-    engine: Engine,
-    clock: Clock,
+    uow: UnitOfWork,
+    actor: Actor | None,
     order_id: int,
     *,
     store: OfferIndexStore | None = None,
     top: int = DEFAULT_TOP,
-    actor: Actor | None = None,
 ) -> list[StoredMatch]:
     """Rank the offers for an open order and store the top *top* as :class:`~qianfan.models.Match` rows.
 
-    Returns the stored rows, best first.  Idempotent: when the ranking equals what is stored nothing is written.
+    The use-case signature of every domain: the unit of work, who acts (``None``: the platform itself, as the
+    workers do; an actor must own the order), then the input.  Returns the stored rows, best first.  Idempotent:
+    when the ranking equals what is stored nothing is written.
     """
     if not 1 <= top <= MAX_RESULTS:
         raise InvalidInput(
             f"匹配数量须在1到{MAX_RESULTS}之间", f"top must be between 1 and {MAX_RESULTS}", detail={"top": top}
         )
+    clock = uow.clock
     if store is None:
-        store = offer_index_store(engine, clock)
-    with UnitOfWork(engine, clock) as uow:
+        store = offer_index_store(uow.engine, clock)
+    with uow:
         s = uow.session
         order = load_row(s, Order, order_id, "订单", "Order", lock=True)
         if actor is not None:
@@ -213,7 +213,7 @@ def _raw_features(item: RankedItem, weights: Weights) -> dict[str, float]:
 
 
 def retrain_feedback(
-    engine: Engine, clock: Clock, *, store: OfferIndexStore | None = None, **thresholds: Any
+    uow: UnitOfWork, *, store: OfferIndexStore | None = None, **thresholds: Any
 ) -> FeedbackModel | None:
     """Learn rerank weights from the buyers' feedback and, when they measurably beat the defaults, rank with them.
 
@@ -222,10 +222,10 @@ def retrain_feedback(
     with :attr:`FeedbackModel.effective_weights`. *thresholds* are passed to :func:`matcher.feedback.fit_weights`.
     """
     if store is None:
-        store = offer_index_store(engine, clock)
-    with Session(engine) as session:
-        examples = feedback_examples(session)
-    model = fit_weights(examples, defaults=Weights(), now=clock.now(), **thresholds)
+        store = offer_index_store(uow.engine, uow.clock)
+    with uow:
+        examples = feedback_examples(uow.session)
+    model = fit_weights(examples, defaults=Weights(), now=uow.clock.now(), **thresholds)
     if model is None:
         return None
     store.directory.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ from qianfan import events
 from qianfan.clock import Clock
 from qianfan.errors import DomainError
 from qianfan.models import Order, OrderStatus, OutboxEvent
+from qianfan.uow import UnitOfWork
 from seeds.demo import DEMO_USERS, load_demo
 from seeds.scale import generate_offers, generate_orders, load_scale, write_jsonl
 
@@ -78,7 +79,7 @@ def match_open_orders(engine: Engine, clock: Clock, *, since_outbox_id: int, ind
         if order_id is None:
             continue
         try:
-            stored += len(matching.match_order(engine, clock, order_id, store=store))
+            stored += len(matching.match_order(UnitOfWork(engine, clock), None, order_id, store=store))
         except DomainError as exc:  # closed or changed meanwhile: the worker will see to it
             log.info("order %s not matched by the seed: %s", order_id, exc)
     with Session(engine) as s:

@@ -27,6 +27,7 @@ from qianfan.actors import Actor
 from qianfan.errors import Conflict, NotFound, RuleViolation
 from qianfan.models import Match, Offer, OfferStatus, Order, OrderStatus, Organisation, User
 from qianfan.notifications import notify
+from qianfan.uow import UnitOfWork
 from workers.context import Context
 from workers.notices import notices_for
 
@@ -112,7 +113,7 @@ def _notify_matches(ctx: Context, order_id: int, rows: list[Match], top: int = N
 def _store_matches(ctx: Context, order_id: int) -> list[Match] | None:
     """:func:`matcher.service.match_order`, or ``None`` when the order is gone or no longer open."""
     try:
-        return matching.match_order(ctx.engine, ctx.clock, order_id, store=ctx.store)
+        return matching.match_order(UnitOfWork(ctx.engine, ctx.clock), None, order_id, store=ctx.store)
     except (NotFound, RuleViolation) as exc:
         log.info("order %s not matched: %s", order_id, exc)
         return None
@@ -191,7 +192,7 @@ def refit(ctx: Context, task_id: str | None = None, started_by: Actor | None = N
         report(0, 2, "重建产品索引 / rebuilding the offer index")
         documents = ctx.store.refit()
         report(1, 2, f"索引 {documents} 个产品，训练反馈权重 / {documents} offers indexed, retraining feedback")
-        model = matching.retrain_feedback(ctx.engine, ctx.clock, store=ctx.store)
+        model = matching.retrain_feedback(UnitOfWork(ctx.engine, ctx.clock), store=ctx.store)
         reason = None if model is None else model.reason
         report(2, 2, f"完成：{documents} 个产品 / done: {documents} offers indexed; feedback: {reason or '-'}")
     return {"documents": documents, "feedback": reason}

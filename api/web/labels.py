@@ -108,3 +108,7 @@ def figure_text(figure: str, value: str) -> str:
     if figure == "on_time_delivery_share":
         return f"{value} = {(Decimal(value) * 100).normalize():f}%"
     return value
+
+
+#: What either side of an intent order is told when it cancels it.
+INTENT_CANCELLED = ("意向订单已撤销", "Intent order cancelled")

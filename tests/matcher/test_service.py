@@ -201,7 +201,7 @@ def test_match_order_stores_ranked_explained_rows_and_is_idempotent(
     order = market.order()
     offers = _three_offers(market)
     assert order.id is not None
-    rows = svc.match_order(engine, market.clock, order.id, store=store)
+    rows = svc.match_order(UnitOfWork(engine, market.clock), None, order.id, store=store)
     assert [r.rank for r in rows] == [1, 2, 3]
     assert {r.offer_id for r in rows} == {o.id for o in offers}
     assert [r.score for r in rows] == sorted((r.score for r in rows), reverse=True)
@@ -227,7 +227,7 @@ def test_match_order_stores_ranked_explained_rows_and_is_idempotent(
         [audit] = s.exec(select(AuditEvent).where(AuditEvent.action == "matched")).all()
         assert (audit.entity_type, audit.entity_id) == ("order", order.id)
 
-    again = svc.match_order(engine, market.clock, order.id, store=store)
+    again = svc.match_order(UnitOfWork(engine, market.clock), None, order.id, store=store)
     assert [(r.id, r.offer_id, r.rank, r.score) for r in again] == [(i, o, k, sc) for i, o, k, sc, _ in first]
     assert stored(engine, order.id) == first
     assert count(engine, OutboxEvent, topic=svc.ORDER_MATCHED) == 1  # the second run wrote nothing
@@ -240,16 +240,16 @@ def test_match_order_drops_rows_that_left_the_top(market: Market, store: OfferIn
     order = market.order()
     offers = _three_offers(market)
     assert order.id is not None
-    rows = svc.match_order(engine, market.clock, order.id, store=store)
+    rows = svc.match_order(UnitOfWork(engine, market.clock), None, order.id, store=store)
     best, *_ = rows
     owner = next(o for o in offers if o.id == best.offer_id)
     mkt.withdraw_offer(market.uow(), Actor(owner.organisation_id, OrgKind.SME), best.offer_id)
     store.index_offer(best.offer_id)
 
-    rows = svc.match_order(engine, market.clock, order.id, store=store)
+    rows = svc.match_order(UnitOfWork(engine, market.clock), None, order.id, store=store)
     assert [r.rank for r in rows] == [1, 2] and best.offer_id not in {r.offer_id for r in rows}
     assert [(o, k) for _, o, k, _, _ in stored(engine, order.id)] == [(r.offer_id, r.rank) for r in rows]
-    top1 = svc.match_order(engine, market.clock, order.id, store=store, top=1)
+    top1 = svc.match_order(UnitOfWork(engine, market.clock), None, order.id, store=store, top=1)
     assert [(r.offer_id, r.rank) for r in top1] == [(rows[0].offer_id, 1)]
     assert len(stored(engine, order.id)) == 1
     assert count(engine, OutboxEvent, topic=svc.ORDER_MATCHED) == 3
@@ -262,15 +262,15 @@ def test_match_order_refuses_closed_missing_and_foreign_orders(
     assert order.id is not None
     _, stranger = make_org(OrgKind.LARGE_FIRM)
     with pytest.raises(NotFound):
-        svc.match_order(engine, market.clock, order.id, store=store, actor=stranger)
+        svc.match_order(UnitOfWork(engine, market.clock), stranger, order.id, store=store)
     with pytest.raises(NotFound):
-        svc.match_order(engine, market.clock, 987_654, store=store)
+        svc.match_order(UnitOfWork(engine, market.clock), None, 987_654, store=store)
     with pytest.raises(InvalidInput):
-        svc.match_order(engine, market.clock, order.id, store=store, top=0)
-    assert svc.match_order(engine, market.clock, order.id, store=store, actor=market.firm) == []
+        svc.match_order(UnitOfWork(engine, market.clock), None, order.id, store=store, top=0)
+    assert svc.match_order(UnitOfWork(engine, market.clock), market.firm, order.id, store=store) == []
     mkt.close_order(market.uow(), market.firm, order.id)
     with pytest.raises(RuleViolation, match="only open orders"):
-        svc.match_order(engine, market.clock, order.id, store=store)
+        svc.match_order(UnitOfWork(engine, market.clock), None, order.id, store=store)
     assert count(engine, OutboxEvent, topic=svc.ORDER_MATCHED) == 0
 
 
@@ -291,7 +291,9 @@ def test_concurrent_matchers_of_one_order_store_one_set_of_rows(
     def run() -> None:
         try:
             barrier.wait()
-            results.append([r.offer_id for r in svc.match_order(engine, market.clock, order_id, store=store)])
+            results.append(
+                [r.offer_id for r in svc.match_order(UnitOfWork(engine, market.clock), None, order_id, store=store)]
+            )
         except BaseException as exc:  # reported below
             errors.append(exc)
 
@@ -358,7 +360,7 @@ def test_near_duplicate_offers_of_one_sme_are_folded(market: Market, store: Offe
     [folding] = [i for i in page.items if i.organisation_id == sme.organisation_id]
     assert {folding.id, *folding.folded} == {v5.id, v6.id} and len(folding.folded) == 1
     assert order.id is not None
-    rows = svc.match_order(engine, market.clock, order.id, store=store)
+    rows = svc.match_order(UnitOfWork(engine, market.clock), None, order.id, store=store)
     assert len(rows) == 2
     assert [r.explanation["folded"] for r in rows if r.offer_id == folding.id] == [folding.folded]
 
@@ -683,7 +685,7 @@ def test_supplier_records_from_signed_and_delivered_deals(
     [doc] = [d for d in store.get().live_documents() if d.id == offer.id]
     assert doc.record == pytest.approx(0.4)
     with pytest.raises(RuleViolation):  # the awarded order is no longer open
-        svc.match_order(engine, market.clock, order.id, store=store)
+        svc.match_order(UnitOfWork(engine, market.clock), None, order.id, store=store)
 
 
 # ------------------------------------------------------------------------------------------------ dense view
@@ -724,12 +726,12 @@ def test_buyer_feedback_becomes_examples_and_a_model_the_store_ranks_with(
     smes = [market.sme(HNTE, district=d) for d in ("海淀园", "昌平园", "海淀园", "亦庄园", "海淀园", "丰台园")]
     for i, sme in enumerate(smes):
         market.offer(sme, title=f"政务大数据治理平台 V{i}", price_min=f"{(i + 1) * 500000}")
-    assert svc.retrain_feedback(engine, market.clock, store=store) is None  # no labels yet: defaults stay
+    assert svc.retrain_feedback(UnitOfWork(engine, market.clock), store=store) is None  # no labels yet: defaults stay
     orders = [market.order(title=f"数字政府大数据平台项目（{n}期）") for n in range(6)]
     n_labels = 0
     for order in orders:
         assert order.id is not None
-        rows = svc.match_order(engine, market.clock, order.id, store=store)
+        rows = svc.match_order(UnitOfWork(engine, market.clock), None, order.id, store=store)
         for row in rows:
             decide = mkt.shortlist if row.explanation["contributions"].get("district") else mkt.reject_offer
             decide(market.uow(), market.firm, order.id, row.offer_id)
@@ -740,7 +742,9 @@ def test_buyer_feedback_becomes_examples_and_a_model_the_store_ranks_with(
     assert {e.label for e in examples} == {0, 1}
     assert sum(e.label for e in examples) == 18  # the three SMEs in the buyer's park were shortlisted
 
-    model = svc.retrain_feedback(engine, market.clock, store=store, min_examples=20, min_per_class=5, min_queries=3)
+    model = svc.retrain_feedback(
+        UnitOfWork(engine, market.clock), store=store, min_examples=20, min_per_class=5, min_queries=3
+    )
     assert model is not None and model.n_examples == 36 and model.n_queries == 6
     assert store.weights == model.effective_weights
     saved = svc.load_feedback_model(store.directory)

@@ -3,23 +3,24 @@ information, disburse exactly once; a refusal shows the page again with its reas
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
-from sqlmodel import Session
 
-from api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
+from api.deps import SettingsDep
+from api.web.pages._forms import BankPost, Post
 from api.web.pages.bank.application import show_application
-from api.web.render import act, field_errors, form_values, redirect
-from api.web.session import BankPage, FormDep, WebUser
+from api.web.render import field_errors, redirect
 from finance import service as fs
 from qianfan.errors import DomainError, InvalidInput
-from qianfan.models import ApplicationStatus
-from qianfan.uow import UnitOfWork
+from qianfan.models import ApplicationStatus, FinanceApplication
 
 router = APIRouter()
+
+T = TypeVar("T")
 
 APPROVE_FIELDS = ("amount", "annual_rate", "note")
 DECISION_FIELDS = (*APPROVE_FIELDS, "reason", "question")
@@ -30,34 +31,38 @@ def _back(application_id: int) -> str:
 
 
 @router.post("/applications/{application_id}/start-review")
-def start_review(application_id: int, user: BankPage, form: FormDep, engine: EngineDep, clock: ClockDep) -> Response:
-    return act(
-        lambda: fs.start_review(UnitOfWork(engine, clock), user.actor, application_id),
-        ok_url=_back(application_id),
-        ok=("已开始审核", "Review started"),
-        back_url=_back(application_id),
-    )
+def start_review(application_id: int, post: BankPost) -> Response:
+    return post.act(fs.start_review, application_id, back=_back(application_id), ok=("已开始审核", "Review started"))
+
+
+def _decide(
+    post: Post,
+    settings: Any,
+    application_id: int,
+    failed: str,
+    values: dict[str, str],
+    run: Callable[[], T],
+    ok: Callable[[T], tuple[str, str]],
+) -> Response:
+    """Run the decision; on success back to the application with *ok* of its result, on a refusal the page again
+    (422) with what was typed, the fields the use case named and its message in both languages."""
+    try:
+        result = run()
+    except DomainError as exc:
+        post.session.rollback()  # read what the refused unit of work left (nothing), not an older snapshot
+        return _refused(post, settings, application_id, exc, values, failed)
+    return redirect(_back(application_id), ("ok", *ok(result)))
 
 
 def _refused(
-    request: Request,
-    user: WebUser,
-    session: Session,
-    settings: Any,
-    clock: Any,
-    application_id: int,
-    exc: DomainError,
-    values: dict[str, str],
-    failed: str,
+    post: Post, settings: Any, application_id: int, exc: DomainError, values: dict[str, str], failed: str
 ) -> Response:
-    """The page again, with what was typed, the fields the use case named and its message in both languages."""
-    session.rollback()  # read what the refused unit of work left (nothing), not an older snapshot
     return show_application(
-        request,
-        user,
-        session,
+        post.request,
+        post.user,
+        post.session,
         settings,
-        clock.now(),
+        post.clock.now(),
         application_id,
         values=values,
         errors=field_errors(exc) if isinstance(exc, InvalidInput) else {},
@@ -89,86 +94,55 @@ def _rate_percent(text: str) -> Decimal | None:
 
 
 @router.post("/applications/{application_id}/approve")
-def approve(
-    application_id: int,
-    request: Request,
-    user: BankPage,
-    form: FormDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    engine: EngineDep,
-    clock: ClockDep,
-) -> Response:
-    values = form_values(form, *APPROVE_FIELDS)
-    try:
+def approve(application_id: int, post: BankPost, settings: SettingsDep) -> Response:
+    values = post.values(*APPROVE_FIELDS)
+
+    def run() -> FinanceApplication:
         data: dict[str, Any] = {"note": values["note"]}
         if values["amount"]:
             data["amount"] = values["amount"]
         rate = _rate_percent(values["annual_rate"])
         if rate is not None:
             data["annual_rate"] = rate
-        app = fs.approve(UnitOfWork(engine, clock), user.actor, application_id, data)
-    except DomainError as exc:
-        return _refused(request, user, session, settings, clock, application_id, exc, values, "approve")
-    if app.status == ApplicationStatus.AWAITING_SECOND_APPROVAL:
-        ok = (
-            "初审已批准：金额达到双人审批标准，待另一位审批人复核",
-            "First approval given: the amount needs a second approver",
-        )
-    else:
-        ok = ("已批准，融资要约已发给企业签署", "Approved: the offer has gone to the SME to sign")
-    return redirect(_back(application_id), ("ok", *ok))
+        return fs.approve(post.uow(), post.user.actor, application_id, data)
+
+    def ok(app: FinanceApplication) -> tuple[str, str]:
+        if app.status == ApplicationStatus.AWAITING_SECOND_APPROVAL:
+            return (
+                "初审已批准：金额达到双人审批标准，待另一位审批人复核",
+                "First approval given: the amount needs a second approver",
+            )
+        return ("已批准，融资要约已发给企业签署", "Approved: the offer has gone to the SME to sign")
+
+    return _decide(post, settings, application_id, "approve", values, run, ok)
+
+
+def _decide_on_text(
+    post: Post, settings: Any, application_id: int, failed: str, field: str, use_case: Any, ok: tuple[str, str]
+) -> Response:
+    """A decision whose one input is a text the bank types (the reason of a rejection, the question to the SME)."""
+    values = post.values(field)
+
+    def run() -> Any:
+        return use_case(post.uow(), post.user.actor, application_id, values[field])
+
+    return _decide(post, settings, application_id, failed, values, run, lambda _: ok)
 
 
 @router.post("/applications/{application_id}/reject")
-def reject(
-    application_id: int,
-    request: Request,
-    user: BankPage,
-    form: FormDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    engine: EngineDep,
-    clock: ClockDep,
-) -> Response:
-    values = form_values(form, "reason")
-    try:
-        fs.reject(UnitOfWork(engine, clock), user.actor, application_id, values["reason"])
-    except DomainError as exc:
-        return _refused(request, user, session, settings, clock, application_id, exc, values, "reject")
-    return redirect(
-        _back(application_id), ("ok", "已拒绝该申请，额度已释放", "Application rejected; the limits are released")
-    )
+def reject(application_id: int, post: BankPost, settings: SettingsDep) -> Response:
+    ok = ("已拒绝该申请，额度已释放", "Application rejected; the limits are released")
+    return _decide_on_text(post, settings, application_id, "reject", "reason", fs.reject, ok)
 
 
 @router.post("/applications/{application_id}/request-info")
-def request_info(
-    application_id: int,
-    request: Request,
-    user: BankPage,
-    form: FormDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    engine: EngineDep,
-    clock: ClockDep,
-) -> Response:
-    values = form_values(form, "question")
-    try:
-        fs.request_info(UnitOfWork(engine, clock), user.actor, application_id, values["question"])
-    except DomainError as exc:
-        return _refused(request, user, session, settings, clock, application_id, exc, values, "request_info")
-    return redirect(
-        _back(application_id),
-        ("ok", "已要求企业补充材料，时钟计入企业一方", "Information requested; the clock now runs on the SME's time"),
-    )
+def request_info(application_id: int, post: BankPost, settings: SettingsDep) -> Response:
+    ok = ("已要求企业补充材料，时钟计入企业一方", "Information requested; the clock now runs on the SME's time")
+    return _decide_on_text(post, settings, application_id, "request_info", "question", fs.request_info, ok)
 
 
 @router.post("/applications/{application_id}/disburse")
-def disburse(application_id: int, user: BankPage, form: FormDep, engine: EngineDep, clock: ClockDep) -> Response:
-    key = form.get("idempotency_key")
-    return act(
-        lambda: fs.disburse(UnitOfWork(engine, clock), user.actor, application_id, key if isinstance(key, str) else ""),
-        ok_url=_back(application_id),
-        ok=("已放款，贷款已生成", "Disbursed: the loan is running"),
-        back_url=_back(application_id),
-    )
+def disburse(application_id: int, post: BankPost) -> Response:
+    key = post.form.get("idempotency_key")
+    ok = ("已放款，贷款已生成", "Disbursed: the loan is running")
+    return post.act(fs.disburse, application_id, key if isinstance(key, str) else "", back=_back(application_id), ok=ok)

@@ -9,26 +9,24 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from api.deps import ClockDep, EngineDep, SessionDep
 from api.routes.lists import PathId
+from api.web.pages._forms import FirmGet, FirmPost, Page
 from api.web.pages.firm._shared import SETTLEMENT_LABELS, firm_page, local_today, org_names, settlement_rows
-from api.web.render import form_values, redirect
-from api.web.session import FirmPage, FormDep, WebUser
+from api.web.render import redirect
+from api.web.session import WebUser
 from finance import service as fs
 from finance import settlement as settlement_rules
 from finance.access import load_contract_for
 from finance.queries.statements import statement_imports_made_by
 from finance.service.settlement import OPEN_CONTRACT
 from market.queries_buyer import contracts_bought_by
-from qianfan.clock import Clock
 from qianfan.errors import DomainError, InvalidInput, NotFound
 from qianfan.models import Contract, ContractStatus
 from qianfan.money import fen_to_yuan, yuan_to_fen
-from qianfan.uow import UnitOfWork
 
 router = APIRouter()
 
@@ -79,16 +77,9 @@ def _own_contract(session: Session, user: WebUser, contract_id: int) -> Contract
     return contract
 
 
-def show_contracts(
-    request: Request,
-    user: WebUser,
-    session: Session,
-    clock: Clock,
-    *,
-    import_error: tuple[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    today = local_today(clock)
+def show_contracts(page: Page, *, import_error: tuple[str, str] | None = None, status_code: int = 200) -> Response:
+    request, user, session = page.request, page.user, page.session
+    today = local_today(page.clock)
     contracts = contracts_bought_by(session, user.actor, limit=CONTRACTS_SHOWN)
     names = org_names(session, {c.supplier_id for c in contracts})
     rows = []
@@ -113,8 +104,8 @@ def show_contracts(
 
 
 @router.get("/contracts")
-def contracts(request: Request, user: FirmPage, session: SessionDep, clock: ClockDep) -> Response:
-    return show_contracts(request, user, session, clock)
+def contracts(page: FirmGet) -> Response:
+    return show_contracts(page)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,19 +122,13 @@ class RefusedForm:
     import_error: tuple[str, str] | None = None
 
 
-def show_contract(
-    request: Request,
-    user: WebUser,
-    session: Session,
-    clock: Clock,
-    contract_id: int,
-    refused: RefusedForm | None = None,
-) -> Response:
+def show_contract(page: Page, contract_id: int, refused: RefusedForm | None = None) -> Response:
     """The contract's settlement and its forms; a refused form comes back (422) with what was typed, its errors and
     a message at its top."""
     shown = refused or RefusedForm()
+    request, user, session = page.request, page.user, page.session
     contract = _own_contract(session, user, contract_id)
-    today = local_today(clock)
+    today = local_today(page.clock)
     view = fs.contract_settlement(session, user.actor, contract_id, today)
     open_ = contract.status in OPEN_CONTRACT  # open to a plan and to payments
     return firm_page(
@@ -171,10 +156,8 @@ def show_contract(
 
 
 @router.get("/contracts/{contract_id}")
-def contract_page(
-    request: Request, contract_id: PathId, user: FirmPage, session: SessionDep, clock: ClockDep
-) -> Response:
-    return show_contract(request, user, session, clock, contract_id)
+def contract_page(contract_id: PathId, page: FirmGet) -> Response:
+    return show_contract(page, contract_id)
 
 
 def _form_field(exc: DomainError, fields: tuple[str, ...], default: str) -> dict[str, tuple[str, str]]:
@@ -229,53 +212,37 @@ def _plan_terms(values: dict[str, str]) -> tuple[list[settlement_rules.PlanTerm]
 
 
 @router.post("/contracts/{contract_id}/plan")
-def set_plan(
-    request: Request,
-    contract_id: PathId,
-    user: FirmPage,
-    form: FormDep,
-    session: SessionDep,
-    engine: EngineDep,
-    clock: ClockDep,
-) -> Response:
-    _own_contract(session, user, contract_id)
-    values = form_values(form, *PLAN_FIELDS)
+def set_plan(contract_id: PathId, post: FirmPost) -> Response:
+    _own_contract(post.session, post.user, contract_id)
+    values = post.values(*PLAN_FIELDS)
     terms, errors = _plan_terms(values)
     if not errors:
         try:
-            fs.set_payment_plan(UnitOfWork(engine, clock), user.actor, contract_id, percentages=terms)
+            fs.set_payment_plan(post.uow(), post.user.actor, contract_id, percentages=terms)
         except DomainError as exc:
             message = ("plan", exc.message_zh, exc.message_en)
-            return show_contract(request, user, session, clock, contract_id, RefusedForm(plan=values, message=message))
+            return show_contract(post, contract_id, RefusedForm(plan=values, message=message))
         return redirect(
             f"/firm/contracts/{contract_id}",
             ("ok", "付款计划已保存，各期到期日见下表", "Payment plan saved; each instalment's due date is below"),
         )
-    return show_contract(request, user, session, clock, contract_id, RefusedForm(plan=values, errors=errors))
+    return show_contract(post, contract_id, RefusedForm(plan=values, errors=errors))
 
 
 @router.post("/contracts/{contract_id}/accept")
-def accept_delivery(
-    request: Request,
-    contract_id: PathId,
-    user: FirmPage,
-    form: FormDep,
-    session: SessionDep,
-    engine: EngineDep,
-    clock: ClockDep,
-) -> Response:
-    _own_contract(session, user, contract_id)
-    values = form_values(form, "accepted_on")
+def accept_delivery(contract_id: PathId, post: FirmPost) -> Response:
+    _own_contract(post.session, post.user, contract_id)
+    values = post.values("accepted_on")
     try:
         accepted_on = date.fromisoformat(values["accepted_on"])
     except ValueError:
         errors = {"accepted_on": ("请填写验收日期", "Give the date the delivery was accepted")}
-        return show_contract(request, user, session, clock, contract_id, RefusedForm(accept=values, errors=errors))
+        return show_contract(post, contract_id, RefusedForm(accept=values, errors=errors))
     try:
-        fs.accept_delivery(UnitOfWork(engine, clock), user.actor, contract_id, accepted_on)
+        fs.accept_delivery(post.uow(), post.user.actor, contract_id, accepted_on)
     except DomainError as exc:
         errors = _form_field(exc, ("accepted_on",), "accepted_on")
-        return show_contract(request, user, session, clock, contract_id, RefusedForm(accept=values, errors=errors))
+        return show_contract(post, contract_id, RefusedForm(accept=values, errors=errors))
     deadline = accepted_on + timedelta(days=settlement_rules.MAX_PAYMENT_DAYS_AFTER_ACCEPTANCE)
     return redirect(
         f"/firm/contracts/{contract_id}",
@@ -289,17 +256,9 @@ def accept_delivery(
 
 
 @router.post("/contracts/{contract_id}/payments")
-def record_payment(
-    request: Request,
-    contract_id: PathId,
-    user: FirmPage,
-    form: FormDep,
-    session: SessionDep,
-    engine: EngineDep,
-    clock: ClockDep,
-) -> Response:
-    _own_contract(session, user, contract_id)
-    values = form_values(form, *PAYMENT_FIELDS)
+def record_payment(contract_id: PathId, post: FirmPost) -> Response:
+    _own_contract(post.session, post.user, contract_id)
+    values = post.values(*PAYMENT_FIELDS)
     errors: dict[str, tuple[str, str]] = {}
     amount_fen = 0
     try:
@@ -314,15 +273,15 @@ def record_payment(
     if not ref:
         errors["reference"] = ("请填写付款的银行流水号或凭证号", "Give the payment's bank reference")
     if errors:
-        return show_contract(request, user, session, clock, contract_id, RefusedForm(pay=values, errors=errors))
+        return show_contract(post, contract_id, RefusedForm(pay=values, errors=errors))
     try:
-        done = fs.record_payment(UnitOfWork(engine, clock), user.actor, contract_id, ref, amount_fen, paid_on)
+        done = fs.record_payment(post.uow(), post.user.actor, contract_id, ref, amount_fen, paid_on)
     except DomainError as exc:
         errors = _form_field(exc, ("amount", "paid_on", "reference"), "amount")
         if isinstance(exc, InvalidInput):
-            return show_contract(request, user, session, clock, contract_id, RefusedForm(pay=values, errors=errors))
+            return show_contract(post, contract_id, RefusedForm(pay=values, errors=errors))
         message = ("pay", exc.message_zh, exc.message_en)
-        return show_contract(request, user, session, clock, contract_id, RefusedForm(pay=values, message=message))
+        return show_contract(post, contract_id, RefusedForm(pay=values, message=message))
     here = f"/firm/contracts/{contract_id}"
     amount = fen_to_yuan(amount_fen)
     if not done.created:

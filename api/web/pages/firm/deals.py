@@ -5,15 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import ClockDep, EngineDep, SessionDep
+from api.deps import SessionDep
 from api.routes.lists import PathId
+from api.web.labels import INTENT_CANCELLED
+from api.web.pages._forms import FirmPost
 from api.web.pages.firm._shared import firm_page, org_names
-from api.web.render import act
-from api.web.session import FirmPage, FormDep
+from api.web.session import FirmPage
 from market import service as marketplace
 from market.queries_buyer import contracts_bought_by, intent_orders_bought_by
 from qianfan.models import IntentStatus
-from qianfan.uow import UnitOfWork
 
 router = APIRouter()
 
@@ -34,20 +34,11 @@ def deals(request: Request, user: FirmPage, session: SessionDep) -> Response:
 
 
 @router.post("/deals/{intent_id}/sign")
-def sign_intent(intent_id: PathId, user: FirmPage, form: FormDep, engine: EngineDep, clock: ClockDep) -> Response:
-    return act(
-        lambda: marketplace.sign_intent_order(UnitOfWork(engine, clock), user.actor, intent_id),
-        ok_url="/firm/deals",
-        ok=("已签署意向订单，合同已生成", "Intent order signed; the contract is in place"),
-        back_url="/firm/deals",
-    )
+def sign_intent(intent_id: PathId, post: FirmPost) -> Response:
+    ok = ("已签署意向订单，合同已生成", "Intent order signed; the contract is in place")
+    return post.act(marketplace.sign_intent_order, intent_id, back="/firm/deals", ok=ok)
 
 
 @router.post("/deals/{intent_id}/cancel")
-def cancel_intent(intent_id: PathId, user: FirmPage, form: FormDep, engine: EngineDep, clock: ClockDep) -> Response:
-    return act(
-        lambda: marketplace.cancel_intent_order(UnitOfWork(engine, clock), user.actor, intent_id),
-        ok_url="/firm/deals",
-        ok=("意向订单已撤销", "Intent order cancelled"),
-        back_url="/firm/deals",
-    )
+def cancel_intent(intent_id: PathId, post: FirmPost) -> Response:
+    return post.act(marketplace.cancel_intent_order, intent_id, back="/firm/deals", ok=INTENT_CANCELLED)

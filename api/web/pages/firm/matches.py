@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 
 from api.deps import ClockDep, EngineDep, SessionDep
 from api.routes.lists import OfferIndexDep, PathId, QualifiedRankQuery, ranked
+from api.web.pages._forms import FirmGet, FirmPost, Page
 from api.web.pages.firm._shared import FEATURES, firm_page, local_today, own_order, refusal
 from api.web.render import act, form_values, redirect
 from api.web.session import FirmPage, FormDep, WebUser
@@ -28,7 +29,6 @@ from market.queries_buyer import (
 )
 from matcher import service as matching
 from qianfan import taxonomy
-from qianfan.clock import Clock
 from qianfan.errors import DomainError, InvalidInput, NotFound
 from qianfan.models import IntentOrder, Offer, Order
 from qianfan.money import fen_to_yuan
@@ -107,9 +107,7 @@ def _filters(request: Request) -> MatchFilters:
     return filters
 
 
-def _rank(
-    engine: Any, clock: Clock, store: Any, user: WebUser, order: Order, filters: MatchFilters
-) -> tuple[list[matching.RankedItem], int]:
+def _rank(page: Page, store: Any, order: Order, filters: MatchFilters) -> tuple[list[matching.RankedItem], int]:
     query = filters.query()
     rank_filters = query.filters(
         max_price_fen=order.budget_fen if filters.within_budget else None, qualifications=query.qualification
@@ -119,25 +117,25 @@ def _rank(
 
     def rank(offset: int, limit: int) -> matching.RankedPage:
         return matching.rank_offers_for_order(
-            engine, clock, order_id, filters=rank_filters, offset=offset, limit=limit, actor=user.actor, store=store
+            page.engine,
+            page.clock,
+            order_id,
+            filters=rank_filters,
+            offset=offset,
+            limit=limit,
+            actor=page.user.actor,
+            store=store,
         )
 
     items, total, _ = ranked(rank, query)
     return items, total
 
 
-def _candidates(
-    session: Session,
-    clock: Clock,
-    user: WebUser,
-    order: Order,
-    items: list[matching.RankedItem],
-    first_rank: int = 1,
-) -> list[Candidate]:
+def _candidates(page: Page, order: Order, items: list[matching.RankedItem], first_rank: int = 1) -> list[Candidate]:
     ids = [item.id for item in items]
     if not ids:
         return []
-    actor = user.actor
+    session, clock, actor = page.session, page.clock, page.user.actor
     assert order.id is not None
     offers = offers_with_suppliers(session, actor, ids)
     org_ids = {offer.organisation_id for offer, _ in offers.values()}
@@ -188,19 +186,12 @@ def _shortlisted(session: Session, user: WebUser, order: Order) -> list[tuple[Of
 
 
 @router.get("/orders/{order_id}")
-def order_page(
-    request: Request,
-    order_id: PathId,
-    user: FirmPage,
-    session: SessionDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    store: OfferIndexDep,
-) -> Response:
+def order_page(order_id: PathId, page: FirmGet, store: OfferIndexDep) -> Response:
+    request, user, session = page.request, page.user, page.session
     order = own_order(session, user, order_id)
     filters = _filters(request)
-    items, total = _rank(engine, clock, store, user, order, filters)
-    candidates = _candidates(session, clock, user, order, items)
+    items, total = _rank(page, store, order, filters)
+    candidates = _candidates(page, order, items)
     return firm_page(
         request,
         "order.html",
@@ -214,16 +205,9 @@ def order_page(
 
 
 @router.get("/orders/{order_id}/compare")
-def compare(
-    request: Request,
-    order_id: PathId,
-    user: FirmPage,
-    session: SessionDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    store: OfferIndexDep,
-) -> Response:
-    order = own_order(session, user, order_id)
+def compare(order_id: PathId, page: FirmGet, store: OfferIndexDep) -> Response:
+    request, user = page.request, page.user
+    order = own_order(page.session, user, order_id)
     wanted: list[int] = []
     for raw in request.query_params.getlist("offer"):
         if raw.isdigit() and int(raw) not in wanted:
@@ -233,7 +217,7 @@ def compare(
             f"/firm/orders/{order_id}",
             ("error", "请勾选2至4家供应商再进行对比", "Tick two to four suppliers to compare them side by side"),
         )
-    items, _ = _rank(engine, clock, store, user, order, MatchFilters(min_score="0"))
+    items, _ = _rank(page, store, order, MatchFilters(min_score="0"))
     by_id = {item.id: (rank, item) for rank, item in enumerate(items, 1)}
     missing = [i for i in wanted if i not in by_id]
     if missing:
@@ -241,7 +225,7 @@ def compare(
     columns: list[Candidate] = []
     for offer_id in wanted:
         rank, item = by_id[offer_id]
-        columns.extend(_candidates(session, clock, user, order, [item], rank))
+        columns.extend(_candidates(page, order, [item], rank))
     feature_names = [name for name in FEATURES if any(name in by_id[i][1].contributions for i in wanted)]
     contributions = {offer_id: dict(by_id[offer_id][1].contributions) for offer_id in wanted}
     return firm_page(
@@ -330,22 +314,14 @@ def propose_page(request: Request, order_id: PathId, offer_id: PathId, user: Fir
 
 
 @router.post("/orders/{order_id}/propose/{offer_id}")
-def propose(
-    request: Request,
-    order_id: PathId,
-    offer_id: PathId,
-    user: FirmPage,
-    form: FormDep,
-    session: SessionDep,
-    engine: EngineDep,
-    clock: ClockDep,
-) -> Response:
-    order = own_order(session, user, order_id)
-    offer, supplier = shortlisted_offer(session, user.actor, order_id, offer_id)
-    values = form_values(form, *INTENT_FIELDS)
+def propose(order_id: PathId, offer_id: PathId, post: FirmPost) -> Response:
+    request, user = post.request, post.user
+    order = own_order(post.session, user, order_id)
+    offer, supplier = shortlisted_offer(post.session, user.actor, order_id, offer_id)
+    values = post.values(*INTENT_FIELDS)
     try:
         intent = marketplace.propose_intent_order(
-            UnitOfWork(engine, clock), user.actor, {"order_id": order_id, "offer_id": offer_id, **values}
+            post.uow(), user.actor, {"order_id": order_id, "offer_id": offer_id, **values}
         )
     except DomainError as exc:
         errors, message = refusal(exc)

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 
 from api.deps import ClockDep, EngineDep, SessionDep
 from api.routes.lists import PathId
+from api.web.pages._forms import FirmPost
 from api.web.pages.firm._shared import STATES, firm_page, own_order, refusal
 from api.web.render import act, form_values, redirect
 from api.web.session import FirmPage, FormDep, WebUser
@@ -128,22 +129,15 @@ def edit_order_page(request: Request, order_id: PathId, user: FirmPage, session:
 
 
 @router.post("/orders/{order_id}/edit")
-def edit_order(
-    request: Request,
-    order_id: PathId,
-    user: FirmPage,
-    form: FormDep,
-    session: SessionDep,
-    engine: EngineDep,
-    clock: ClockDep,
-) -> Response:
-    order = own_order(session, user, order_id)
-    values = _order_values(form)
-    values["version"] = form_values(form, "version")["version"]
+def edit_order(order_id: PathId, post: FirmPost) -> Response:
+    request, user = post.request, post.user
+    order = own_order(post.session, user, order_id)
+    values = _order_values(post.form)
+    values["version"] = post.values("version")["version"]
     changes = {k: v for k, v in values.items() if k not in ("kind", "version")}
     try:
         version = int(values["version"]) if values["version"] else None
-        marketplace.edit_order(UnitOfWork(engine, clock), user.actor, order_id, changes, version)
+        marketplace.edit_order(post.uow(), user.actor, order_id, changes, version)
     except ValueError:
         return redirect(f"/firm/orders/{order_id}/edit", ("error", "表单版本无效，请重新打开", "Reload the form"))
     except DomainError as exc:

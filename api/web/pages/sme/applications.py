@@ -9,13 +9,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from accounts.queries import organisation_by_id
-from api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
+from api.deps import ClockDep, SessionDep, SettingsDep
 from api.web import labels
+from api.web.pages._forms import SmePost
 from api.web.pages.sme._shared import (
     APPLICATION_NAMES,
 )
-from api.web.render import act, form_values, redirect, render
-from api.web.session import FormDep, SmePage
+from api.web.render import redirect, render
+from api.web.session import SmePage
 from finance import service as fs
 from finance.queries.applications import application_file
 from finance.queries.loans import payoff
@@ -25,7 +26,6 @@ from finance.states import BEFORE_SIGNATURE_STATES
 from qianfan.clock import to_local
 from qianfan.models import FinanceKind, LoanStatus
 from qianfan.money import fen_to_yuan
-from qianfan.uow import UnitOfWork
 
 router = APIRouter()
 
@@ -86,60 +86,39 @@ def application_page(
     return render(request, "sme/application.html", context, user=user)
 
 
+def _here(application_id: int) -> str:
+    return f"/sme/finance/{application_id}"
+
+
 @router.post("/finance/{application_id}/info")
-def provide_info(application_id: int, user: SmePage, form: FormDep, engine: EngineDep, clock: ClockDep) -> Response:
-    answer = form_values(form, "answer")["answer"]
-    here = f"/sme/finance/{application_id}"
-    return act(
-        lambda: fs.provide_info(UnitOfWork(engine, clock), user.actor, application_id, answer),
-        ok_url=here,
-        ok=("材料已补充，银行继续审核", "Information sent; the bank continues its review"),
-        back_url=here,
-    )
+def provide_info(application_id: int, post: SmePost) -> Response:
+    answer = post.values("answer")["answer"]
+    ok = ("材料已补充，银行继续审核", "Information sent; the bank continues its review")
+    return post.act(fs.provide_info, application_id, answer, back=_here(application_id), ok=ok)
 
 
 @router.post("/finance/{application_id}/sign")
-def sign_offer(application_id: int, user: SmePage, form: FormDep, engine: EngineDep, clock: ClockDep) -> Response:
-    terms_hash = form_values(form, "terms_hash")["terms_hash"]
-    here = f"/sme/finance/{application_id}"
-    return act(
-        lambda: fs.sign_offer(UnitOfWork(engine, clock), user.actor, application_id, terms_hash),
-        ok_url=here,
-        ok=("已签署融资要约，等待银行放款", "Offer signed; waiting for the bank to disburse"),
-        back_url=here,
-    )
+def sign_offer(application_id: int, post: SmePost) -> Response:
+    terms_hash = post.values("terms_hash")["terms_hash"]
+    ok = ("已签署融资要约，等待银行放款", "Offer signed; waiting for the bank to disburse")
+    return post.act(fs.sign_offer, application_id, terms_hash, back=_here(application_id), ok=ok)
 
 
 @router.post("/finance/{application_id}/repay")
-def repay_loan(
-    application_id: int, user: SmePage, form: FormDep, session: SessionDep, engine: EngineDep, clock: ClockDep
-) -> Response:
+def repay_loan(application_id: int, post: SmePost) -> Response:
     """Repay the loan of a contract-finance application or a drawdown (once per rendered form's key)."""
-    loan = application_file(session, user.actor, application_id).loan  # another SME's application is not found
-    here = f"/sme/finance/{application_id}"
+    loan = application_file(post.session, post.user.actor, application_id).loan  # another SME's: not found
+    here = _here(application_id)
     if loan is None or loan.id is None:
         return redirect(here, ("error", "该申请尚未放款，没有可还的贷款", "Nothing is lent on this application yet"))
-    values = form_values(form, "amount", "idempotency_key")
+    values = post.values("amount", "idempotency_key")
     loan_id = loan.id
-    session.rollback()  # the use case writes in its own unit of work
-    return act(
-        lambda: fs.repay_loan(
-            UnitOfWork(engine, clock), user.actor, loan_id, values["amount"], values["idempotency_key"]
-        ),
-        ok_url=here,
-        ok=("还款已入账", "Repayment recorded"),
-        back_url=here,
-    )
+    post.session.rollback()  # the use case writes in its own unit of work
+    ok = ("还款已入账", "Repayment recorded")
+    return post.act(fs.repay_loan, loan_id, values["amount"], values["idempotency_key"], back=here, ok=ok)
 
 
 @router.post("/finance/{application_id}/withdraw")
-def withdraw_application(
-    application_id: int, user: SmePage, form: FormDep, engine: EngineDep, clock: ClockDep
-) -> Response:
-    here = f"/sme/finance/{application_id}"
-    return act(
-        lambda: fs.withdraw(UnitOfWork(engine, clock), user.actor, application_id),
-        ok_url=here,
-        ok=("申请已撤回，额度已释放", "Application withdrawn; the limits are released"),
-        back_url=here,
-    )
+def withdraw_application(application_id: int, post: SmePost) -> Response:
+    ok = ("申请已撤回，额度已释放", "Application withdrawn; the limits are released")
+    return post.act(fs.withdraw, application_id, back=_here(application_id), ok=ok)

@@ -6,12 +6,12 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from api.deps import ClockDep, EngineDep, SessionDep
 from api.web import labels
+from api.web.pages._forms import Page, SmeGet, SmePost
 from api.web.pages.firm import SETTLEMENT_LABELS, settlement_rows
 from api.web.pages.sme._shared import (
     APPLICATION_NAMES,
@@ -21,15 +21,15 @@ from api.web.pages.sme._shared import (
     org_names,
     plain_yuan,
 )
-from api.web.render import form_values, redirect, render
-from api.web.session import FormDep, SmePage, WebUser
+from api.web.render import redirect, render
+from api.web.session import WebUser
 from finance import service as fs
 from finance.access import load_contract_for
 from finance.limits import BindingConstraint
 from finance.queries.applications import contract_finance_applications, live_application_on_contract
 from finance.queries.loans import contract_loans
 from finance.queries.products import contract_products_for_buyer, product_for
-from qianfan.clock import Clock, to_local
+from qianfan.clock import to_local
 from qianfan.errors import InvalidInput
 from qianfan.models import BankProduct, ContractStatus, FinanceKind
 from qianfan.uow import UnitOfWork
@@ -73,18 +73,11 @@ def _contract_quote_view(
 
 
 def _contract_page(
-    request: Request,
-    user: WebUser,
-    session: Session,
-    engine: Any,
-    clock: Clock,
-    contract_id: int,
-    *,
-    product_id: int | None = None,
-    state: FormState | None = None,
+    page: Page, contract_id: int, *, product_id: int | None = None, state: FormState | None = None
 ) -> Response:
     """The contract's settlement and its finance form at the chosen product's bank; without a *state* (the form
     after a refusal) the amount offered is the live maximum."""
+    user, session, engine, clock = page.user, page.session, page.engine, page.clock
     contract = load_contract_for(session, user.actor, contract_id)
     view = fs.contract_settlement(session, user.actor, contract_id, to_local(clock.now()).date())
     live = live_application_on_contract(session, user.actor, contract_id)
@@ -125,7 +118,7 @@ def _contract_page(
         "status_names": APPLICATION_NAMES,
         "loan_names": labels.LOAN_STATES,
     }
-    return render(request, "sme/contract.html", context, user=user, status_code=state.status_code)
+    return render(page.request, "sme/contract.html", context, user=user, status_code=state.status_code)
 
 
 def percent_text(rate: Any) -> str:
@@ -134,35 +127,20 @@ def percent_text(rate: Any) -> str:
 
 
 @router.get("/contracts/{contract_id}")
-def contract_page(
-    contract_id: int,
-    request: Request,
-    user: SmePage,
-    session: SessionDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    product: int | None = None,
-) -> Response:
+def contract_page(contract_id: int, page: SmeGet, product: int | None = None) -> Response:
     """The settlement of a contract the SME supplies under (read-only: the plan, the payments, what is overdue and
     whether the buyer is late under the 60-day rule), its contract finance — the live maximum at a chosen bank and
     the application form before delivery, or the live application — and the waterfall of every buyer payment that
     repaid the contract loan.  Any other contract is a 404 page."""
-    return _contract_page(request, user, session, engine, clock, contract_id, product_id=product)
+    return _contract_page(page, contract_id, product_id=product)
 
 
 @router.post("/contracts/{contract_id}/finance")
-def apply_contract_finance(
-    contract_id: int,
-    request: Request,
-    user: SmePage,
-    form: FormDep,
-    session: SessionDep,
-    engine: EngineDep,
-    clock: ClockDep,
-) -> Response:
+def apply_contract_finance(contract_id: int, post: SmePost) -> Response:
     """Apply for contract (order) finance → :func:`fs.apply_for_contract_finance` (idempotent on the form's key)."""
+    user, session = post.user, post.session
     load_contract_for(session, user.actor, contract_id)  # another's contract is not found
-    values = form_values(form, "product", "amount", "key")
+    values = post.values("product", "amount", "key")
     product_id = int(values["product"]) if values["product"].isdigit() and len(values["product"]) < 12 else None
     product = product_for(session, user.actor, product_id) if product_id else None
     try:
@@ -173,7 +151,7 @@ def apply_contract_finance(
                 detail=[{"field": "product", "message": "请选择银行", "message_en": "Choose a bank"}],
             )
         app = fs.apply_for_contract_finance(
-            UnitOfWork(engine, clock),
+            post.uow(),
             user.actor,
             {
                 "contract_id": contract_id,
@@ -186,7 +164,7 @@ def apply_contract_finance(
     except FormRefusal as exc:
         session.rollback()
         state = FormState.limited({"amount": values["amount"]}, exc)
-        return _contract_page(request, user, session, engine, clock, contract_id, product_id=product_id, state=state)
+        return _contract_page(post, contract_id, product_id=product_id, state=state)
     return redirect(
         f"/sme/finance/{app.id}",
         (

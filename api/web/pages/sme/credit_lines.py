@@ -7,20 +7,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
-from sqlmodel import Session
 
-from api.deps import ClockDep, EngineDep, SessionDep
 from api.web import labels
+from api.web.pages._forms import Page, SmeGet, SmePost
 from api.web.pages.sme._shared import (
     APPLICATION_NAMES,
     FormRefusal,
     FormState,
     org_names,
 )
-from api.web.render import form_values, redirect, render
-from api.web.session import FormDep, SmePage, WebUser
+from api.web.render import redirect, render
 from finance import service as fs
 from finance.access import load_sme_credit_line_for
 from finance.limits import add_months
@@ -28,9 +26,8 @@ from finance.queries.applications import LATEST_ID_FIRST, ApplicationFilter, app
 from finance.queries.credit_lines import sme_credit_line_list
 from finance.queries.products import active_products_by_bank
 from finance.states import OPEN_APPLICATION_STATES
-from qianfan.clock import Clock, to_local
+from qianfan.clock import to_local
 from qianfan.models import BankProduct, FinanceApplication, FinanceKind, SmeCreditLine, SmeLineStatus
-from qianfan.uow import UnitOfWork
 
 router = APIRouter()
 
@@ -72,18 +69,11 @@ class LineView:
         return min(tenor, self.line.expires_on) if self.line.expires_on else tenor
 
 
-def _credit_lines_page(
-    request: Request,
-    user: WebUser,
-    session: Session,
-    clock: Clock,
-    *,
-    line_id: int | None = None,
-    state: FormState | None = None,
-) -> Response:
+def _credit_lines_page(page: Page, *, line_id: int | None = None, state: FormState | None = None) -> Response:
     """The SME's lines; *state* is the drawdown form of line *line_id* after a refusal."""
+    user, session = page.user, page.session
     state = state or FormState()
-    today = to_local(clock.now()).date()
+    today = to_local(page.clock.now()).date()
     lines = sme_credit_line_list(session, user.actor)
     names = org_names(session, [x.bank_id for x in lines])
     products = active_products_by_bank(session, user.actor, {x.bank_id for x in lines}, FinanceKind.CREDIT_LINE)
@@ -123,29 +113,22 @@ def _credit_lines_page(
         "key": uuid.uuid4().hex,
         "today": today,
     }
-    return render(request, "sme/credit_lines.html", context, user=user, status_code=state.status_code)
+    return render(page.request, "sme/credit_lines.html", context, user=user, status_code=state.status_code)
 
 
 @router.get("/credit-lines")
-def credit_lines_page(request: Request, user: SmePage, session: SessionDep, clock: ClockDep) -> Response:
+def credit_lines_page(page: SmeGet) -> Response:
     """The SME's revolving lines at each bank (limit, used, available, expiry, status) with a drawdown form on each
     usable line; without one, the platform's suggestion for the SME itself and every reason behind it."""
-    return _credit_lines_page(request, user, session, clock)
+    return _credit_lines_page(page)
 
 
 @router.post("/credit-lines/{line_id}/drawdown")
-def draw_down(
-    line_id: int,
-    request: Request,
-    user: SmePage,
-    form: FormDep,
-    session: SessionDep,
-    engine: EngineDep,
-    clock: ClockDep,
-) -> Response:
+def draw_down(line_id: int, post: SmePost) -> Response:
     """Draw on a line → :func:`fs.apply_for_drawdown` (idempotent on the form's key); another SME's line is 404."""
+    user, session = post.user, post.session
     load_sme_credit_line_for(session, user.actor, line_id)  # another SME's line is not found
-    values = form_values(form, *DRAWDOWN_FIELDS)
+    values = post.values(*DRAWDOWN_FIELDS)
     data: dict[str, Any] = {
         "line_id": line_id,
         "amount": values["amount"],
@@ -155,11 +138,11 @@ def draw_down(
     if values["product"].isdigit() and len(values["product"]) < 12:
         data["product_id"] = int(values["product"])
     try:
-        app = fs.apply_for_drawdown(UnitOfWork(engine, clock), user.actor, data)
+        app = fs.apply_for_drawdown(post.uow(), user.actor, data)
     except FormRefusal as exc:
         session.rollback()
         state = FormState.limited(values, exc)
-        return _credit_lines_page(request, user, session, clock, line_id=line_id, state=state)
+        return _credit_lines_page(post, line_id=line_id, state=state)
     return redirect(
         f"/sme/finance/{app.id}",
         ("ok", "支用申请已提交，48小时计时开始", "Drawdown submitted; the 48-hour clock has started"),

@@ -5,17 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import ClockDep, EngineDep, SessionDep
+from api.deps import SessionDep
+from api.web.labels import INTENT_CANCELLED
+from api.web.pages._forms import SmePost
 from api.web.pages.sme._shared import (
     INTENT_NAMES,
     org_names,
 )
-from api.web.render import act, render
-from api.web.session import FormDep, SmePage
+from api.web.render import render
+from api.web.session import SmePage
 from finance.queries.receivables import registered_face_by_contract
 from market import service as marketplace
 from market.queries import contracts_supplied_by, intent_orders_for
-from qianfan.uow import UnitOfWork
 
 router = APIRouter()
 
@@ -39,23 +40,18 @@ def deals_page(request: Request, user: SmePage, session: SessionDep) -> Response
 
 
 @router.post("/deals/{intent_id}/sign")
-def sign_intent(intent_id: int, user: SmePage, form: FormDep, engine: EngineDep, clock: ClockDep) -> Response:
-    return act(
-        lambda: marketplace.sign_intent_order(UnitOfWork(engine, clock), user.actor, intent_id),
-        ok_url="/sme/deals",
+def sign_intent(intent_id: int, post: SmePost) -> Response:
+    return post.act(
+        marketplace.sign_intent_order,
+        intent_id,
+        back="/sme/deals",
         ok=(
             "已签署，合同已生成；交付后可登记应收账款",
             "Signed: the contract exists; after delivery, register the receivable",
         ),
-        back_url="/sme/deals",
     )
 
 
 @router.post("/deals/{intent_id}/cancel")
-def cancel_intent(intent_id: int, user: SmePage, form: FormDep, engine: EngineDep, clock: ClockDep) -> Response:
-    return act(
-        lambda: marketplace.cancel_intent_order(UnitOfWork(engine, clock), user.actor, intent_id),
-        ok_url="/sme/deals",
-        ok=("意向订单已撤销", "Intent order cancelled"),
-        back_url="/sme/deals",
-    )
+def cancel_intent(intent_id: int, post: SmePost) -> Response:
+    return post.act(marketplace.cancel_intent_order, intent_id, back="/sme/deals", ok=INTENT_CANCELLED)

@@ -6,19 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from accounts.queries import organisation_by_id
-from api.deps import ClockDep, EngineDep, SessionDep
 from api.routes.lists import OfferIndexDep
+from api.web.pages._forms import Page, SmeGet, SmePost
 from api.web.pages.sme._shared import (
     INTENT_NAMES,
     FormRefusal,
     FormState,
 )
-from api.web.render import act, form_values, redirect, render
-from api.web.session import FormDep, SmePage
+from api.web.render import redirect, render
 from market import service as marketplace
 from market.access import load_offer_for, load_order_for
 from market.queries import interests_on_order_for, offers_of, orders_with_buyers, supplier_intent_orders_on
@@ -32,7 +31,6 @@ from qianfan.models import (
     Offer,
     OrderStatus,
 )
-from qianfan.uow import UnitOfWork
 
 router = APIRouter()
 
@@ -79,22 +77,16 @@ def _reasons(item: matching.RankedItem) -> list[tuple[str, str, float]]:
     return out
 
 
-def _ranked_for_offer(
-    engine: Any, clock: Any, user: Any, offer_id: int, limit: int, store: OfferIndexStore
-) -> list[matching.RankedItem]:
-    return matching.rank_orders_for_offer(engine, clock, offer_id, limit=limit, actor=user.actor, store=store).items
+def _ranked_for_offer(page: Page, offer_id: int, limit: int, store: OfferIndexStore) -> list[matching.RankedItem]:
+    ranked = matching.rank_orders_for_offer(
+        page.engine, page.clock, offer_id, limit=limit, actor=page.user.actor, store=store
+    )
+    return ranked.items
 
 
 @router.get("/matches")
-def matches_page(
-    request: Request,
-    user: SmePage,
-    session: SessionDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    store: OfferIndexDep,
-    offer: int | None = None,
-) -> Response:
+def matches_page(page: SmeGet, store: OfferIndexDep, offer: int | None = None) -> Response:
+    user, session = page.user, page.session
     offers = offers_of(session, user.organisation_id, active_only=True)
     chosen = [o for o in offers if offer is None or o.id == offer]
     if offer is not None and not chosen:
@@ -102,7 +94,7 @@ def matches_page(
     found: list[tuple[matching.RankedItem, Offer]] = []
     for o in chosen:
         assert o.id is not None
-        found += [(item, o) for item in _ranked_for_offer(engine, clock, user, o.id, MATCHES_PER_OFFER, store)]
+        found += [(item, o) for item in _ranked_for_offer(page, o.id, MATCHES_PER_OFFER, store)]
     found.sort(key=lambda pair: -pair[0].score)
     found = found[:MATCHES_SHOWN]
     # The same read as the API's ranked orders of an offer (GET /api/v1/offers/{id}/matches).
@@ -121,21 +113,13 @@ def matches_page(
         "chosen": offer,
         "buyers": buyers,
     }
-    return render(request, "sme/matches.html", context, user=user)
+    return render(page.request, "sme/matches.html", context, user=user)
 
 
-def _order_page(
-    request: Request,
-    user: SmePage,
-    session: SessionDep,
-    engine: Any,
-    clock: Any,
-    order_id: int,
-    store: OfferIndexStore,
-    state: FormState | None = None,
-) -> Response:
+def _order_page(page: Page, order_id: int, store: OfferIndexStore, state: FormState | None = None) -> Response:
     """An open order as the SME sees it: how each of its offers matches it, its interest and intent orders, and
     the form to propose one (*state*: the form after a refusal)."""
+    user, session = page.user, page.session
     state = state or FormState()
     order = load_order_for(session, user.actor, order_id)
     buyer = organisation_by_id(session, order.organisation_id)
@@ -144,7 +128,7 @@ def _order_page(
     if order.status == OrderStatus.OPEN:
         for o in offers:
             assert o.id is not None
-            for item in _ranked_for_offer(engine, clock, user, o.id, matching.MAX_PAGE, store):
+            for item in _ranked_for_offer(page, o.id, matching.MAX_PAGE, store):
                 if item.id == order_id:
                     mine.append({"offer": o, "item": item, "reasons": _reasons(item)})
         mine.sort(key=lambda m: -m["item"].score)
@@ -168,53 +152,30 @@ def _order_page(
         "interest_names": INTEREST_NAMES,
         "intent_names": INTENT_NAMES,
     }
-    return render(request, "sme/order.html", context, user=user, status_code=state.status_code)
+    return render(page.request, "sme/order.html", context, user=user, status_code=state.status_code)
 
 
 @router.get("/orders/{order_id}")
-def order_page(
-    order_id: int,
-    request: Request,
-    user: SmePage,
-    session: SessionDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    store: OfferIndexDep,
-) -> Response:
-    return _order_page(request, user, session, engine, clock, order_id, store)
+def order_page(order_id: int, page: SmeGet, store: OfferIndexDep) -> Response:
+    return _order_page(page, order_id, store)
 
 
 @router.post("/orders/{order_id}/interest")
-def express_interest(order_id: int, user: SmePage, form: FormDep, engine: EngineDep, clock: ClockDep) -> Response:
-    values = form_values(form, "offer_id", "note")
+def express_interest(order_id: int, post: SmePost) -> Response:
+    values = post.values("offer_id", "note")
     back = f"/sme/orders/{order_id}"
     if not values["offer_id"].isdigit():
         return redirect(back, ("error", "请选择用于响应的产品", "Choose the offer to respond with"))
-    return act(
-        lambda: marketplace.express_interest(
-            UnitOfWork(engine, clock), user.actor, order_id, int(values["offer_id"]), values["note"]
-        ),
-        ok_url=back,
-        ok=(
-            "已向买方表达意向，买方入围后可发起意向订单",
-            "Interest sent; once the buyer shortlists you, propose an intent order",
-        ),
-        back_url=back,
+    ok = (
+        "已向买方表达意向，买方入围后可发起意向订单",
+        "Interest sent; once the buyer shortlists you, propose an intent order",
     )
+    return post.act(marketplace.express_interest, order_id, int(values["offer_id"]), values["note"], back=back, ok=ok)
 
 
 @router.post("/orders/{order_id}/propose")
-def propose_intent(
-    order_id: int,
-    request: Request,
-    user: SmePage,
-    form: FormDep,
-    session: SessionDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    store: OfferIndexDep,
-) -> Response:
-    values = form_values(form, "offer_id", "amount", "delivery_due", "terms")
+def propose_intent(order_id: int, post: SmePost, store: OfferIndexDep) -> Response:
+    values = post.values("offer_id", "amount", "delivery_due", "terms")
     data = {
         "order_id": order_id,
         "offer_id": values["offer_id"] or None,
@@ -223,9 +184,9 @@ def propose_intent(
         "terms": values["terms"],
     }
     try:
-        intent = marketplace.propose_intent_order(UnitOfWork(engine, clock), user.actor, data)
+        intent = marketplace.propose_intent_order(post.uow(), post.user.actor, data)
     except FormRefusal as exc:
-        return _order_page(request, user, session, engine, clock, order_id, store, FormState.refused(values, exc))
+        return _order_page(post, order_id, store, FormState.refused(values, exc))
     return redirect(
         "/sme/deals",
         (

@@ -9,12 +9,13 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from api.deps import ClockDep, EngineDep, SessionDep
+from api.web.pages._forms import SmePost
 from api.web.pages.sme._shared import (
     FormRefusal,
     FormState,
     plain_yuan,
 )
-from api.web.render import act, form_values, redirect, render
+from api.web.render import form_values, redirect, render
 from api.web.session import FormDep, SmePage
 from market import offer_import
 from market import service as marketplace
@@ -133,10 +134,6 @@ def save_offer(
 
 
 @router.post("/offers/{offer_id}/withdraw")
-def withdraw_offer(offer_id: int, user: SmePage, form: FormDep, engine: EngineDep, clock: ClockDep) -> Response:
-    return act(
-        lambda: marketplace.withdraw_offer(UnitOfWork(engine, clock), user.actor, offer_id),
-        ok_url="/sme/offers",
-        ok=("已下架，不再参与匹配", "Withdrawn; it is no longer matched"),
-        back_url="/sme/offers",
-    )
+def withdraw_offer(offer_id: int, post: SmePost) -> Response:
+    ok = ("已下架，不再参与匹配", "Withdrawn; it is no longer matched")
+    return post.act(marketplace.withdraw_offer, offer_id, back="/sme/offers", ok=ok)

@@ -10,14 +10,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from api.deps import ClockDep, EngineDep, SessionDep
+from api.deps import SessionDep
 from api.routes.lists import PathId
+from api.web.pages._forms import SmePost
 from api.web.pages.sme._shared import org_names
-from api.web.render import act, form_values, redirect, render
-from api.web.session import FormDep, SmePage
+from api.web.render import redirect, render
+from api.web.session import SmePage
 from finance import service as fs
 from finance.service.record_access import GRANTERS
-from qianfan.uow import UnitOfWork
 
 router = APIRouter()
 
@@ -42,28 +42,20 @@ def _bank_name(session: Session, bank_id: int) -> str:
 
 
 @router.post("/record-access")
-def grant(user: SmePage, form: FormDep, session: SessionDep, engine: EngineDep, clock: ClockDep) -> Response:
+def grant(post: SmePost) -> Response:
     """Grant the chosen bank access → :func:`fs.grant_record_access` (idempotent for a bank already granted)."""
-    raw = form_values(form, "bank_id")["bank_id"]
+    raw = post.values("bank_id")["bank_id"]
     if not raw.isdigit() or len(raw) > 12:
         return redirect(PAGE, ("error", "请选择要授权的银行", "Choose the bank to grant access"))
     bank_id = int(raw)
-    name = _bank_name(session, bank_id)
-    return act(
-        lambda: fs.grant_record_access(UnitOfWork(engine, clock), user.actor, bank_id),
-        ok_url=PAGE,
-        ok=(f"已授权{name}查询本企业平台记录", f"{name} may now read your platform record"),
-        back_url=PAGE,
-    )
+    name = _bank_name(post.session, bank_id)
+    ok = (f"已授权{name}查询本企业平台记录", f"{name} may now read your platform record")
+    return post.act(fs.grant_record_access, bank_id, back=PAGE, ok=ok)
 
 
 @router.post("/record-access/{bank_id}/revoke")
-def revoke(bank_id: PathId, user: SmePage, session: SessionDep, engine: EngineDep, clock: ClockDep) -> Response:
+def revoke(bank_id: PathId, post: SmePost) -> Response:
     """Take a bank's access back → :func:`fs.revoke_record_access`; a bank without a live grant is an error message."""
-    name = _bank_name(session, bank_id)
-    return act(
-        lambda: fs.revoke_record_access(UnitOfWork(engine, clock), user.actor, bank_id),
-        ok_url=PAGE,
-        ok=(f"已撤销{name}的查询授权", f"{name}'s access is revoked"),
-        back_url=PAGE,
-    )
+    name = _bank_name(post.session, bank_id)
+    ok = (f"已撤销{name}的查询授权", f"{name}'s access is revoked")
+    return post.act(fs.revoke_record_access, bank_id, back=PAGE, ok=ok)
