@@ -66,7 +66,7 @@ from sqlmodel import Session, col, select
 from accounts import organisations as orgs
 from finance import service as fs
 from finance import sla
-from finance.service.common import OPEN_STATES
+from finance.states import OPEN_APPLICATION_STATES
 from qianfan.actors import Actor
 from qianfan.clock import SHANGHAI, FrozenClock, to_local
 from qianfan.creditcode import ALPHABET, make_credit_code
@@ -643,7 +643,7 @@ def figures(sim: Simulation, stopped: datetime) -> dict[str, Any]:
             counts[1] += 1
     submitted = len(rows)
     rejected = status[ApplicationStatus.REJECTED.value]
-    open_at_end = sum(status[s.value] for s in OPEN_STATES)
+    open_at_end = sum(status[s.value] for s in OPEN_APPLICATION_STATES)
     not_rejected = submitted - rejected
     # breach_party is set only when the 48 hours are exceeded (finance.service.common.record_breach); sla_status
     # "breached" alone may be a stage budget overrun (see the report of the run).

@@ -17,6 +17,7 @@ from pydantic import Field
 from finance import sla
 from finance.schemas.common import RateString, rate_string, seconds
 from finance.service import common
+from finance.states import OPEN_APPLICATION_STATES
 from qianfan.clock import to_local
 from qianfan.models import (
     ApplicationStatus,
@@ -45,7 +46,7 @@ class QuotePublic(PublicModel):
 
 def application_sla_status(app: FinanceApplication, now: datetime) -> str:
     """The flag now for an open application (the sweep stores it only every minute); the stored one once it ended."""
-    if app.status in common.OPEN_STATES and app.stage is not None:
+    if app.status in OPEN_APPLICATION_STATES and app.stage is not None:
         return common.sla_flag(app, now).value
     return app.sla_status
 

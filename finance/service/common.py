@@ -43,9 +43,6 @@ from qianfan.money import yuan_to_fen
 from qianfan.rows import load_row
 from qianfan.uow import UnitOfWork
 
-#: The open application states, named in the state machine (kept under this name for api/finance_schemas.py
-#: and bench/finance_sim.py until they import ``finance.states.OPEN_APPLICATION_STATES``).
-OPEN_STATES = frozenset(OPEN_APPLICATION_STATES)
 APP = "finance_application"  # the audit topic of an application
 REVIEW_ROLES = frozenset({UserRole.ADMIN, UserRole.REVIEWER, UserRole.APPROVER})
 SECOND_APPROVER_ROLES = frozenset({UserRole.ADMIN, UserRole.APPROVER})

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from finance import ledger, limits, pricing, sla
 from finance.service import common
 from finance.service.common import APP
-from finance.states import ApplicationEvent
+from finance.states import OPEN_APPLICATION_STATES, ApplicationEvent
 from qianfan import events
 from qianfan.actors import Actor
 from qianfan.errors import Conflict
@@ -178,7 +178,7 @@ def sla_sweep(uow: UnitOfWork) -> SlaSweep:
     with uow:
         now = uow.clock.now()
         today = common.today(uow)
-        is_open = col(FinanceApplication.status).in_(list(common.OPEN_STATES))
+        is_open = col(FinanceApplication.status).in_(OPEN_APPLICATION_STATES)
         matured = uow.session.exec(
             select(FinanceApplication)
             .join(Receivable, col(Receivable.id) == col(FinanceApplication.receivable_id))
