@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run worker beat relay install dev migrate seed serve test e2e fuzz test-fast lint format typecheck imports check bench-quality bench-speed bench-feedback bench-finance bench-workers bench-api bench-pages clean
+.PHONY: run worker beat relay install dev migrate seed serve test e2e fuzz test-fast lint format typecheck imports house check bench-quality bench-speed bench-feedback bench-finance bench-workers bench-api bench-pages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,13 @@ typecheck: dev
 
 imports: dev
 	$(BIN)/lint-imports
+
+## house: the house rules with their figures — import contracts and loops, imports at the top, files under 800
+## lines, no query in api/ (tests/test_architecture.py), the page authorisation matrix on SQLite, and the
+## duplicate pairs left in api/ (the `duplicates` tool, where this machine has it)
+house: dev
+	$(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_architecture.py tests/web/test_page_authz_matrix.py -m "not postgres"
+	@command -v duplicates >/dev/null && duplicates --repo api | head -n 1 || echo "duplicates: not on this machine"
 
 check: lint typecheck imports test
 
