@@ -5,7 +5,9 @@ refuses to exist unless it has at least two legs, every leg is a non-zero ``int`
 ``Decimal``) within :data:`qianfan.money.MAX_AMOUNT_FEN`, and the legs sum to exactly zero.  Consequently the
 balances of all accounts over any set of postings sum to zero as well.
 
-Accounts are identified by ``(kind, owner_id)``; the owner is the party (or loan) whose sub-ledger it is:
+Accounts are identified by ``(kind, owner_id)``; the owner is the party (or loan) whose sub-ledger it is, by its
+row id (an ``int``, like the postings' dimensions; the stored leg's column is text — see
+:func:`owner_column`):
 
 ==========================  ===========  ==================================================================
 kind                        owner        meaning (bank's books unless stated)
@@ -60,13 +62,13 @@ class AccountKind(StrEnum):
 @dataclass(frozen=True, slots=True, order=True)
 class Account:
     kind: AccountKind
-    owner_id: str
+    owner_id: int  # the owner's row id, an int all the way to the ledger's row mapping
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, AccountKind):
             raise InvalidInput(f"未知的账户类型：{self.kind!r}", f"Unknown account kind: {self.kind!r}")
-        if not isinstance(self.owner_id, str) or not self.owner_id.strip():
-            raise InvalidInput("账户必须有所属方标识", "An account needs an owner id")
+        if isinstance(self.owner_id, bool) or not isinstance(self.owner_id, int) or self.owner_id < 1:
+            raise InvalidInput("账户必须有所属方标识（正整数）", "An account needs an owner id (a positive integer)")
 
     def __str__(self) -> str:
         return f"{self.kind.value}:{self.owner_id}"
@@ -96,9 +98,9 @@ class Posting:
     occurred_at: datetime
     memo: str
     legs: tuple[Leg, ...]
-    loan_id: str | None = None
-    bank_id: str | None = None
-    core_enterprise_id: str | None = None
+    loan_id: int | None = None
+    bank_id: int | None = None
+    core_enterprise_id: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.ref, str) or not self.ref.strip():
@@ -149,9 +151,9 @@ def _transfer(
     amount_fen: int,
     what: tuple[str, str],
     *,
-    loan_id: str,
-    bank_id: str,
-    core_enterprise_id: str | None,
+    loan_id: int,
+    bank_id: int,
+    core_enterprise_id: int | None,
 ) -> Posting:
     """A two-leg posting: Dr *debit* / Cr *credit* of a positive amount, tagged with its loan, bank and debtor."""
     require_fen(amount_fen, *what)
@@ -170,10 +172,10 @@ def disbursement(
     *,
     ref: str,
     occurred_at: datetime,
-    loan_id: str,
-    bank_id: str,
-    sme_id: str,
-    core_enterprise_id: str | None,
+    loan_id: int,
+    bank_id: int,
+    sme_id: int,
+    core_enterprise_id: int | None,
     amount_fen: int,
     memo: str = "放款 / disbursement",
 ) -> Posting:
@@ -196,9 +198,9 @@ def interest_accrual(
     *,
     ref: str,
     occurred_at: datetime,
-    loan_id: str,
-    bank_id: str,
-    core_enterprise_id: str | None,
+    loan_id: int,
+    bank_id: int,
+    core_enterprise_id: int | None,
     amount_fen: int,
     penalty: bool = False,
     memo: str | None = None,
@@ -222,7 +224,7 @@ def interest_accrual(
 
 
 def interest_rebate(
-    *, ref: str, occurred_at: datetime, loan_id: str, bank_id: str, core_enterprise_id: str | None, amount_fen: int
+    *, ref: str, occurred_at: datetime, loan_id: int, bank_id: int, core_enterprise_id: int | None, amount_fen: int
 ) -> Posting:
     """Dr interest income / Cr interest receivable: the interest accrued to the due date but not earned, written back
     when a loan is repaid before it (interest is owed to the day)."""
@@ -241,7 +243,7 @@ def interest_rebate(
 
 
 def penalty_accrual(
-    *, ref: str, occurred_at: datetime, loan_id: str, bank_id: str, core_enterprise_id: str | None, amount_fen: int
+    *, ref: str, occurred_at: datetime, loan_id: int, bank_id: int, core_enterprise_id: int | None, amount_fen: int
 ) -> Posting:
     """Shorthand for :func:`interest_accrual` with ``penalty=True``."""
     return interest_accrual(
@@ -259,9 +261,9 @@ def fee(
     *,
     ref: str,
     occurred_at: datetime,
-    loan_id: str,
-    bank_id: str,
-    core_enterprise_id: str | None,
+    loan_id: int,
+    bank_id: int,
+    core_enterprise_id: int | None,
     amount_fen: int,
     memo: str = "手续费 / fee",
 ) -> Posting:
@@ -284,10 +286,10 @@ def fee_deduction(
     *,
     ref: str,
     occurred_at: datetime,
-    loan_id: str,
-    bank_id: str,
-    sme_id: str,
-    core_enterprise_id: str | None,
+    loan_id: int,
+    bank_id: int,
+    sme_id: int,
+    core_enterprise_id: int | None,
     amount_fen: int,
     memo: str = "放款时扣收手续费 / fee deducted at disbursement",
 ) -> Posting:
@@ -371,9 +373,9 @@ def repayment(
     *,
     ref: str,
     occurred_at: datetime,
-    loan_id: str,
-    bank_id: str,
-    core_enterprise_id: str | None,
+    loan_id: int,
+    bank_id: int,
+    core_enterprise_id: int | None,
     amount_fen: int,
     outstanding: Outstanding,
     memo: str = "还款 / repayment",
@@ -384,9 +386,15 @@ def repayment(
     *excess_to* — by default the paying core enterprise's payable (an over-payment to refund); when the debtor
     pays a financed receivable, the surplus over the loan belongs to the SME holder's settlement account."""
     alloc = allocate_repayment(amount_fen, outstanding, order)
-    if excess_to is None and core_enterprise_id is None and alloc.excess_fen:
-        raise InvalidInput("没有核心企业的贷款须指明超额还款的去向", "A loan without a core enterprise needs excess_to")
-    excess_account = excess_to or Account(AccountKind.CORE_PAYABLE, str(core_enterprise_id))
+    excess: tuple[tuple[Account, int], ...] = ()
+    if alloc.excess_fen:
+        if excess_to is None:
+            if core_enterprise_id is None:
+                raise InvalidInput(
+                    "没有核心企业的贷款须指明超额还款的去向", "A loan without a core enterprise needs excess_to"
+                )
+            excess_to = Account(AccountKind.CORE_PAYABLE, core_enterprise_id)
+        excess = ((excess_to, -alloc.excess_fen),)
     return Posting(
         ref,
         occurred_at,
@@ -397,12 +405,18 @@ def repayment(
             (Account(AccountKind.INTEREST_RECEIVABLE, loan_id), -alloc.interest_fen),
             (Account(AccountKind.FEE_RECEIVABLE, loan_id), -alloc.fees_fen),
             (Account(AccountKind.LOAN_PRINCIPAL, loan_id), -alloc.principal_fen),
-            (excess_account, -alloc.excess_fen),
+            *excess,
         ),
         loan_id=loan_id,
         bank_id=bank_id,
         core_enterprise_id=core_enterprise_id,
     )
+
+
+def owner_column(owner_id: int) -> str:
+    """The stored form of an account's owner: ``ledger_leg.owner_id`` is a text column (changing it needs a
+    migration), so the int becomes a string here, in the ledger's row mapping only — and nowhere on the way in."""
+    return str(owner_id)
 
 
 # --- balances and views --------------------------------------------------------------------------------------
@@ -417,19 +431,19 @@ def balances(postings: Iterable[Posting]) -> dict[Account, int]:
     return dict(result)
 
 
-def balances_for_loan(postings: Iterable[Posting], loan_id: str) -> dict[Account, int]:
+def balances_for_loan(postings: Iterable[Posting], loan_id: int) -> dict[Account, int]:
     return balances(p for p in postings if p.loan_id == loan_id)
 
 
-def balances_for_bank(postings: Iterable[Posting], bank_id: str) -> dict[Account, int]:
+def balances_for_bank(postings: Iterable[Posting], bank_id: int) -> dict[Account, int]:
     return balances(p for p in postings if p.bank_id == bank_id)
 
 
-def balances_for_core_enterprise(postings: Iterable[Posting], core_enterprise_id: str) -> dict[Account, int]:
+def balances_for_core_enterprise(postings: Iterable[Posting], core_enterprise_id: int) -> dict[Account, int]:
     return balances(p for p in postings if p.core_enterprise_id == core_enterprise_id)
 
 
-def outstanding_for_loan(postings: Iterable[Posting], loan_id: str) -> Outstanding:
+def outstanding_for_loan(postings: Iterable[Posting], loan_id: int) -> Outstanding:
     """What the loan still owes, read from its receivable accounts (never negative)."""
     bal = balances_for_loan(postings, loan_id)
 

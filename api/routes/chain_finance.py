@@ -33,12 +33,10 @@ from finance import service as fs
 from finance.queries.credit_lines import SmeLineFilter, sme_credit_line_count, sme_credit_line_list
 from finance.schemas.applications import ApplicationPublic
 from finance.schemas.chain import (
-    ContractApplicationCreate,
     ContractQuotePublic,
-    DrawdownCreate,
-    LineDecisionBody,
     SmeCreditLinePublic,
 )
+from finance.schemas.inputs import ContractApplicationInput, DrawdownInput, LineDecisionInput
 from qianfan.clock import to_local
 from qianfan.models import OrgKind, SmeLineStatus
 
@@ -113,7 +111,7 @@ def contract_quote(
     responses=_RULE_RESPONSES,
 )
 def apply_for_contract_finance(
-    request: Request, body: ContractApplicationCreate, principal: SmeDep, ctx: ContextDep, key: IdempotencyKey = None
+    request: Request, body: ContractApplicationInput, principal: SmeDep, ctx: ContextDep, key: IdempotencyKey = None
 ) -> JSONResponse:
     return apply_once(fs.apply_for_contract_finance, request, body, principal, ctx, key)
 
@@ -161,9 +159,9 @@ def list_sme_credit_lines(
     },
 )
 def decide_sme_credit_line(
-    sme_id: SmeId, body: LineDecisionBody, principal: BankDep, ctx: ContextDep
+    sme_id: SmeId, body: LineDecisionInput, principal: BankDep, ctx: ContextDep
 ) -> SmeCreditLinePublic:
-    row = fs.decide_line(ctx.uow(), principal.actor, sme_id, body.model_dump())
+    row = fs.decide_line(ctx.uow(), principal.actor, sme_id, body)
     return SmeCreditLinePublic.build(row, ctx.settings, _today(ctx.clock, ctx.settings))
 
 
@@ -179,6 +177,6 @@ def decide_sme_credit_line(
     responses=_RULE_RESPONSES,
 )
 def apply_for_drawdown(
-    request: Request, body: DrawdownCreate, principal: SmeDep, ctx: ContextDep, key: IdempotencyKey = None
+    request: Request, body: DrawdownInput, principal: SmeDep, ctx: ContextDep, key: IdempotencyKey = None
 ) -> JSONResponse:
     return apply_once(fs.apply_for_drawdown, request, body, principal, ctx, key)

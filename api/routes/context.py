@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
@@ -25,6 +26,9 @@ from qianfan.clock import Clock
 from qianfan.config import Settings
 from qianfan.models import FinanceApplication
 from qianfan.uow import UnitOfWork
+
+#: A finance application's input (receivable, contract or drawdown), which carries the idempotency key.
+AppInput = TypeVar("AppInput", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +59,33 @@ ContextDep = Annotated[Context, Depends(get_context)]
 
 
 def apply_once(
-    use_case: Callable[[UnitOfWork, Actor, dict[str, Any]], FinanceApplication],
+    use_case: Callable[[UnitOfWork, Actor, AppInput], FinanceApplication],
     request: Request,
-    body: BaseModel,
+    body: AppInput,
     principal: Principal,
     ctx: Context,
     key: str | None,
 ) -> JSONResponse:
     """Create a finance application through *use_case* (receivable, contract or drawdown), once per idempotency
-    key: the same key and request replays the first answer (201)."""
+    key: the same key and request replays the first answer (201).
+
+    *body* is the use case's input as validated from the request; the ``Idempotency-Key`` header is laid over it
+    (``model_copy``: no second validation).  The key is not a body field: one sent in the JSON is refused like any
+    unknown field."""
+    if "idempotency_key" in body.model_fields_set:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ("body", "idempotency_key"),
+                    "msg": "Extra inputs are not permitted",
+                    "input": getattr(body, "idempotency_key", None),
+                }
+            ]
+        )
 
     def run() -> ApplicationPublic:
-        data = {**body.model_dump(), "idempotency_key": use_case_key(key) if key else None}
+        data = body.model_copy(update={"idempotency_key": use_case_key(key) if key else None})
         app = use_case(ctx.uow(), principal.actor, data)
         return ApplicationPublic.from_model(app, ctx.tz, ctx.now())
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -32,9 +32,7 @@ from finance.access import load_application_for
 from finance.queries.applications import ApplicationFilter, application_count, application_list, review_queue_count
 from finance.queries.products import credit_line_count, credit_line_list, product_count, product_list
 from finance.schemas.applications import (
-    ApplicationCreate,
     ApplicationPublic,
-    ApproveBody,
     FinanceOfferPublic,
     InfoAnswerBody,
     InfoRequestBody,
@@ -46,6 +44,7 @@ from finance.schemas.applications import (
     SignBody,
     TimelinePublic,
 )
+from finance.schemas.inputs import ApplicationInput, ApprovalInput
 from finance.schemas.loans import LoanPublic
 from finance.schemas.products import CreditLinePublic, ExposureLimitPublic, LimitBody, ProductCreate, ProductPublic
 from finance.service import common
@@ -237,7 +236,7 @@ def timeline(application_id: ApplicationId, principal: AppReaderDep, ctx: Contex
     "request replays the first answer (`Idempotent-Replayed: true`).",
 )
 def apply(
-    request: Request, body: ApplicationCreate, principal: SmeDep, ctx: ContextDep, key: IdempotencyKey = None
+    request: Request, body: ApplicationInput, principal: SmeDep, ctx: ContextDep, key: IdempotencyKey = None
 ) -> JSONResponse:
     return apply_once(fs.apply_for_finance, request, body, principal, ctx, key)
 
@@ -262,21 +261,16 @@ def approve(
     application_id: ApplicationId,
     principal: BankDep,
     ctx: ContextDep,
-    body: ApproveBody | None = None,
+    body: ApprovalInput | None = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    body = body or ApproveBody()
+    data = body or ApprovalInput()
 
     def run() -> ApplicationPublic:
-        data: dict[str, Any] = {"note": body.note}
-        if body.amount is not None:
-            data["amount"] = body.amount
-        if body.annual_rate is not None:
-            data["annual_rate"] = Decimal(body.annual_rate)
         app = fs.approve(ctx.uow(), principal.actor, application_id, data)
         return _public(app, ctx.settings, ctx.now())
 
-    return idempotent(request, principal, key, body, run, clock=ctx.clock)
+    return idempotent(request, principal, key, data, run, clock=ctx.clock)
 
 
 @router.post(

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field
 
 from finance import sla
-from finance.schemas.common import RateString, rate_string, seconds
+from finance.schemas.common import rate_string, seconds
 from finance.service import common
 from finance.states import OPEN_APPLICATION_STATES
 from qianfan.clock import to_local
@@ -26,7 +26,7 @@ from qianfan.models import (
     Signature,
 )
 from qianfan.money import Fen, Yuan
-from qianfan.schema_types import Body, Id, LocalTime, PublicModel, YuanIn, local_or_none, yuan_of
+from qianfan.schema_types import Body, LocalTime, PublicModel, local_or_none, yuan_of
 from qianfan.validation import Description
 
 
@@ -289,19 +289,6 @@ class TimelinePublic(PublicModel):
             ),
             stages=stages,
         )
-
-
-class ApplicationCreate(Body):
-    part_id: Id = Field(description="应收账款份额 / the receivable part to finance")
-    bank_id: Id
-    product_id: Id | None = None
-    amount: YuanIn = Field(description="申请金额（元）/ amount requested (yuan)")
-
-
-class ApproveBody(Body):
-    amount: YuanIn | None = Field(None, description="批准金额（元，默认申请金额）/ amount (default: requested)")
-    annual_rate: RateString | None = Field(None, description="年利率（默认LPR+利差）/ rate (default LPR + spread)")
-    note: Description = ""
 
 
 class RejectBody(Body):

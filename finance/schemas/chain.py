@@ -12,8 +12,7 @@ from finance.schemas.credit import ReasonPublic
 from qianfan.clock import to_local
 from qianfan.models import SmeCreditLine, SmeLineStatus
 from qianfan.money import Fen, Yuan
-from qianfan.schema_types import Body, Id, PublicModel, YuanIn, yuan_of
-from qianfan.validation import Description
+from qianfan.schema_types import PublicModel, yuan_of
 
 
 class ContractQuotePublic(PublicModel):
@@ -35,32 +34,6 @@ class ContractQuotePublic(PublicModel):
     )
     financed: Yuan = yuan_of("financed_fen")
     due_date: date = Field(description="贷款到期日（付款计划的最后一笔回款，受产品期限限制）/ the loan's due date")
-
-
-class ContractApplicationCreate(Body):
-    contract_id: Id = Field(description="已签订、尚未交付的合同 / the signed contract, before delivery")
-    bank_id: Id
-    product_id: Id | None = Field(
-        None, description="订单融资产品（银行只有一个时可省略）/ product (optional if only one)"
-    )
-    amount: YuanIn = Field(description="申请金额（元）/ amount requested (yuan)")
-
-
-class LineDecisionBody(Body):
-    accept: bool = Field(description="接受（设立额度）或拒绝 / accept (set the line) or decline")
-    limit: YuanIn | None = Field(
-        None, description="额度（元，不超过建议额度；默认为建议额度）/ limit in yuan (at most the suggestion; default)"
-    )
-    note: Description = ""
-
-
-class DrawdownCreate(Body):
-    line_id: Id = Field(description="循环额度 / the revolving line")
-    amount: YuanIn = Field(description="提款金额（元）/ amount drawn (yuan)")
-    due_on: date = Field(description="还款日（产品期限与额度到期日之内）/ due date (within the tenor and the line)")
-    product_id: Id | None = Field(
-        None, description="循环额度产品（银行只有一个时可省略）/ product (optional if only one)"
-    )
 
 
 class SmeCreditLinePublic(PublicModel):

@@ -9,10 +9,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import Field
 from sqlmodel import select
 
 from finance import limits, sla
+from finance.schemas.inputs import ApplicationInput
 from finance.service import common, products
 from finance.service.common import APP, financed_on_contract
 from finance.states import FINANCEABLE_RECEIVABLE_STATES, REVIEW_QUEUE_STATES, ApplicationEvent
@@ -28,19 +28,9 @@ from qianfan.models import (
     ReceivablePart,
     Signature,
 )
-from qianfan.money import yuan_to_fen
 from qianfan.rows import load_row
 from qianfan.uow import UnitOfWork
-from qianfan.validation import Input, Yuan, parse_input
-
-
-class ApplicationInput(Input):
-    part_id: int
-    bank_id: int
-    product_id: int | None = None  # the bank's only active product when omitted
-    amount: Yuan
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=64)
-
+from qianfan.validation import parse_input
 
 # ------------------------------------------------------------------------------------------ quote and apply
 
@@ -114,7 +104,7 @@ def apply_for_finance(uow: UnitOfWork, actor: Actor, data: ApplicationInput | Ma
     The same idempotency key returns the first application; twenty concurrent applications yield one."""
     actor.require_kind(OrgKind.SME)
     data = parse_input(ApplicationInput, data)
-    requested = yuan_to_fen(data.amount)
+    requested = data.amount  # fen, parsed once from the yuan given
     with uow:
         if data.idempotency_key:
             # Retries of one request queue on the part's row lock, so a concurrent retry finds the first one.

@@ -24,13 +24,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import Field
 from sqlmodel import Session, select
 
 from finance import limits, sla
 from finance import settlement as rules
 from finance.access import load_sme_credit_line_for
 from finance.queries.credit_lines import sme_credit_line_list
+from finance.schemas.inputs import ContractApplicationInput, DrawdownInput, LineDecisionInput
 from finance.service import common
 from finance.service.common import APP, contract_headroom, financed_on_contract
 from finance.service.credit_suggestion import suggest_credit_line
@@ -51,35 +51,13 @@ from qianfan.models import (
     SmeLineStatus,
     UserRole,
 )
-from qianfan.money import format_yuan, yuan_to_fen
+from qianfan.money import format_yuan
 from qianfan.rows import load_row
 from qianfan.uow import UnitOfWork
-from qianfan.validation import Description, Input, Yuan, parse_input
+from qianfan.validation import parse_input
 
 LINE = "sme_credit_line"
 LINE_DECIDERS = frozenset({UserRole.ADMIN, UserRole.APPROVER})
-
-
-class ContractApplicationInput(Input):
-    contract_id: int
-    bank_id: int
-    product_id: int | None = None  # the bank's only active contract-finance product when omitted
-    amount: Yuan
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=64)
-
-
-class LineDecisionInput(Input):
-    accept: bool
-    limit: Yuan | None = None  # at most the suggestion; defaults to it
-    note: Description = ""
-
-
-class DrawdownInput(Input):
-    line_id: int
-    product_id: int | None = None
-    amount: Yuan
-    due_on: date
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 # --------------------------------------------------------------------------------------------- products
@@ -226,7 +204,7 @@ def apply_for_contract_finance(
     """
     actor.require_kind(OrgKind.SME)
     data = parse_input(ContractApplicationInput, data)
-    requested = yuan_to_fen(data.amount)
+    requested = data.amount  # fen, parsed once from the yuan given
     with uow:
         s = uow.session
         load_row(s, Contract, data.contract_id, "合同", "Contract", lock=True)  # retries queue here
@@ -312,7 +290,7 @@ def decide_line(
                     "平台未建议为该企业设立额度（见建议理由），不能接受",
                     "The platform suggests no line for this SME (see the reasons): there is nothing to accept",
                 )
-            limit = yuan_to_fen(data.limit) if data.limit is not None else suggestion.amount_fen
+            limit = data.limit if data.limit is not None else suggestion.amount_fen  # fen, parsed once
             if not 0 < limit <= suggestion.amount_fen:
                 raise RuleViolation(
                     f"额度须大于零且不超过建议额度{format_yuan(suggestion.amount_fen)}",
@@ -378,7 +356,7 @@ def apply_for_drawdown(uow: UnitOfWork, actor: Actor, data: DrawdownInput | Mapp
     (within the product's tenor and the line's expiry), reserve, and start the 48-hour clock."""
     actor.require_kind(OrgKind.SME)
     data = parse_input(DrawdownInput, data)
-    requested = yuan_to_fen(data.amount)
+    requested = data.amount  # fen, parsed once from the yuan given
     with uow:
         s = uow.session
         line = load_sme_credit_line_for(s, actor, data.line_id, lock=True)  # another SME's line is not found

@@ -307,9 +307,9 @@ def post(uow: UnitOfWork, posting: ledger.Posting) -> bool:
         ref=posting.ref,
         occurred_at=posting.occurred_at,
         memo=posting.memo[:200],
-        loan_id=int(posting.loan_id) if posting.loan_id else None,
-        bank_id=int(posting.bank_id) if posting.bank_id else None,
-        core_enterprise_id=int(posting.core_enterprise_id) if posting.core_enterprise_id else None,
+        loan_id=posting.loan_id,
+        bank_id=posting.bank_id,
+        core_enterprise_id=posting.core_enterprise_id,
     )
     uow.session.add(row)
     uow.session.flush()
@@ -319,7 +319,7 @@ def post(uow: UnitOfWork, posting: ledger.Posting) -> bool:
             LedgerLeg(
                 posting_id=row.id,
                 account_kind=leg.account.kind.value,
-                owner_id=leg.account.owner_id,
+                owner_id=ledger.owner_column(leg.account.owner_id),  # the one int → str, for the text column
                 amount_fen=leg.amount_fen,
             )
         )

@@ -88,16 +88,16 @@ def disburse(uow: UnitOfWork, actor: Actor, application_id: int, idempotency_key
         uow.session.flush()
         assert loan.id is not None
         dims: dict[str, Any] = {
-            "loan_id": str(loan.id),
-            "bank_id": str(app.bank_id),
-            "core_enterprise_id": str(app.core_enterprise_id) if app.core_enterprise_id is not None else None,
+            "loan_id": loan.id,
+            "bank_id": app.bank_id,
+            "core_enterprise_id": app.core_enterprise_id,
         }
         common.post(
             uow,
             ledger.disbursement(
                 ref=f"loan:{loan.id}:disbursement",
                 occurred_at=now,
-                sme_id=str(app.applicant_id),
+                sme_id=app.applicant_id,
                 amount_fen=app.approved_fen,
                 **dims,
             ),
@@ -114,7 +114,7 @@ def disburse(uow: UnitOfWork, actor: Actor, application_id: int, idempotency_key
                 ledger.fee_deduction(
                     ref=f"loan:{loan.id}:fee-deduction",
                     occurred_at=now,
-                    sme_id=str(app.applicant_id),
+                    sme_id=app.applicant_id,
                     amount_fen=fee,
                     **dims,
                 ),

@@ -27,14 +27,14 @@ LOAN_TOPIC = "loan"
 
 
 class LoanDims(TypedDict):
-    loan_id: str
-    bank_id: str
-    core_enterprise_id: str | None
+    loan_id: int
+    bank_id: int
+    core_enterprise_id: int | None
 
 
 def _dims(loan: Loan) -> LoanDims:
-    core = str(loan.core_enterprise_id) if loan.core_enterprise_id is not None else None
-    return {"loan_id": str(loan.id), "bank_id": str(loan.bank_id), "core_enterprise_id": core}
+    assert loan.id is not None
+    return {"loan_id": loan.id, "bank_id": loan.bank_id, "core_enterprise_id": loan.core_enterprise_id}
 
 
 def allocation_order(loan: Loan) -> tuple[str, ...]:
@@ -75,7 +75,7 @@ def accrue_penalty(uow: UnitOfWork, loan: Loan, until: date) -> int:
 def apply_to_loan(uow: UnitOfWork, loan: Loan, amount_fen: int, *, ref: str, surplus_to_sme: bool) -> dict[str, Any]:
     """Apply a payment to a (locked) loan through the waterfall and post it; the caller commits."""
     if loan.status == LoanStatus.REPAID:
-        surplus = ledger.Account(ledger.AccountKind.SME_SETTLEMENT, str(loan.sme_id))
+        surplus = ledger.Account(ledger.AccountKind.SME_SETTLEMENT, loan.sme_id)
         posting = ledger.repayment(
             ref=ref,
             occurred_at=uow.clock.now(),
@@ -94,7 +94,7 @@ def apply_to_loan(uow: UnitOfWork, loan: Loan, amount_fen: int, *, ref: str, sur
     owed = payoff(uow.session, loan.id, today).outstanding  # before the due date: interest to the day
     order = allocation_order(loan)
     alloc = ledger.allocate_repayment(amount_fen, owed, order)
-    excess_to = ledger.Account(ledger.AccountKind.SME_SETTLEMENT, str(loan.sme_id)) if surplus_to_sme else None
+    excess_to = ledger.Account(ledger.AccountKind.SME_SETTLEMENT, loan.sme_id) if surplus_to_sme else None
     common.post(
         uow,
         ledger.repayment(

@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from pydantic import Field
 from sqlmodel import Session, col, select
 
 from finance import ledger, pricing, sla
 from finance.queries.applications import review_queue_list
+from finance.schemas.inputs import ApprovalInput
 from finance.service import common
 from finance.service.common import APP
 from finance.states import ApplicationEvent, approval_event, check_second_approver
@@ -30,17 +30,10 @@ from qianfan.models import (
     OrgKind,
     ReviewDecision,
 )
-from qianfan.money import format_yuan, yuan_to_fen
+from qianfan.money import format_yuan
 from qianfan.rows import load_row
 from qianfan.uow import UnitOfWork
-from qianfan.validation import Description, Input, Yuan, parse_input
-
-
-class ApprovalInput(Input):
-    amount: Yuan | None = None  # at most the requested amount; defaults to it
-    annual_rate: Decimal | None = Field(default=None, ge=0, le=1)  # defaults to LPR + the grade's spread
-    note: Description = ""
-
+from qianfan.validation import parse_input
 
 # ------------------------------------------------------------------------------------------ bank review
 
@@ -152,7 +145,7 @@ def approve(
             common.transition(app, ApplicationEvent.APPROVE_SECOND)
             amount_fen, rate, decision = first.amount_fen, Decimal(first.annual_rate), ReviewDecision.APPROVE_SECOND
         else:
-            amount_fen = yuan_to_fen(data.amount) if data.amount is not None else app.requested_fen
+            amount_fen = data.amount if data.amount is not None else app.requested_fen  # fen, parsed once
             if amount_fen > app.requested_fen:
                 raise RuleViolation(
                     f"批准金额不能超过申请金额{format_yuan(app.requested_fen)}",

@@ -88,6 +88,8 @@ def test_apply_bilingual_422s(fw: FinanceWorld) -> None:
         ({"part_id": part.id, "bank_id": w.bank_id, "amount": 800000.5}, "amount"),
         ({"bank_id": w.bank_id, "amount": "1.00"}, "part_id"),
         ({"part_id": 0, "bank_id": w.bank_id, "amount": "1.00"}, "part_id"),
+        # the use case's key comes from the Idempotency-Key header, never from the body
+        ({"part_id": part.id, "bank_id": w.bank_id, "amount": "1.00", "idempotency_key": "k-1"}, "idempotency_key"),
     ]
     for body, field in cases:
         response = fw.post(w.sme, APPS, body)

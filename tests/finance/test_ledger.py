@@ -32,10 +32,10 @@ from qianfan.errors import InvalidInput, RuleViolation
 from qianfan.money import MAX_AMOUNT_FEN
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
-CASH = Account(AccountKind.BANK_CASH, "bank-1")
-SME = Account(AccountKind.SME_SETTLEMENT, "sme-1")
+CASH = Account(AccountKind.BANK_CASH, 11)
+SME = Account(AccountKind.SME_SETTLEMENT, 21)
 
-accounts = st.builds(Account, st.sampled_from(list(AccountKind)), st.sampled_from(["a", "b", "c", "loan-1"]))
+accounts = st.builds(Account, st.sampled_from(list(AccountKind)), st.sampled_from([1, 2, 3, 31]))
 amounts = st.integers(min_value=1, max_value=10**12)
 
 
@@ -57,9 +57,9 @@ def valid_postings(draw: st.DrawFn) -> Posting:
         T0,
         "random",
         legs,
-        loan_id=draw(st.sampled_from([None, "loan-1", "loan-2"])),
-        bank_id=draw(st.sampled_from([None, "bank-1", "bank-2"])),
-        core_enterprise_id=draw(st.sampled_from([None, "core-1"])),
+        loan_id=draw(st.sampled_from([None, 31, 32])),
+        bank_id=draw(st.sampled_from([None, 11, 12])),
+        core_enterprise_id=draw(st.sampled_from([None, 41])),
     )
 
 
@@ -73,9 +73,9 @@ def test_every_posting_sums_to_zero(posting: Posting) -> None:
 @given(st.lists(valid_postings(), max_size=12))
 def test_balances_over_any_postings_sum_to_zero(postings: list[Posting]) -> None:
     assert sum(balances(postings).values()) == 0
-    assert sum(balances_for_loan(postings, "loan-1").values()) == 0
-    assert sum(balances_for_bank(postings, "bank-2").values()) == 0
-    assert sum(balances_for_core_enterprise(postings, "core-1").values()) == 0
+    assert sum(balances_for_loan(postings, 31).values()) == 0
+    assert sum(balances_for_bank(postings, 12).values()) == 0
+    assert sum(balances_for_core_enterprise(postings, 41).values()) == 0
     assert sum(totals_by_kind(balances(postings)).values()) == 0
 
 
@@ -112,15 +112,16 @@ def test_posting_refuses_naive_time_and_empty_ref() -> None:
         Posting(" ", T0, "m", legs)
 
 
-def test_account_needs_owner() -> None:
+@pytest.mark.parametrize("owner", [0, -1, "7", True, None])
+def test_account_needs_an_int_owner_id(owner: object) -> None:
     with pytest.raises(InvalidInput):
-        Account(AccountKind.BANK_CASH, "")
+        Account(AccountKind.BANK_CASH, owner)  # type: ignore[arg-type]
 
 
 def _loan_life() -> list[Posting]:
-    common = {"loan_id": "L1", "bank_id": "B1", "core_enterprise_id": "C1"}
+    common = {"loan_id": 101, "bank_id": 201, "core_enterprise_id": 301}
     ps = [
-        disbursement(ref="d", occurred_at=T0, sme_id="S1", amount_fen=1_000_000_00, **common),
+        disbursement(ref="d", occurred_at=T0, sme_id=401, amount_fen=1_000_000_00, **common),
         fee(ref="f", occurred_at=T0, amount_fen=500_00, **common),
         interest_accrual(ref="i", occurred_at=T0, amount_fen=8_333_33, **common),
         penalty_accrual(ref="pi", occurred_at=T0, amount_fen=1_234, **common),
@@ -130,34 +131,34 @@ def _loan_life() -> list[Posting]:
 
 def test_loan_life_cycle_balances_and_views() -> None:
     ps = _loan_life()
-    owed = outstanding_for_loan(ps, "L1")
+    owed = outstanding_for_loan(ps, 101)
     assert owed == Outstanding(penalty_fen=1_234, interest_fen=8_333_33, fees_fen=500_00, principal_fen=1_000_000_00)
     # a partial repayment pays penalty, then interest, then fees, then principal
     partial = repayment(
-        ref="r1", occurred_at=T0, loan_id="L1", bank_id="B1", core_enterprise_id="C1", amount_fen=10_000_00,
+        ref="r1", occurred_at=T0, loan_id=101, bank_id=201, core_enterprise_id=301, amount_fen=10_000_00,
         outstanding=owed,
     )  # fmt: skip
     ps.append(partial)
-    after = outstanding_for_loan(ps, "L1")
+    after = outstanding_for_loan(ps, 101)
     assert after.penalty_fen == 0 and after.interest_fen == 0 and after.fees_fen == 0
     assert after.principal_fen == 1_000_000_00 - (10_000_00 - 1_234 - 8_333_33 - 500_00)
     # pay the rest plus 1 fen too much: the excess is owed back to the core enterprise
     final = repayment(
-        ref="r2", occurred_at=T0, loan_id="L1", bank_id="B1", core_enterprise_id="C1",
+        ref="r2", occurred_at=T0, loan_id=101, bank_id=201, core_enterprise_id=301,
         amount_fen=after.total_fen + 1, outstanding=after,
     )  # fmt: skip
     ps.append(final)
-    assert outstanding_for_loan(ps, "L1").total_fen == 0
-    bal = balances_for_bank(ps, "B1")
-    assert bal[Account(AccountKind.CORE_PAYABLE, "C1")] == -1
-    assert bal[Account(AccountKind.INTEREST_INCOME, "B1")] == -8_333_33
-    assert bal[Account(AccountKind.FEE_INCOME, "B1")] == -500_00
-    assert bal[Account(AccountKind.PENALTY_INCOME, "B1")] == -1_234
-    assert bal[Account(AccountKind.SME_SETTLEMENT, "S1")] == -1_000_000_00
-    assert bal[Account(AccountKind.BANK_CASH, "B1")] == 1_000_000_00 + 8_333_33 + 500_00 + 1_234 + 1
+    assert outstanding_for_loan(ps, 101).total_fen == 0
+    bal = balances_for_bank(ps, 201)
+    assert bal[Account(AccountKind.CORE_PAYABLE, 301)] == -1
+    assert bal[Account(AccountKind.INTEREST_INCOME, 201)] == -8_333_33
+    assert bal[Account(AccountKind.FEE_INCOME, 201)] == -500_00
+    assert bal[Account(AccountKind.PENALTY_INCOME, 201)] == -1_234
+    assert bal[Account(AccountKind.SME_SETTLEMENT, 401)] == -1_000_000_00
+    assert bal[Account(AccountKind.BANK_CASH, 201)] == 1_000_000_00 + 8_333_33 + 500_00 + 1_234 + 1
     assert sum(bal.values()) == 0
-    assert balances_for_core_enterprise(ps, "C1") == bal
-    assert balances_for_loan(ps, "other") == {}
+    assert balances_for_core_enterprise(ps, 301) == bal
+    assert balances_for_loan(ps, 999) == {}
 
 
 @given(
@@ -189,7 +190,7 @@ def test_allocation_waterfall(amount: int, owed: Outstanding) -> None:
 def test_helpers_refuse_non_positive_amounts(bad: object) -> None:
     with pytest.raises(InvalidInput):
         disbursement(
-            ref="d", occurred_at=T0, loan_id="L", bank_id="B", sme_id="S", core_enterprise_id="C",
+            ref="d", occurred_at=T0, loan_id=102, bank_id=202, sme_id=402, core_enterprise_id=302,
             amount_fen=bad,  # type: ignore[arg-type]
         )  # fmt: skip
     with pytest.raises(InvalidInput):
@@ -197,21 +198,21 @@ def test_helpers_refuse_non_positive_amounts(bad: object) -> None:
 
 
 def test_fee_deducted_at_disbursement_leaves_the_sme_the_net_amount() -> None:
-    dims = {"loan_id": "7", "bank_id": "b", "core_enterprise_id": "c"}
+    dims = {"loan_id": 7, "bank_id": 2, "core_enterprise_id": 3}
     postings = [
-        disbursement(ref="d", occurred_at=T0, sme_id="s", amount_fen=1_000_000, **dims),
+        disbursement(ref="d", occurred_at=T0, sme_id=4, amount_fen=1_000_000, **dims),
         fee(ref="f", occurred_at=T0, amount_fen=1_000, **dims),
-        fee_deduction(ref="fd", occurred_at=T0, sme_id="s", amount_fen=1_000, **dims),
+        fee_deduction(ref="fd", occurred_at=T0, sme_id=4, amount_fen=1_000, **dims),
     ]
     bal = balances(postings)
-    assert bal[Account(AccountKind.SME_SETTLEMENT, "s")] == -999_000  # credited with principal less the fee
-    assert bal[Account(AccountKind.FEE_RECEIVABLE, "7")] == 0  # the fee is paid by the deduction
-    assert bal[Account(AccountKind.FEE_INCOME, "b")] == -1_000
+    assert bal[Account(AccountKind.SME_SETTLEMENT, 4)] == -999_000  # credited with principal less the fee
+    assert bal[Account(AccountKind.FEE_RECEIVABLE, 7)] == 0  # the fee is paid by the deduction
+    assert bal[Account(AccountKind.FEE_INCOME, 2)] == -1_000
     assert sum(bal.values()) == 0
 
 
 def test_repayment_surplus_can_go_to_the_sme_instead_of_the_core_payable() -> None:
-    dims = {"loan_id": "7", "bank_id": "b", "core_enterprise_id": "c"}
+    dims = {"loan_id": 7, "bank_id": 2, "core_enterprise_id": 3}
     owed = Outstanding(interest_fen=500, principal_fen=10_000)
     to_core = repayment(ref="r1", occurred_at=T0, amount_fen=12_000, outstanding=owed, **dims)
     to_sme = repayment(
@@ -219,10 +220,10 @@ def test_repayment_surplus_can_go_to_the_sme_instead_of_the_core_payable() -> No
         occurred_at=T0,
         amount_fen=12_000,
         outstanding=owed,
-        excess_to=Account(AccountKind.SME_SETTLEMENT, "s"),
+        excess_to=Account(AccountKind.SME_SETTLEMENT, 4),
         **dims,
     )
-    assert balances([to_core])[Account(AccountKind.CORE_PAYABLE, "c")] == -1_500
+    assert balances([to_core])[Account(AccountKind.CORE_PAYABLE, 3)] == -1_500
     sme_view = balances([to_sme])
-    assert sme_view[Account(AccountKind.SME_SETTLEMENT, "s")] == -1_500
-    assert Account(AccountKind.CORE_PAYABLE, "c") not in sme_view
+    assert sme_view[Account(AccountKind.SME_SETTLEMENT, 4)] == -1_500
+    assert Account(AccountKind.CORE_PAYABLE, 3) not in sme_view
