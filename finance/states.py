@@ -315,7 +315,7 @@ def approval_event(amount_fen: int, four_eyes_threshold_fen: int | None) -> Appl
     return ApplicationEvent.APPROVE
 
 
-def check_second_approver(first_approver_id: str, second_approver_id: str) -> None:
+def check_second_approver(first_approver_id: int, second_approver_id: int) -> None:
     """Four-eyes: the second approval must come from a different person."""
     if first_approver_id == second_approver_id:
         raise RuleViolation(

@@ -97,7 +97,7 @@ def loan_outstanding(session: Session, loan_id: int, *, as_of: date | None = Non
         .join(LedgerPosting, col(LedgerPosting.id) == col(LedgerLeg.posting_id))
         .where(
             LedgerPosting.loan_id == loan_id,
-            LedgerLeg.owner_id == str(loan_id),
+            LedgerLeg.owner_id == ledger.owner_column(loan_id),
             col(LedgerLeg.account_kind).in_([k.value for k in _OWED]),
         )
         .group_by(col(LedgerLeg.account_kind))
@@ -132,7 +132,7 @@ def principal_path(session: Session, loan_id: int) -> list[tuple[date, int]]:
         .join(LedgerPosting, col(LedgerPosting.id) == col(LedgerLeg.posting_id))
         .where(
             LedgerPosting.loan_id == loan_id,
-            LedgerLeg.owner_id == str(loan_id),
+            LedgerLeg.owner_id == ledger.owner_column(loan_id),
             LedgerLeg.account_kind == ledger.AccountKind.LOAN_PRINCIPAL.value,
         )
         .order_by(col(LedgerPosting.occurred_at), col(LedgerPosting.id))

@@ -141,7 +141,7 @@ def approve(
                 .order_by(col(Approval.id).desc())
             ).first()
             assert first is not None and first.amount_fen is not None and first.annual_rate is not None
-            check_second_approver(str(first.user_id), str(user_id))
+            check_second_approver(first.user_id, user_id)
             common.transition(app, ApplicationEvent.APPROVE_SECOND)
             amount_fen, rate, decision = first.amount_fen, Decimal(first.annual_rate), ReviewDecision.APPROVE_SECOND
         else:

@@ -146,9 +146,9 @@ def test_approval_event_four_eyes() -> None:
     assert approval_event(999, 1000) is ApplicationEvent.APPROVE
     assert approval_event(1000, 1000) is ApplicationEvent.APPROVE_FIRST
     assert approval_event(10**12, None) is ApplicationEvent.APPROVE
-    check_second_approver("u1", "u2")
+    check_second_approver(1, 2)
     with pytest.raises(RuleViolation, match="四眼"):
-        check_second_approver("u1", "u1")
+        check_second_approver(1, 1)
 
 
 def test_check_confirmer() -> None:
