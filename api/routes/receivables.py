@@ -33,6 +33,7 @@ from finance.queries.receivables import (
     receivable_parts_for,
     receivable_payments,
 )
+from finance.schemas.inputs import ReceivableInput
 from finance.schemas.receivables import (
     BatchConfirmBody,
     BatchConfirmPublic,
@@ -40,7 +41,6 @@ from finance.schemas.receivables import (
     PaymentBody,
     PaymentPublic,
     ReasonBody,
-    ReceivableCreate,
     ReceivableDetail,
     ReceivablePartPublic,
     ReceivablePublic,
@@ -151,8 +151,8 @@ def list_payments(receivable_id: ReceivableId, principal: ReaderDep, ctx: Contex
     status_code=201,
     summary="登记应收账款（中小企业）/ Register a receivable (SME)",
 )
-def register_receivable(body: ReceivableCreate, principal: SmeDep, ctx: ContextDep) -> ReceivableDetail:
-    row = fs.register_receivable(ctx.uow(), principal.actor, body.model_dump())
+def register_receivable(body: ReceivableInput, principal: SmeDep, ctx: ContextDep) -> ReceivableDetail:
+    row = fs.register_receivable(ctx.uow(), principal.actor, body)
     assert row.id is not None
     return _detail(_fresh(ctx.session), principal, row.id, ctx.settings)
 

@@ -21,10 +21,11 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 from pydantic.json_schema import SkipJsonSchema
 
+from finance.receivables import MAX_INVOICES_PER_RECEIVABLE
 from qianfan.errors import DomainError
 from qianfan.money import yuan_string, yuan_to_fen
 from qianfan.schema_types import Id, YuanSchema
-from qianfan.validation import Description, Input, bilingual
+from qianfan.validation import Description, Input, Title, bilingual
 
 
 def _yuan_as_fen(value: Any) -> int:
@@ -98,6 +99,25 @@ class ApprovalInput(Input):
     note: Description = ""
 
 
+# ------------------------------------------------------------------------------------------ receivables
+
+
+class ReceivableInput(Input):
+    """An SME registers a receivable (an invoice, or a contract's amount) owed by a core enterprise."""
+
+    title: Title = Field(examples=["智慧道路巡检系统 第一期货款"])
+    debtor_id: Id | None = Field(
+        None, description="债务人（核心企业）；有合同时取合同采购方 / debtor (or the contract's buyer)"
+    )
+    contract_id: Id | None = Field(None, description="关联合同 / the contract it arises from")
+    face: YuanAsFen = Field(description="票面金额（元）/ face amount (yuan)")
+    issue_date: date
+    due_date: date
+    invoice_numbers: list[str] = Field(
+        default_factory=list, max_length=MAX_INVOICES_PER_RECEIVABLE, examples=[["INV20261102001"]]
+    )
+
+
 # ------------------------------------------------------------------------------------------ supply-chain finance
 
 
@@ -142,6 +162,7 @@ __all__ = [
     "ContractApplicationInput",
     "DrawdownInput",
     "LineDecisionInput",
+    "ReceivableInput",
     "UseCaseKey",
     "YuanAsFen",
 ]

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ConfigDict, Field
 
-from finance.receivables import MAX_INVOICES_PER_RECEIVABLE
 from qianfan.models import (
     PartState,
     Payment,
@@ -22,7 +21,7 @@ from qianfan.models import (
 )
 from qianfan.money import Fen, Yuan
 from qianfan.schema_types import Body, Id, LocalTime, PublicModel, YuanIn, yuan_of
-from qianfan.validation import Description, Title
+from qianfan.validation import Description
 
 
 class ReceivablePartPublic(PublicModel):
@@ -164,20 +163,6 @@ class PaymentPublic(PublicModel):
     @classmethod
     def from_model(cls, row: Payment, tz: ZoneInfo) -> PaymentPublic:
         return cls.of(row, tz)
-
-
-class ReceivableCreate(Body):
-    title: Title = Field(examples=["智慧道路巡检系统 第一期货款"])
-    debtor_id: Id | None = Field(
-        None, description="债务人（核心企业）；有合同时取合同采购方 / debtor (or the contract's buyer)"
-    )
-    contract_id: Id | None = Field(None, description="关联合同 / the contract it arises from")
-    face: YuanIn = Field(description="票面金额（元）/ face amount (yuan)")
-    issue_date: date
-    due_date: date
-    invoice_numbers: list[str] = Field(
-        default_factory=list, max_length=MAX_INVOICES_PER_RECEIVABLE, examples=[["INV20261102001"]]
-    )
 
 
 class ConfirmBody(Body):

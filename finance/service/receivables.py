@@ -4,15 +4,14 @@ debtor's payment at maturity allocated over the holders of record (financed part
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from finance import receivables as rules
+from finance.schemas.inputs import ReceivableInput
 from finance.service import common
 from finance.service.loans import apply_to_loan
 from finance.states import RECEIVABLE, ApplicationEvent, ReceivableEvent, check_confirmer
@@ -35,20 +34,10 @@ from qianfan.models import (
 from qianfan.money import format_yuan, yuan_to_fen
 from qianfan.rows import load_row
 from qianfan.uow import UnitOfWork
-from qianfan.validation import Description, Input, Title, Yuan, parse_input
+from qianfan.validation import Description, Input, Yuan, parse_input
 
 RECEIVABLE_TOPIC = "receivable"
 LIVE_PARTS = (PartState.HELD, PartState.FINANCING, PartState.FINANCED, PartState.SETTLED)
-
-
-class ReceivableInput(Input):
-    title: Title
-    debtor_id: int | None = None  # taken from the contract when one is given
-    contract_id: int | None = None
-    face: Yuan
-    issue_date: date
-    due_date: date
-    invoice_numbers: list[str] = Field(default_factory=list, max_length=rules.MAX_INVOICES_PER_RECEIVABLE)
 
 
 class ConfirmInput(Input):
@@ -110,7 +99,7 @@ def register_receivable(uow: UnitOfWork, actor: Actor, data: ReceivableInput | M
                     )
                 ).one()
             )
-            face = yuan_to_fen(data.face)
+            face = data.face
             if registered + face > contract.amount_fen:
                 raise RuleViolation(
                     f"该合同已登记应收账款{format_yuan(registered)}，再登记{format_yuan(face)}将超过合同金额"
@@ -126,7 +115,7 @@ def register_receivable(uow: UnitOfWork, actor: Actor, data: ReceivableInput | M
                 detail={"field": "debtor_id"},
             )
         common.organisation(uow.session, debtor_id, OrgKind.LARGE_FIRM, "核心企业", "Core enterprise")
-        face_fen = yuan_to_fen(data.face)
+        face_fen = data.face
         numbers = rules.check_registration(
             face_fen,
             data.issue_date,
